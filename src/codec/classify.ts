@@ -1,0 +1,148 @@
+import { errorCodeName, isBusyCode } from './error-codes.js';
+import { LineReader, DEFAULT_MAX_LINE_BYTES } from './lines.js';
+import { parseMessage, versionsIn, isPrintableAscii } from './message.js';
+import type { Outcome, UnexpectedReason } from './outcome.js';
+
+export interface VerRequest {
+  trId: number;
+  /** Versions offered, in the order sent. One for a per-version probe, many for the combined offer. */
+  offered: readonly number[];
+}
+
+/** Lines that may precede the VER reply without answering it (unsolicited, trId 0 or none). */
+export const MAX_UNSOLICITED_LINES = 8;
+
+/** `VER 1 MSNP8 CVR0\r\n`: the request as bytes on the wire. */
+export function buildVerRequest(request: VerRequest): string {
+  return `VER ${request.trId} ${request.offered.map((v) => `MSNP${v}`).join(' ')} CVR0\r\n`;
+}
+
+/** Decides the status of a complete first reply line. `undefined` means "not an answer, keep reading". */
+export function classifyLine(line: string, request: VerRequest): Outcome | undefined {
+  const msg = parseMessage(line);
+  switch (msg.type) {
+    case 'ver': {
+      if (msg.trId !== request.trId) {
+        return { status: 'mismatch', reply: line, reason: 'trid', trId: msg.trId, versions: versionsIn(msg.args) };
+      }
+      const versions = versionsIn(msg.args);
+      if (msg.args[0] === '0') return { status: 'rejected', reply: line, form: 'zero', serverVersions: versions };
+      const cvr0 = msg.args.some((a) => a.toUpperCase() === 'CVR0');
+      if (versions.length === 0) {
+        return cvr0
+          ? { status: 'rejected', reply: line, form: 'cvr0-only', serverVersions: [] }
+          : { status: 'unexpected', reply: line, reason: 'malformed' };
+      }
+      const chosen = versions[0] ?? 0;
+      if (!request.offered.includes(chosen)) {
+        return { status: 'mismatch', reply: line, reason: 'version', trId: msg.trId, versions };
+      }
+      return { status: 'accepted', reply: line, version: chosen, versions, cvr0 };
+    }
+    case 'error':
+      return {
+        status: 'error',
+        reply: line,
+        code: msg.code,
+        codeName: errorCodeName(msg.code),
+        trId: msg.trId,
+        busy: isBusyCode(msg.code),
+      };
+    case 'out':
+      return { status: 'closed', reply: line, out: msg.reason ?? '' };
+    case 'command':
+      if (msg.trId === null || msg.trId === 0) return undefined;
+      return { status: 'mismatch', reply: line, reason: 'command', trId: msg.trId, versions: [] };
+    case 'invalid':
+      return { status: 'unexpected', reply: line, reason: notMsnpReason(line) };
+  }
+}
+
+/** Why a line or byte run is not MSNP, for the report. */
+export function notMsnpReason(text: string): UnexpectedReason {
+  const first = text.charCodeAt(0);
+  if (first === 0x16 || first === 0x15) return 'tls';
+  if (text.startsWith('HTTP/')) return 'http';
+  if (/^(SSH-|\d{3}[ -]|\+OK|\* OK|-ERR)/.test(text)) return 'banner';
+  if (!isPrintableAscii(text)) return 'binary';
+  return 'text';
+}
+
+/** Could these bytes still become an MSNP line if more arrived? (`VER 1 MSN` yes, `HTTP/1.` no.) */
+export function couldBeMsnp(partial: string): boolean {
+  return /^(?:[A-Z]{0,3}|[A-Z]{3} [\x20-\x7e]*|\d{1,3}|\d{3} [\x20-\x7e]*)\r?$/.test(partial);
+}
+
+/**
+ * Reads a VER reply from bytes in any chunking. Feed `push` until it returns an outcome; if the
+ * stream ends or the deadline passes first, `end` decides from what is buffered.
+ */
+export class VerReplyClassifier {
+  readonly #request: VerRequest;
+  readonly #reader: LineReader;
+  #seenAny = false;
+  #unsolicited: string[] = [];
+  #outcome: Outcome | undefined;
+
+  constructor(request: VerRequest, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+    this.#request = request;
+    this.#reader = new LineReader({ maxLineBytes });
+  }
+
+  /** Complete unsolicited lines skipped before the reply (e.g. `OUT`-free notices with trId 0). */
+  get unsolicited(): readonly string[] {
+    return this.#unsolicited;
+  }
+
+  get outcome(): Outcome | undefined {
+    return this.#outcome;
+  }
+
+  push(chunk: Uint8Array): Outcome | undefined {
+    if (this.#outcome || chunk.length === 0) return this.#outcome;
+    if (!this.#seenAny) {
+      this.#seenAny = true;
+      const first = chunk[0] ?? 0;
+      // A TLS record or raw binary shows at the first byte; waiting for a newline would only waste the deadline.
+      if (first === 0x16 || first === 0x15 || (first < 0x20 && first !== 0x0d && first !== 0x0a) || first === 0x7f) {
+        return (this.#outcome = { status: 'unexpected', reply: null, reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary' });
+      }
+    }
+    for (const frame of this.#reader.push(chunk)) {
+      if (frame.kind === 'violation') {
+        return (this.#outcome = { status: 'unexpected', reply: null, reason: 'too-long' });
+      }
+      const outcome = classifyLine(frame.text, this.#request);
+      if (outcome) return (this.#outcome = outcome);
+      this.#unsolicited.push(frame.text);
+      if (this.#unsolicited.length > MAX_UNSOLICITED_LINES) {
+        return (this.#outcome = { status: 'mismatch', reply: frame.text, reason: 'command', trId: null, versions: [] });
+      }
+    }
+    return undefined;
+  }
+
+  /** The stream ended (`close`) or the reply deadline passed (`timeout`) with no verdict yet. */
+  end(how: 'close' | 'timeout'): Outcome {
+    if (this.#outcome) return this.#outcome;
+    const partial = Buffer.from(this.#reader.pending).toString('latin1');
+    if (partial !== '' && !couldBeMsnp(partial)) {
+      this.#outcome = { status: 'unexpected', reply: null, reason: notMsnpReason(partial) };
+    } else if (how === 'close') {
+      this.#outcome = { status: 'closed', reply: null, out: null };
+    } else {
+      this.#outcome = { status: 'timeout', reply: null, phase: 'reply' };
+    }
+    return this.#outcome;
+  }
+}
+
+/** Classifies a whole recorded reply at once: the chunks as received, then how the stream ended. */
+export function classifyChunks(request: VerRequest, chunks: Iterable<Uint8Array>, how: 'close' | 'timeout' = 'close'): Outcome {
+  const classifier = new VerReplyClassifier(request);
+  for (const chunk of chunks) {
+    const outcome = classifier.push(chunk);
+    if (outcome) return outcome;
+  }
+  return classifier.end(how);
+}

@@ -1,0 +1,57 @@
+import { msnpError } from '../errors.js';
+
+/** Lowest and highest version numbers a range may name. */
+export const MIN_VERSION = 1;
+export const MAX_VERSION = 99;
+/** Every MSNP version a real server is known to have spoken. */
+export const KNOWN_VERSIONS: readonly number[] = Object.freeze(range(2, 21));
+
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v++) out.push(v);
+  return out;
+}
+
+function parseVersion(token: string, whole: string): number {
+  const m = /^(?:msnp)?(\d{1,3})$/i.exec(token.trim());
+  if (!m?.[1]) throw msnpError('ERR_RANGE', `'${token.trim()}' in '${whole}' is not a version (use 8, MSNP8 or 8-18)`);
+  const v = Number(m[1]);
+  if (v < MIN_VERSION || v > MAX_VERSION) {
+    throw msnpError('ERR_RANGE', `version ${v} is outside ${MIN_VERSION}..${MAX_VERSION}`);
+  }
+  return v;
+}
+
+/**
+ * Parses `7-21`, `8,11-13,18` or `MSNP8-MSNP18` into a sorted list of distinct versions.
+ * Throws MsnpProbeError ERR_RANGE with a one-line message on anything else.
+ */
+export function parseRange(text: string): number[] {
+  const whole = text.trim();
+  if (whole === '') throw msnpError('ERR_RANGE', 'the range is empty');
+  const set = new Set<number>();
+  for (const part of whole.split(',')) {
+    if (part.trim() === '') throw msnpError('ERR_RANGE', `empty item in '${whole}'`);
+    const bounds = part.split('-');
+    if (bounds.length > 2) throw msnpError('ERR_RANGE', `'${part.trim()}' in '${whole}' is not a range`);
+    const from = parseVersion(bounds[0] ?? '', whole);
+    const to = bounds.length === 2 ? parseVersion(bounds[1] ?? '', whole) : from;
+    if (to < from) throw msnpError('ERR_RANGE', `'${part.trim()}' is reversed (write ${to}-${from})`);
+    for (let v = from; v <= to; v++) set.add(v);
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
+/** `[8,9,10,12]` -> `MSNP8-MSNP10, MSNP12`. */
+export function formatVersions(versions: readonly number[]): string {
+  const sorted = [...new Set(versions)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
+    parts.push(i === j ? `MSNP${sorted[i]}` : `MSNP${sorted[i]}-MSNP${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}

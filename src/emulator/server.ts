@@ -1,0 +1,176 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { once } from 'node:events';
+import { LineReader } from '../codec/lines.js';
+import { msnpError } from '../errors.js';
+import { parseFault, type Fault } from './faults.js';
+import { getProfile, withVersions, type Profile, DEMO_PROFILE } from './profiles.js';
+import { EmulatorSession, type Action } from './session.js';
+
+export interface EmulatorOptions {
+  /** A profile name (see PROFILES) or a profile object. Default: msn-2007. */
+  profile?: string | Profile;
+  /** Override the profile's accepted versions. */
+  versions?: readonly number[];
+  /** Fault specifications (`13:reset`, `error:600`) or parsed faults. */
+  faults?: readonly (string | Fault)[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** Latency added before every reply, in milliseconds. */
+  delayMs?: number;
+  /** A connection with no traffic for this long is dropped. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Connections open at once; more are refused by closing them. Default 1024. */
+  maxConnections?: number;
+  /** Longest line accepted from a client. Default 4096 bytes. */
+  maxLineBytes?: number;
+}
+
+export interface EmulatorStats {
+  /** Connections accepted since start. */
+  connections: number;
+  /** Connections open now. */
+  active: number;
+  /** Most connections open at once. */
+  peakActive: number;
+  /** Connections dropped because maxConnections was reached. */
+  dropped: number;
+}
+
+export interface Emulator {
+  host: string;
+  port: number;
+  profile: Profile;
+  faults: readonly Fault[];
+  stats(): EmulatorStats;
+  /** Stops listening and destroys every open connection. */
+  close(): Promise<void>;
+}
+
+const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
+
+/** Starts an emulated MSNP server. Resolves once it listens. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  let profile = typeof options.profile === 'object' ? options.profile : getProfile(options.profile ?? DEMO_PROFILE);
+  if (options.versions) profile = withVersions(profile, options.versions);
+  const faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
+  const delayMs = options.delayMs ?? 0;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const maxLineBytes = options.maxLineBytes ?? 4096;
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw msnpError('ERR_OPTION', `delay ${delayMs} must be 0 or more milliseconds`);
+
+  const stats: EmulatorStats = { connections: 0, active: 0, peakActive: 0, dropped: 0 };
+  const sockets = new Set<Socket>();
+  const shutdown = new AbortController();
+
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    stats.connections++;
+    stats.active++;
+    stats.peakActive = Math.max(stats.peakActive, stats.active);
+    sockets.add(socket);
+    socket.on('close', () => {
+      stats.active--;
+      sockets.delete(socket);
+    });
+    serveConnection(socket, new EmulatorSession(profile, faults), { delayMs, idleTimeoutMs, maxLineBytes, signal: shutdown.signal });
+  });
+  server.maxConnections = options.maxConnections ?? 1024;
+  server.on('drop', () => {
+    stats.dropped++;
+  });
+  // A listening error after start (rare) must not crash a host process.
+  server.on('error', () => undefined);
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('emulator has no TCP address');
+
+  return {
+    host: address.address,
+    port: address.port,
+    profile,
+    faults,
+    stats: () => ({ ...stats }),
+    close: async () => {
+      shutdown.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+interface ConnectionOptions {
+  delayMs: number;
+  idleTimeoutMs: number;
+  maxLineBytes: number;
+  signal: AbortSignal;
+}
+
+function serveConnection(socket: Socket, session: EmulatorSession, options: ConnectionOptions): void {
+  const reader = new LineReader({ maxLineBytes: options.maxLineBytes, maxPayloadBytes: 64 * 1024 });
+  // Actions run one after another, even when a client pipelines several lines.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (actions: Action[]): void => {
+    if (actions.length === 0) return;
+    queue = queue.then(() => perform(socket, actions, options)).catch(() => {
+      socket.destroy();
+    });
+  };
+  socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: Buffer) => {
+    for (const frame of reader.push(chunk)) {
+      if (frame.kind === 'violation') {
+        socket.destroy();
+        return;
+      }
+      enqueue(session.onLine(frame.text));
+    }
+  });
+  enqueue(session.onConnect());
+}
+
+async function perform(socket: Socket, actions: Action[], options: ConnectionOptions): Promise<void> {
+  const { signal } = options;
+  for (const action of actions) {
+    if (socket.destroyed || signal.aborted) return;
+    switch (action.type) {
+      case 'send':
+        if (options.delayMs > 0) await sleep(options.delayMs, undefined, { signal });
+        if (action.style === 'whole') {
+          socket.write(action.data);
+        } else {
+          for (let i = 0; i < action.data.length && !socket.destroyed; i++) {
+            socket.write(action.data.subarray(i, i + 1));
+            await sleep(action.style === 'drip' ? action.dripMs : 1, undefined, { signal });
+          }
+        }
+        break;
+      case 'close':
+        socket.end();
+        return;
+      case 'reset':
+        socket.resetAndDestroy();
+        return;
+      case 'hang':
+        return;
+      case 'endless':
+        while (!socket.destroyed && !signal.aborted) {
+          if (!socket.write(ENDLESS_CHUNK)) {
+            await Promise.race([once(socket, 'drain', { signal }), once(socket, 'close', { signal })]);
+          }
+        }
+        return;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { faultFor, type Fault } from './faults.js';
+import type { Profile } from './profiles.js';
+import * as reply from './replies.js';
+
+/** What the server does next; the socket layer carries these out in order. */
+export type Action =
+  | { type: 'send'; data: Buffer; style: 'whole' | 'drip' | 'split'; dripMs: number }
+  | { type: 'close' }
+  | { type: 'reset' }
+  /** Stop answering anything on this connection. */
+  | { type: 'hang' }
+  /** Send an endless line until the client goes away. */
+  | { type: 'endless' };
+
+export const DEFAULT_DRIP_MS = 200;
+
+function send(data: string | Buffer, style: 'whole' | 'drip' | 'split' = 'whole', dripMs = DEFAULT_DRIP_MS): Action {
+  return { type: 'send', data: typeof data === 'string' ? Buffer.from(data, 'latin1') : data, style, dripMs };
+}
+const CLOSE: Action = { type: 'close' };
+
+/**
+ * One client connection's protocol state, free of sockets: lines in, actions out. This is the
+ * whole behaviour of a profile and its faults, so it can be tested without a network.
+ */
+export class EmulatorSession {
+  #verDone = false;
+  #hung = false;
+  readonly #profile: Profile;
+  readonly #faults: readonly Fault[];
+
+  constructor(profile: Profile, faults: readonly Fault[] = []) {
+    this.#profile = profile;
+    this.#faults = faults;
+  }
+
+  /** A fault that covers every version and speaks first (banner) does so on connect. */
+  onConnect(): Action[] {
+    const fault = faultFor(this.#faults, undefined);
+    return fault?.mode === 'banner' ? [send(reply.SMTP_BANNER)] : [];
+  }
+
+  onLine(line: string): Action[] {
+    if (this.#hung) return [];
+    const tokens = line.split(' ').filter((t) => t !== '');
+    const raw = tokens[0] ?? '';
+    const command = this.#profile.caseInsensitive ? raw.toUpperCase() : raw;
+    if (command === 'VER') return this.#ver(tokens.slice(1));
+    if (faultFor(this.#faults, undefined)?.mode === 'banner') return [send(reply.SMTP_UNKNOWN_COMMAND)];
+    return this.#profile.unknownCommand === 'ignore' ? [] : [CLOSE];
+  }
+
+  #ver(args: string[]): Action[] {
+    const trIdText = args[0] ?? '';
+    // Microsoft closed on a VER without a trId; Escargot closes on a non-numeric one.
+    if (!/^\d{1,10}$/.test(trIdText)) return [CLOSE];
+    const trId = Number(trIdText);
+    if (this.#verDone) return [send(reply.errorLine(715, trId)), CLOSE];
+    this.#verDone = true;
+    const offered: number[] = [];
+    let cvr0 = false;
+    for (const token of args.slice(1)) {
+      const t = this.#profile.caseInsensitive ? token.toUpperCase() : token;
+      const m = /^MSNP(\d{1,3})$/.exec(t);
+      if (m?.[1]) offered.push(Number(m[1]));
+      else if (t === 'CVR0') cvr0 = true;
+    }
+    const normal = this.#answer(trId, offered, cvr0);
+    const fault = faultFor(this.#faults, offered[0]);
+    return fault ? this.#faulty(fault, trId, offered, normal) : normal;
+  }
+
+  /** The profile's own answer to a VER. */
+  #answer(trId: number, offered: number[], cvr0: boolean): Action[] {
+    const p = this.#profile;
+    const supported = offered.filter((v) => p.versions.includes(v));
+    if (supported.length === 0) {
+      return p.rejectForm === 'close'
+        ? [send(reply.verRejected(trId)), CLOSE]
+        : [send(reply.verRejected(trId, [...p.versions].reverse()))];
+    }
+    if (p.choice === 'client') {
+      return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, supported, cvr0) : reply.verAccepted(trId, supported.slice(0, 1)))];
+    }
+    const chosen = p.choice.find((v) => supported.includes(v)) ?? supported[0] ?? 0;
+    return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, [chosen], cvr0) : reply.verAccepted(trId, [chosen]))];
+  }
+
+  #faulty(fault: Fault, trId: number, offered: number[], normal: Action[]): Action[] {
+    const first = offered[0] ?? 0;
+    switch (fault.mode) {
+      case 'close':
+        return [CLOSE];
+      case 'reset':
+        return [{ type: 'reset' }];
+      case 'hang':
+        this.#hung = true;
+        return [{ type: 'hang' }];
+      case 'drip':
+      case 'split':
+        return normal.map((a) => (a.type === 'send' ? { ...a, style: fault.mode as 'drip' | 'split', dripMs: fault.arg ?? DEFAULT_DRIP_MS } : a));
+      case 'partial': {
+        const data = normal.find((a) => a.type === 'send')?.data ?? Buffer.from(reply.verAccepted(trId, [first]));
+        return [send(data.subarray(0, Math.max(1, Math.floor(data.length / 2)))), CLOSE];
+      }
+      case 'wrong-trid':
+        return this.#answer(trId + 1, offered, true);
+      case 'wrong-version': {
+        const other = Math.max(...offered, 0) < 99 ? Math.max(...offered, 0) + 1 : Math.min(...offered) - 1;
+        return [send(reply.verAccepted(trId, [other]))];
+      }
+      case 'cvr0-only':
+        return [send(reply.verCvr0Only(trId)), CLOSE];
+      case 'banner':
+        return [send(fault.versions === null ? reply.SMTP_UNKNOWN_COMMAND : reply.SMTP_BANNER), CLOSE];
+      case 'http':
+        return [send(reply.HTTP_BAD_REQUEST), CLOSE];
+      case 'tls':
+        return [send(reply.TLS_ALERT), CLOSE];
+      case 'garbage':
+        return [send(reply.GARBAGE), CLOSE];
+      case 'endless':
+        return [{ type: 'endless' }];
+      case 'error':
+        return [send(reply.errorLine(fault.arg ?? 600, trId)), CLOSE];
+      case 'escape':
+        return [send(reply.escapeReply(trId, first))];
+      case 'out':
+        return [send(reply.outLine('SSD')), CLOSE];
+    }
+  }
+}

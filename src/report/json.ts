@@ -1,0 +1,27 @@
+import type { TargetReport } from '../probe/probe.js';
+import { PACKAGE } from '../version.js';
+import type { Expectation } from './expect.js';
+
+/** Bumped only on a change that breaks readers; new optional fields do not bump it. */
+export const SCHEMA_VERSION = 1;
+
+export type TargetDocument = TargetReport & { expectation?: Expectation };
+
+export interface ReportDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  /** ISO 8601 time the run started. */
+  startedAt: string;
+  durationMs: number;
+  targets: TargetDocument[];
+}
+
+export function buildDocument(targets: TargetDocument[], startedAt: Date, durationMs: number): ReportDocument {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: PACKAGE.name, version: PACKAGE.version },
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(durationMs),
+    targets,
+  };
+}

@@ -1,0 +1,119 @@
+import Table from 'cli-table3';
+import { createColors } from 'picocolors';
+import { escapeAndClip, escapeText } from '../codec/escape.js';
+import type { Outcome } from '../codec/outcome.js';
+import { formatVersions } from '../codec/range.js';
+import { formatTarget } from '../codec/target.js';
+import type { TargetReport } from '../probe/probe.js';
+import type { ExchangeOutcome } from '../probe/version-probe.js';
+import type { Expectation } from './expect.js';
+
+export interface TextOptions {
+  color: boolean;
+  /** Widest reply shown in the table (escaped characters); the JSON keeps it whole. */
+  replyWidth?: number;
+}
+
+type Colors = ReturnType<typeof createColors>;
+
+/** A short human reading of an outcome: `error 600 (server is busy)`, `timeout (reply)`. */
+export function describeStatus(o: ExchangeOutcome | Outcome & { bytesReceived?: number }): string {
+  switch (o.status) {
+    case 'accepted':
+    case 'refused':
+      return o.status;
+    case 'rejected':
+      return o.form === 'cvr0-only' ? 'rejected (CVR0 only)' : o.serverVersions.length ? `rejected (lists ${o.serverVersions.length})` : 'rejected';
+    case 'mismatch':
+      return `mismatch (${o.reason === 'trid' ? 'other trId' : o.reason === 'version' ? 'other version' : 'other command'})`;
+    case 'error':
+      return `error ${o.code}${o.codeName ? ` (${o.codeName})` : ''}`;
+    case 'closed': {
+      if (o.out !== null) return `closed (OUT${o.out ? ` ${escapeText(o.out)}` : ''})`;
+      const n = o.bytesReceived ?? 0;
+      return n === 0 ? 'closed (no bytes)' : `closed (after ${n} bytes)`;
+    }
+    case 'reset': {
+      const n = o.bytesReceived ?? 0;
+      return n === 0 ? 'reset' : `reset (after ${n} bytes)`;
+    }
+    case 'timeout':
+      return `timeout (${o.phase})`;
+    case 'unreachable':
+      return `unreachable (${o.reason === 'dns' ? 'name' : 'network'}: ${o.errno})`;
+    case 'unexpected':
+      return `unexpected (${o.reason})`;
+  }
+}
+
+function paint(c: Colors, status: Outcome['status'], text: string): string {
+  switch (status) {
+    case 'accepted':
+      return c.green(text);
+    case 'rejected':
+      return c.yellow(text);
+    case 'error':
+    case 'mismatch':
+      return c.magenta(text);
+    default:
+      return c.red(text);
+  }
+}
+
+/** What to show in the reply column: the line, else the first bytes, always escaped. */
+function replyCell(o: ExchangeOutcome, width: number): string {
+  if (o.reply !== null) return escapeAndClip(o.reply, width);
+  if (o.firstBytes) return escapeAndClip(Buffer.from(o.firstBytes, 'hex').toString('latin1'), width);
+  return '';
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+/** One line: `accepts MSNP8-MSNP16 (9 of 15); prefers MSNP16`. */
+export function summaryLine(report: TargetReport): string {
+  const total = report.probes.length;
+  if (!report.answered) {
+    const statuses = [...new Set(report.probes.map((p) => p.status))].join(', ');
+    return `no MSNP answer from ${escapeText(formatTarget(report))} (${statuses})`;
+  }
+  const accepts = report.accepted.length
+    ? `accepts ${formatVersions(report.accepted)} (${report.accepted.length} of ${total})`
+    : `accepts none of ${total} versions`;
+  const prefers = report.preferred !== null ? `; prefers MSNP${report.preferred}` : report.offer ? `; combined offer ${report.offer.status}` : '';
+  return accepts + prefers;
+}
+
+export function expectationLines(e: Expectation): string[] {
+  if (e.met) return [`expectation met: ${formatVersions(e.expected) || 'none'}`];
+  const lines = [`expectation NOT met: expected ${formatVersions(e.expected) || 'none'}`];
+  if (e.missing.length) lines.push(`  missing (expected, not accepted): ${formatVersions(e.missing)}`);
+  if (e.unexpected.length) lines.push(`  unexpected (accepted, not expected): ${formatVersions(e.unexpected)}`);
+  return lines;
+}
+
+/** The human report for one target: a heading, the table, the summary. */
+export function renderTarget(report: TargetReport, options: TextOptions): string {
+  const c = createColors(options.color);
+  const width = options.replyWidth ?? 48;
+  const where = report.address && report.address !== report.host ? ` (${report.address})` : '';
+  const head = c.bold(`${escapeText(formatTarget(report))}${where}`);
+  const table = new Table({
+    head: ['Version', 'Status', 'Reply', 'Time'],
+    style: { head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [] },
+    colAligns: ['left', 'left', 'left', 'right'],
+    // No rule between rows: twenty versions should fit one screen.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const p of report.probes) {
+    table.push([`MSNP${p.version}`, paint(c, p.status, describeStatus(p)), replyCell(p, width), formatMs(p.elapsedMs)]);
+  }
+  if (report.offer) {
+    const o = report.offer;
+    const label = 'offer';
+    const status = o.status === 'accepted' ? `prefers MSNP${o.version}` : describeStatus(o);
+    table.push([label, paint(c, o.status, status), replyCell(o, width), formatMs(o.elapsedMs)]);
+  }
+  return `${head}\n${table.toString()}\n${summaryLine(report)}\n`;
+}
