@@ -70,8 +70,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stats.active++;
     stats.peakActive = Math.max(stats.peakActive, stats.active);
     sockets.add(socket);
+    // Counted open until the client's FIN, so a client that waits for our close can be held to a bound.
+    let counted = true;
+    const release = (): void => {
+      if (counted) stats.active--;
+      counted = false;
+    };
+    socket.on('end', release);
     socket.on('close', () => {
-      stats.active--;
+      release();
       sockets.delete(socket);
     });
     serveConnection(socket, new EmulatorSession(profile, faults), { delayMs, idleTimeoutMs, maxLineBytes, signal: shutdown.signal });

@@ -27,6 +27,8 @@ export interface ExchangeOptions {
   signal?: AbortSignal | undefined;
   /** Record every byte both ways (bounded) with timestamps. */
   transcript?: boolean;
+  /** How long to wait for the server to close after our FIN before destroying the socket. */
+  lingerMs?: number;
 }
 
 export interface TranscriptEntry {
@@ -47,6 +49,11 @@ export interface ExchangeResult<T> {
 }
 
 export const FIRST_BYTES_KEPT = 64;
+/**
+ * The slot of a finished probe is freed only once the server has closed too (or this long has
+ * passed), so the server never sees more of our connections at once than the concurrency allows.
+ */
+export const DEFAULT_LINGER_MS = 250;
 /** A transcript keeps at most this many bytes; the rest is counted, not stored. */
 export const TRANSCRIPT_MAX_BYTES = 64 * 1024;
 
@@ -78,7 +85,6 @@ export function exchange<T>(options: ExchangeOptions, session: ExchangeSession<T
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
       const out: ExchangeResult<T> = {
         result,
         elapsedMs: Math.round((performance.now() - started) * 10) / 10,
@@ -86,7 +92,7 @@ export function exchange<T>(options: ExchangeOptions, session: ExchangeSession<T
         firstBytes,
       };
       if (transcript) out.transcript = transcript;
-      resolve(out);
+      linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve(out));
     };
 
     const onAbort = (): void => {
@@ -131,6 +137,36 @@ export function exchange<T>(options: ExchangeOptions, session: ExchangeSession<T
     socket.on('close', () => finish(session.onEnd()));
     socket.connect({ host: options.address, port: options.port, family: options.family ?? 0 });
   });
+}
+
+/**
+ * Closes gracefully: our FIN, then wait for the peer's close, discarding anything it still sends.
+ * A peer that neither closes nor resets within `lingerMs` is destroyed.
+ */
+function linger(socket: Socket, lingerMs: number, done: () => void): void {
+  if (socket.destroyed || socket.connecting || lingerMs <= 0) {
+    socket.destroy();
+    done();
+    return;
+  }
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(cap);
+    socket.destroy();
+    done();
+  };
+  const cap = setTimeout(stop, lingerMs);
+  socket.removeAllListeners('data');
+  socket.removeAllListeners('end');
+  socket.removeAllListeners('close');
+  socket.removeAllListeners('error');
+  socket.on('data', () => undefined);
+  socket.once('close', stop);
+  socket.once('end', stop);
+  socket.on('error', stop);
+  socket.end();
 }
 
 /** Which probe status a socket error stands for. */
