@@ -29,43 +29,47 @@ export interface Io {
   stopSignal?: () => Promise<string>;
 }
 
+/** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */
 function probeOptions(y: Argv): Argv {
+  const local = { global: false } as const;
   return y
-    .option('range', { alias: 'r', type: 'string', describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]' })
-    .option('timeout', { alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together [default: ${DEFAULT_TIMEOUT_MS}]` })
-    .option('concurrency', { alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
-    .option('offer', { type: 'boolean', default: true, describe: 'also send the combined offer (every version, highest first) to learn the preferred version; --no-offer skips it' })
-    .option('expect', { type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set)' })
-    .option('json', { type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
-    .option('color', { type: 'boolean', describe: 'colour the table (default: when stdout is a TTY and NO_COLOR is unset); --no-color disables' });
+    .option('range', { ...local, alias: 'r', type: 'string', describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]' })
+    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together [default: ${DEFAULT_TIMEOUT_MS}]` })
+    .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
+    .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
+    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set)' })
+    .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
+    .option('color', { ...local, type: 'boolean', describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables' });
 }
 
 function emulatorOptions(y: Argv, defaultPort: number): Argv {
+  const local = { global: false } as const;
   return y
-    .option('profile', { type: 'string', describe: `server generation to emulate [default: ${DEMO_PROFILE}]`, choices: PROFILE_NAMES as string[] })
-    .option('versions', { type: 'string', describe: "override the profile's accepted versions, e.g. 8-18" })
+    .option('profile', { ...local, type: 'string', describe: `server generation to emulate [default: ${DEMO_PROFILE}]`, choices: PROFILE_NAMES as string[] })
+    .option('versions', { ...local, type: 'string', describe: "override the profile's accepted versions, e.g. 8-18" })
     .option('fault', {
+      ...local,
       type: 'string',
       array: true,
       describe: `misbehave: [VERSIONS:]MODE[:ARG], repeatable. Modes: ${FAULT_MODES.join(', ')}`,
     })
-    .option('delay', { type: 'string', describe: 'latency in ms added before every reply [default: 0]' })
-    .option('idle-timeout', { type: 'string', describe: 'drop connections idle this many ms [default: 60000]' })
-    .option('max-connections', { type: 'string', describe: 'connections open at once [default: 1024]' })
-    .option('host', { type: 'string', describe: 'address to listen on [default: 127.0.0.1]' })
-    .option('port', { alias: 'p', type: 'string', describe: `port to listen on, 0 for any free one [default: ${defaultPort}]` });
+    .option('delay', { ...local, type: 'string', describe: 'latency in ms added before every reply [default: 0]' })
+    .option('idle-timeout', { ...local, type: 'string', describe: 'drop connections idle this many ms [default: 60000]' })
+    .option('max-connections', { ...local, type: 'string', describe: 'connections open at once [default: 1024]' })
+    .option('host', { ...local, type: 'string', describe: 'address to listen on [default: 127.0.0.1]' })
+    .option('port', { ...local, alias: 'p', type: 'string', describe: `port to listen on, 0 for any free one [default: ${defaultPort}]` });
 }
 
+const COMMANDS = ['serve', 'demo', 'profiles', 'completion'] as const;
+
 function parser(): Argv {
-  return yargs()
+  // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
+  // would swallow `completion` and send it to DNS as a host name.
+  return probeOptions(yargs())
     .scriptName('msnp-probe')
-    .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?')
-    .command('$0 [targets..]', 'probe servers (one connection per version, plus one combined offer)', (y) =>
-      probeOptions(y)
-        .positional('targets', { type: 'string', array: true, describe: 'HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port' })
-        .option('host', { type: 'string', describe: 'server to probe (same as a positional HOST)' })
-        .option('port', { alias: 'p', type: 'string', describe: `port when the target names none [default: ${DEFAULT_PORT}]` }),
-    )
+    .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port; one connection per version, plus one combined offer.')
+    .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
+    .option('port', { global: false, alias: 'p', type: 'string', describe: `port when the target names none [default: ${DEFAULT_PORT}]` })
     .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
     .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
       probeOptions(emulatorOptions(y, 0)),
@@ -85,7 +89,7 @@ function parser(): Argv {
     .alias('version', 'V')
     .help()
     .alias('help', 'h')
-    .strict()
+    .strictOptions()
     .showHelpOnFail(false)
     .exitProcess(false)
     .wrap(Math.min(100, process.stdout.columns ?? 100));
@@ -95,11 +99,17 @@ type Parsed = { err: Error | null; args: Args; output: string };
 
 function parse(argv: string[]): Promise<Parsed> {
   return new Promise((resolve) => {
-    parser()
-      .fail((message, err) => {
-        throw err ?? new UsageError(message);
-      })
-      .parse(argv, {}, (err, args, output) => resolve({ err: err ?? null, args: args as Args, output }));
+    const y = parser().fail((message, err) => {
+      throw err ?? new UsageError(message);
+    });
+    if (argv.includes('--get-yargs-completions')) {
+      // The shell asks for completions: answer from yargs' own completer, nothing else runs.
+      y.getCompletion(argv.slice(argv.indexOf('--get-yargs-completions') + 2), (err, completions) =>
+        resolve({ err: err ?? null, args: { help: true }, output: (completions ?? []).join('\n') }),
+      );
+      return;
+    }
+    y.parse(argv, {}, (err, args, output) => resolve({ err: err ?? null, args: args as Args, output }));
   });
 }
 
@@ -119,8 +129,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     // yargs handles --help, --version and completion itself; nothing else to do for them.
-    if (args['help'] || args['version'] || args['get-yargs-completions'] !== undefined) return EXIT.ok;
-    const command = Array.isArray(args['_']) ? String(args['_'][0] ?? '') : '';
+    if (args['help'] || args['version']) return EXIT.ok;
+    const positional = (Array.isArray(args['_']) ? args['_'] : []).map(String);
+    const command = (COMMANDS as readonly string[]).includes(positional[0] ?? '') ? positional.shift() : undefined;
+    if (command !== undefined && positional.length > 0) throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
     switch (command) {
       case 'serve':
         return await serve(args, io);
@@ -128,8 +140,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await demo(args, io);
       case 'profiles':
         return profiles(io);
+      case 'completion':
+        return EXIT.ok;
       default:
-        return await runProbes(probePlan(args), args, io);
+        return await runProbes(probePlan({ ...args, targets: positional }), args, io);
     }
   } catch (err) {
     if (err instanceof UsageError || isMsnpProbeError(err)) {
