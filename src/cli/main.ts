@@ -4,10 +4,17 @@ import { isMsnpProbeError } from '../errors.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { PROFILES, PROFILE_NAMES, DEMO_PROFILE } from '../emulator/profiles.js';
 import { FAULT_MODES } from '../emulator/faults.js';
-import { probe, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type TargetReport } from '../probe/probe.js';
+import { open, readFile } from 'node:fs/promises';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { scan, DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
+import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
+import { parseBaseline, compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
+import { MatrixPrinter, MATRIX_LEGEND } from '../report/matrix.js';
+import { Progress } from './progress.js';
+import type { Target } from '../codec/target.js';
 import { compareExpected } from '../report/expect.js';
 import { buildDocument, type TargetDocument } from '../report/json.js';
-import { renderTarget, expectationLines } from '../report/text.js';
+import { renderTarget, expectationLines, baselineLines } from '../report/text.js';
 import { formatTarget, DEFAULT_PORT } from '../codec/target.js';
 import { PACKAGE } from '../version.js';
 import { probePlan, commonProbeOptions, servePlan, UsageError, type Args, type ProbePlan } from './options.js';
@@ -25,6 +32,8 @@ export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** Standard input, for `--targets -`. */
+  stdin?: AsyncIterable<Buffer | string>;
   /** Resolves when the user asks a long-running command (serve) to stop. */
   stopSignal?: () => Promise<string>;
 }
@@ -38,7 +47,15 @@ function probeOptions(y: Argv): Argv {
     .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
     .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
     .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set)' })
+    .option('global-concurrency', { ...local, type: 'string', describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]` })
+    .option('rate', { ...local, type: 'string', describe: 'new connections per second per target, with +-20% jitter [default: no limit]' })
+    .option('retries', { ...local, type: 'string', describe: 're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]' })
+    .option('attempts', { ...local, type: 'string', describe: 'probe every version N times and report agreement [default: 1]' })
+    .option('baseline', { ...local, type: 'string', describe: 'exit 1 on any conclusive difference from an earlier --json/--ndjson output' })
+    .option('shard', { ...local, type: 'string', describe: 'probe only slice I of N of the targets (I/N, e.g. 2/4); N runs cover the list once' })
     .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
+    .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
+    .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
     .option('color', { ...local, type: 'boolean', describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables' });
 }
 
@@ -69,6 +86,7 @@ function parser(): Argv {
     .scriptName('msnp-probe')
     .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port; one connection per version, plus one combined offer.')
     .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
+    .option('targets', { global: false, type: 'string', describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists' })
     .option('port', { global: false, alias: 'p', type: 'string', describe: `port when the target names none [default: ${DEFAULT_PORT}]` })
     .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
     .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
@@ -143,7 +161,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'completion':
         return EXIT.ok;
       default:
-        return await runProbes(probePlan({ ...args, targets: positional }), args, io);
+        return await runProbes(probePlan(args, positional), args, io);
     }
   } catch (err) {
     if (err instanceof UsageError || isMsnpProbeError(err)) {
@@ -161,35 +179,142 @@ function useColor(args: Args, io: Io): boolean {
   return Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
 }
 
+/** At most this many skipped target lines are named on stderr; the rest are counted. */
+const MAX_INVALID_SHOWN = 10;
+
+async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffer | string> | null> {
+  if (plan.targetsFile === null) return null;
+  if (plan.targetsFile === '-') {
+    if (!io.stdin) throw new UsageError('--targets -: no standard input');
+    return io.stdin;
+  }
+  try {
+    const handle = await open(plan.targetsFile, 'r');
+    return handle.createReadStream();
+  } catch (err) {
+    throw new UsageError(`--targets: cannot read '${plan.targetsFile}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+async function loadBaseline(file: string | null): Promise<Map<string, BaselineTarget> | null> {
+  if (file === null) return null;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--baseline: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseBaseline(text);
+  } catch (err) {
+    throw new UsageError(`--baseline: '${file}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Resolves when `stream` may take more (so --ndjson into a slow pipe applies back-pressure). */
+function write(stream: Io['stdout'], text: string): Promise<void> | void {
+  const ok = stream.write(text);
+  if (ok === false && 'once' in stream && typeof stream.once === 'function') {
+    return new Promise((resolve) => (stream.once as (e: string, f: () => void) => void)('drain', resolve));
+  }
+}
+
 async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
   const startedAt = new Date();
   const started = Date.now();
-  const docs: TargetDocument[] = [];
-  for (const target of plan.targets) {
-    const report: TargetReport = await probe({
-      host: target.host,
-      port: target.port,
+  const baseline = await loadBaseline(plan.baselineFile);
+  const fileInput = await openTargets(plan, io);
+  let invalid = 0;
+  const onInvalid = (bad: InvalidLine): void => {
+    invalid++;
+    if (invalid <= MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
+  };
+  const order = new Map<Target, number>();
+  async function* source(): AsyncGenerator<Target> {
+    let index = 0;
+    const all = async function* (): AsyncGenerator<Target> {
+      yield* plan.targets;
+      if (fileInput) yield* readTargets(fileInput, { defaultPort: plan.targets[0]?.port ?? DEFAULT_PORT, onInvalid });
+    };
+    for await (const target of all()) {
+      if (plan.shard && !inShard(target, plan.shard)) continue;
+      order.set(target, index++);
+      yield target;
+    }
+  }
+  const detailed = fileInput === null && plan.targets.length === 1;
+  const color = useColor(args, io);
+  const matrix = plan.output === 'table' && !detailed ? new MatrixPrinter(plan.versions, color) : null;
+  const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
+  const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? plan.targets.length : null) : null;
+  if (matrix) io.stdout.write(matrix.header());
+
+  const collected: { index: number; doc: TargetDocument }[] = [];
+  let total = 0;
+  let silent = 0;
+  let failed = 0;
+  const problems: string[] = [];
+  await scan(
+    source(),
+    {
       versions: plan.versions,
       timeoutMs: plan.timeoutMs,
       concurrency: plan.concurrency,
+      globalConcurrency: plan.globalConcurrency,
       offer: plan.offer,
-    });
-    const doc: TargetDocument = plan.expect ? { ...report, expectation: compareExpected(plan.expect, report.accepted) } : report;
-    docs.push(doc);
-    if (!plan.json) {
-      io.stdout.write(renderTarget(report, { color: useColor(args, io) }));
-      if (doc.expectation) io.stdout.write(`${expectationLines(doc.expectation).join('\n')}\n`);
-      if (plan.targets.length > 1) io.stdout.write('\n');
-    }
+      ratePerSecond: plan.ratePerSecond,
+      retries: plan.retries,
+      attempts: plan.attempts,
+    },
+    async (report, target) => {
+      const doc: TargetDocument = { ...report };
+      if (plan.expect) doc.expectation = compareExpected(plan.expect, report.accepted);
+      if (baseline) doc.baseline = compareBaseline(report, baseline.get(baselineKey(report.host, report.port)));
+      total++;
+      if (!report.answered) silent++;
+      const lines = [
+        ...(doc.expectation && !doc.expectation.met ? expectationLines(doc.expectation) : []),
+        ...(doc.baseline ? baselineLines(doc.baseline) : []),
+      ];
+      if ((doc.expectation && !doc.expectation.met) || (doc.baseline && !doc.baseline.met)) failed++;
+      if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+      progress?.done(report.probes.length + (report.offer ? 1 : 0));
+      switch (plan.output) {
+        case 'ndjson':
+          await write(io.stdout, `${JSON.stringify(doc)}\n`);
+          break;
+        case 'json':
+          collected.push({ index: order.get(target) ?? 0, doc });
+          break;
+        case 'table':
+          if (matrix) {
+            await write(io.stdout, matrix.row(report));
+          } else {
+            io.stdout.write(renderTarget(report, { color }));
+            if (doc.expectation?.met) io.stdout.write(`${expectationLines(doc.expectation).join('\n')}\n`);
+            if (doc.baseline?.met) io.stdout.write(`${baselineLines(doc.baseline).join('\n') || 'baseline: no difference'}\n`);
+          }
+          break;
+      }
+    },
+  );
+  progress?.finish();
+  if (plan.output === 'json') {
+    collected.sort((a, b) => a.index - b.index);
+    const doc = buildDocument(collected.map((c) => c.doc), startedAt, Date.now() - started);
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
-  if (plan.json) {
-    io.stdout.write(`${JSON.stringify(buildDocument(docs, startedAt, Date.now() - started), null, 2)}\n`);
-    for (const d of docs) {
-      if (d.expectation && !d.expectation.met) io.stderr.write(`${escapeText(formatTarget(d))}: ${expectationLines(d.expectation).join('\n')}\n`);
-    }
+  if (matrix) io.stdout.write(`${MATRIX_LEGEND}\n${total} targets, ${total - silent} answered as MSNP\n`);
+  // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
+  const report = plan.output === 'table' ? io.stdout : io.stderr;
+  for (const p of problems) report.write(`${p}\n`);
+  if (invalid > MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets: ${invalid} lines skipped in all\n`);
+  if (total === 0) {
+    io.stderr.write('msnp-probe: no targets to probe (empty list or empty shard)\n');
+    return fileInput !== null && invalid > 0 ? EXIT.usage : EXIT.ok;
   }
-  if (docs.some((d) => !d.answered)) return EXIT.noMsnpAnswer;
-  if (docs.some((d) => d.expectation && !d.expectation.met)) return EXIT.expectationNotMet;
+  if (silent > 0) return EXIT.noMsnpAnswer;
+  if (failed > 0) return EXIT.expectationNotMet;
   return EXIT.ok;
 }
 
@@ -233,10 +358,10 @@ async function demo(args: Args, io: Io): Promise<number> {
   const plan = commonProbeOptions(args);
   const emulator = await startFromArgs(args, 0);
   try {
-    if (!plan.json) {
+    if (plan.output === 'table') {
       io.stdout.write(`Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`);
     }
-    return await runProbes({ ...plan, targets: [{ host: emulator.host, port: emulator.port }] }, args, io);
+    return await runProbes({ ...plan, targets: [{ host: emulator.host, port: emulator.port }], targetsFile: null }, args, io);
   } finally {
     await emulator.close();
   }

@@ -4,6 +4,8 @@ import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '..
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
+import { parseShard } from '../probe/targets.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -33,48 +35,97 @@ function wholeNumber(min: number, max: number, unit: string): (text: string) => 
 
 export type Args = Record<string, unknown>;
 
+export type OutputMode = 'table' | 'json' | 'ndjson';
+
 export interface ProbePlan {
+  /** Targets named on the command line (positional or --host). */
   targets: Target[];
+  /** `--targets FILE` or `-` for standard input. */
+  targetsFile: string | null;
   versions: number[];
   timeoutMs: number;
   concurrency: number;
+  globalConcurrency: number;
   offer: boolean;
+  ratePerSecond: number;
+  retries: number;
+  attempts: number;
   expect: number[] | null;
-  json: boolean;
+  baselineFile: string | null;
+  shard: { index: number; count: number } | null;
+  output: OutputMode;
+  /** --progress / --no-progress; undefined: when stderr is a TTY. */
+  progress: boolean | undefined;
 }
 
-export function probePlan(args: Args): ProbePlan {
-  const positional = Array.isArray(args['targets']) ? args['targets'].map(String) : [];
-  const port = args['port'] === undefined ? undefined : flag('port', args['port'], (t) => parsePort(t));
+function defaultPortOf(args: Args): number {
+  return args['port'] === undefined ? DEFAULT_PORT : flag('port', args['port'], (t) => parsePort(t));
+}
+
+export function probePlan(args: Args, given: readonly string[]): ProbePlan {
+  // yargs reads `--targets -` as an empty --targets plus a positional `-`: both mean standard input.
+  const positional = given.filter((t) => t !== '-');
+  if (positional.length !== given.length) {
+    if (args['targets'] !== undefined && args['targets'] !== '') throw new UsageError('--targets: give one list (a FILE or -)');
+    args = { ...args, targets: '-' };
+  }
+  const port = defaultPortOf(args);
   const targets: Target[] = [];
   if (args['host'] !== undefined) {
-    targets.push({ host: flag('host', args['host'], parseHost), port: port ?? DEFAULT_PORT });
+    targets.push({ host: flag('host', args['host'], parseHost), port });
   }
   for (const text of positional) {
     try {
-      const t = parseTarget(text, port ?? DEFAULT_PORT);
-      targets.push(t);
+      targets.push(parseTarget(text, port));
     } catch (err) {
       throw new UsageError(`target '${text}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
     }
   }
-  if (targets.length === 0) throw new UsageError('no target: give HOST[:PORT] or --host (try `msnp-probe demo` for a local demo)');
-  return {
-    targets,
-    ...commonProbeOptions(args),
-  };
+  const targetsFile = args['targets'] === undefined ? null : flag('targets', args['targets'], (t) => {
+    if (t.trim() === '') throw new UsageError('needs a file name, or - for standard input');
+    return t;
+  });
+  if (targets.length === 0 && targetsFile === null) {
+    throw new UsageError('no target: give HOST[:PORT], --host or --targets FILE (try `msnp-probe demo` for a local demo)');
+  }
+  return { targets, targetsFile, ...commonProbeOptions(args) };
 }
 
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
-export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets'> {
+export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile'> {
+  if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
   return {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
     timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], wholeNumber(1, 600_000, 'milliseconds')),
     concurrency:
       args['concurrency'] === undefined ? DEFAULT_CONCURRENCY : flag('concurrency', args['concurrency'], wholeNumber(1, 1000, 'connections')),
+    globalConcurrency:
+      args['global-concurrency'] === undefined
+        ? DEFAULT_GLOBAL_CONCURRENCY
+        : flag('global-concurrency', args['global-concurrency'], wholeNumber(1, 10_000, 'connections')),
     offer: args['offer'] !== false,
+    ratePerSecond: args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),
+    retries: args['retries'] === undefined ? 0 : flag('retries', args['retries'], wholeNumber(0, 20, 'retries')),
+    attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], wholeNumber(1, 100, 'attempts')),
     expect: args['expect'] === undefined ? null : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
-    json: args['json'] === true,
+    baselineFile: args['baseline'] === undefined ? null : flag('baseline', args['baseline'], nonEmpty('a file name')),
+    shard: args['shard'] === undefined ? null : flag('shard', args['shard'], parseShard),
+    output: args['json'] === true ? 'json' : args['ndjson'] === true ? 'ndjson' : 'table',
+    progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
+  };
+}
+
+function positiveNumber(unit: string): (text: string) => number {
+  return (text) => {
+    if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()) || Number(text) <= 0) throw new UsageError(`'${text}' is not a positive number of ${unit}`);
+    return Number(text);
+  };
+}
+
+function nonEmpty(what: string): (text: string) => string {
+  return (text) => {
+    if (text.trim() === '') throw new UsageError(`needs ${what}`);
+    return text;
   };
 }
 

@@ -6,6 +6,7 @@ export function processIo(): Io {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    stdin: process.stdin,
     stopSignal: () =>
       new Promise((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));

@@ -1,17 +1,22 @@
 import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
-import { answeredAsMsnp } from '../codec/outcome.js';
+import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
 import { DEFAULT_PORT } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
-import { sendVer, type ExchangeOutcome } from './version-probe.js';
+import { Pacer } from './pacer.js';
+import { sendVer, type ConnectOptions, type ExchangeOutcome } from './version-probe.js';
+import type { VerRequest } from '../codec/classify.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
 export const DEFAULT_CONCURRENCY = 4;
 /** The trId of every VER we send. */
 export const VER_TRID = 1;
+
+/** Runs `fn` when a shared budget allows (a p-limit instance fits): bounds connections across targets. */
+export type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export interface ProbeOptions {
   host: string;
@@ -24,6 +29,14 @@ export interface ProbeOptions {
   concurrency?: number;
   /** Also send the combined offer (every version, highest first) to learn the preferred version. */
   offer?: boolean;
+  /** New connections per second to this target (with jitter); default: no limit. */
+  ratePerSecond?: number;
+  /** Re-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to this many times. */
+  retries?: number;
+  /** Probe every version this many times and report how far the answers agree. Default 1. */
+  attempts?: number;
+  /** A budget shared with other targets (e.g. `pLimit(64)`), taken for each connection. */
+  gate?: Gate;
   signal?: AbortSignal;
   /** Name resolution; defaults to the system resolver. */
   lookup?: LookupFn;
@@ -31,8 +44,22 @@ export interface ProbeOptions {
   transcript?: boolean;
 }
 
-export type VersionProbe = { version: number } & ExchangeOutcome;
-export type OfferProbe = { offered: number[] } & ExchangeOutcome;
+/** How far repeated attempts (`attempts` > 1) agreed. */
+export interface Agreement {
+  attempts: number;
+  /** How many attempts ended in each status. */
+  statuses: Partial<Record<ProbeStatus, number>>;
+  agree: boolean;
+}
+
+export interface Repeats {
+  /** Retries spent on transient outcomes (absent when none). */
+  retries?: number;
+  agreement?: Agreement;
+}
+
+export type VersionProbe = { version: number } & ExchangeOutcome & Repeats;
+export type OfferProbe = { offered: number[] } & ExchangeOutcome & Repeats;
 
 export interface TargetReport {
   host: string;
@@ -51,27 +78,48 @@ export interface TargetReport {
   elapsedMs: number;
 }
 
-function checkOptions(options: ProbeOptions): Required<Pick<ProbeOptions, 'port' | 'timeoutMs' | 'concurrency'>> & { versions: number[] } {
-  const port = options.port ?? DEFAULT_PORT;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const versions = [...new Set(options.versions ?? KNOWN_VERSIONS)].sort((a, b) => a - b);
+interface Checked {
+  port: number;
+  timeoutMs: number;
+  concurrency: number;
+  versions: number[];
+  retries: number;
+  attempts: number;
+  ratePerSecond: number;
+}
+
+function checkOptions(options: ProbeOptions): Checked {
+  const checked: Checked = {
+    port: options.port ?? DEFAULT_PORT,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    versions: [...new Set(options.versions ?? KNOWN_VERSIONS)].sort((a, b) => a - b),
+    retries: options.retries ?? 0,
+    attempts: options.attempts ?? 1,
+    ratePerSecond: options.ratePerSecond ?? 0,
+  };
+  const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checked;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw msnpError('ERR_TARGET', `port ${port} is outside 1..65535`);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw msnpError('ERR_OPTION', `timeout ${timeoutMs} must be a positive number of milliseconds`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw msnpError('ERR_OPTION', `concurrency ${concurrency} must be a whole number of at least 1`);
+  if (!Number.isInteger(retries) || retries < 0) throw msnpError('ERR_OPTION', `retries ${retries} must be a whole number of 0 or more`);
+  if (!Number.isInteger(attempts) || attempts < 1) throw msnpError('ERR_OPTION', `attempts ${attempts} must be a whole number of at least 1`);
+  if (!Number.isFinite(ratePerSecond) || ratePerSecond < 0) throw msnpError('ERR_OPTION', `rate ${ratePerSecond} must be 0 or more per second`);
   if (versions.length === 0) throw msnpError('ERR_RANGE', 'no versions to probe');
   for (const v of versions) {
     if (!Number.isInteger(v) || v < 1 || v > 99) throw msnpError('ERR_RANGE', `version ${v} is outside 1..99`);
   }
-  return { port, timeoutMs, concurrency, versions };
+  return checked;
 }
+
+const passThrough: Gate = (fn) => fn();
 
 /**
  * Probes one server: one connection per version, plus the combined offer. Resolves with every
  * outcome; rejects only on bad options (MsnpProbeError) or when `signal` aborts.
  */
 export async function probe(options: ProbeOptions): Promise<TargetReport> {
-  const { port, timeoutMs, concurrency, versions } = checkOptions(options);
+  const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checkOptions(options);
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
@@ -92,21 +140,46 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
     return { ...base, address: null, family: null, probes, accepted: [], preferred: null, offer: null, answered: false, elapsedMs };
   }
   const { address, family } = resolved.address;
-  const connect = { address, port, family, timeoutMs, signal, transcript: options.transcript ?? false };
+  const connect: ConnectOptions = { address, port, family, timeoutMs, signal, transcript: options.transcript ?? false };
   const limit = pLimit(concurrency);
-  const run = <T>(fn: () => Promise<T>): Promise<T> =>
-    limit(() => {
-      signal?.throwIfAborted();
-      return fn();
+  const gate = options.gate ?? passThrough;
+  const pacer = new Pacer({ ratePerSecond });
+
+  /** One connection: wait for this target's pace, then for the shared budget. */
+  const once = async (request: VerRequest): Promise<ExchangeOutcome> => {
+    signal?.throwIfAborted();
+    await pacer.wait(signal);
+    const outcome = await gate(() => sendVer(connect, request));
+    if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
+    else if (outcome.status !== 'timeout') pacer.relax();
+    return outcome;
+  };
+  /** One attempt with its retries of transient outcomes. */
+  const attempt = async (request: VerRequest): Promise<ExchangeOutcome & Repeats> => {
+    let outcome = await once(request);
+    let used = 0;
+    while (used < retries && isTransient(outcome, outcome.bytesReceived)) {
+      used++;
+      outcome = await once(request);
+    }
+    return used > 0 ? { ...outcome, retries: used } : outcome;
+  };
+  /** Every attempt at one request; the reported outcome is the most common status (ties: the earliest). */
+  const measure = (request: VerRequest): Promise<ExchangeOutcome & Repeats> =>
+    limit(async () => {
+      if (attempts === 1) return attempt(request);
+      const results: (ExchangeOutcome & Repeats)[] = [];
+      for (let i = 0; i < attempts; i++) results.push(await attempt(request));
+      return withAgreement(results);
     });
+
   const offered = [...versions].reverse();
-  const offerWanted = options.offer ?? true;
   // Launch the offer first so a slow server answers it while the per-version probes queue.
-  const offerTask = offerWanted
-    ? run(async (): Promise<OfferProbe> => ({ offered, ...(await sendVer(connect, { trId: VER_TRID, offered })) }))
+  const offerTask = (options.offer ?? true)
+    ? measure({ trId: VER_TRID, offered }).then((o): OfferProbe => ({ offered, ...o }))
     : Promise.resolve(null);
   const probeTasks = versions.map((version) =>
-    run(async (): Promise<VersionProbe> => ({ version, ...(await sendVer(connect, { trId: VER_TRID, offered: [version] })) })),
+    measure({ trId: VER_TRID, offered: [version] }).then((o): VersionProbe => ({ version, ...o })),
   );
   let probes: VersionProbe[];
   let offer: OfferProbe | null;
@@ -120,4 +193,16 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const answered = probes.some(answeredAsMsnp) || (offer !== null && answeredAsMsnp(offer));
   const elapsedMs = Math.round(performance.now() - started);
   return { ...base, address, family, probes, accepted, preferred, offer, answered, elapsedMs };
+}
+
+function withAgreement(results: (ExchangeOutcome & Repeats)[]): ExchangeOutcome & Repeats {
+  const statuses: Partial<Record<ProbeStatus, number>> = {};
+  for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  let best = results[0];
+  for (const r of results) if ((statuses[r.status] ?? 0) > (statuses[best?.status ?? r.status] ?? 0)) best = r;
+  if (!best) throw new Error('no attempts');
+  const retries = results.reduce((n, r) => n + (r.retries ?? 0), 0);
+  const agreement: Agreement = { attempts: results.length, statuses, agree: Object.keys(statuses).length === 1 };
+  const { retries: _ignored, ...rest } = best;
+  return retries > 0 ? { ...rest, retries, agreement } : { ...rest, agreement };
 }

@@ -1,11 +1,12 @@
 import type { TargetReport } from '../probe/probe.js';
 import { PACKAGE } from '../version.js';
 import type { Expectation } from './expect.js';
+import type { BaselineComparison } from './baseline.js';
 
 /** Bumped only on a change that breaks readers; new optional fields do not bump it. */
 export const SCHEMA_VERSION = 1;
 
-export type TargetDocument = TargetReport & { expectation?: Expectation };
+export type TargetDocument = TargetReport & { expectation?: Expectation; baseline?: BaselineComparison };
 
 export interface ReportDocument {
   schemaVersion: typeof SCHEMA_VERSION;

@@ -4,9 +4,10 @@ import { escapeAndClip, escapeText } from '../codec/escape.js';
 import type { Outcome } from '../codec/outcome.js';
 import { formatVersions } from '../codec/range.js';
 import { formatTarget } from '../codec/target.js';
-import type { TargetReport } from '../probe/probe.js';
+import type { Repeats, TargetReport } from '../probe/probe.js';
 import type { ExchangeOutcome } from '../probe/version-probe.js';
 import type { Expectation } from './expect.js';
+import type { BaselineComparison } from './baseline.js';
 
 export interface TextOptions {
   color: boolean;
@@ -67,6 +68,17 @@ function replyCell(o: ExchangeOutcome, width: number): string {
   return '';
 }
 
+/** ` [2/3 agree]` when repeated attempts disagreed, ` [1 retry]` when retries were spent. */
+function repeats(p: Repeats): string {
+  let text = '';
+  if (p.agreement && !p.agreement.agree) {
+    const same = Math.max(...Object.values(p.agreement.statuses).map((n) => n ?? 0));
+    text += ` [${same}/${p.agreement.attempts} agree]`;
+  }
+  if (p.retries) text += ` [${p.retries} ${p.retries === 1 ? 'retry' : 'retries'}]`;
+  return text;
+}
+
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
@@ -107,13 +119,22 @@ export function renderTarget(report: TargetReport, options: TextOptions): string
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const p of report.probes) {
-    table.push([`MSNP${p.version}`, paint(c, p.status, describeStatus(p)), replyCell(p, width), formatMs(p.elapsedMs)]);
+    table.push([`MSNP${p.version}`, paint(c, p.status, describeStatus(p) + repeats(p)), replyCell(p, width), formatMs(p.elapsedMs)]);
   }
   if (report.offer) {
     const o = report.offer;
     const label = 'offer';
-    const status = o.status === 'accepted' ? `prefers MSNP${o.version}` : describeStatus(o);
+    const status = (o.status === 'accepted' ? `prefers MSNP${o.version}` : describeStatus(o)) + repeats(o);
     table.push([label, paint(c, o.status, status), replyCell(o, width), formatMs(o.elapsedMs)]);
   }
   return `${head}\n${table.toString()}\n${summaryLine(report)}\n`;
+}
+
+export function baselineLines(b: BaselineComparison): string[] {
+  if (!b.inBaseline) return ['baseline: this target is not in the baseline (nothing to compare)'];
+  const lines: string[] = [];
+  for (const d of b.differences) lines.push(`baseline DIFFERENCE MSNP${d.version}: ${d.before} -> ${d.after}`);
+  if (b.preferred) lines.push(`baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`);
+  for (const d of b.inconclusive) lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
+  return lines;
 }

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface PacerOptions {
+  /** New connections per second to one target; 0 or undefined: no limit. */
+  ratePerSecond?: number;
+  /** Spread of each interval, as a fraction (0.2: +-20%), so several probers do not fall into step. */
+  jitter?: number;
+  /** First back-off after a busy answer or a reset; it doubles up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+export const DEFAULT_BACKOFF_MS = 500;
+export const DEFAULT_MAX_BACKOFF_MS = 8000;
+
+/**
+ * Spaces out the connections to one target: at most `ratePerSecond`, with jitter, and an
+ * exponential back-off after busy codes and resets that clears on the next clean answer.
+ */
+export class Pacer {
+  readonly #interval: number;
+  readonly #jitter: number;
+  readonly #firstBackoff: number;
+  readonly #maxBackoff: number;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  #nextAt = 0;
+  #backoff = 0;
+
+  constructor(options: PacerOptions = {}) {
+    const rate = options.ratePerSecond ?? 0;
+    this.#interval = rate > 0 ? 1000 / rate : 0;
+    this.#jitter = options.jitter ?? 0.2;
+    this.#firstBackoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Milliseconds until the next connection may start, reserving that slot. */
+  reserve(): number {
+    const now = this.#now();
+    const at = Math.max(now, this.#nextAt);
+    const spread = 1 + this.#jitter * (2 * this.#random() - 1);
+    this.#nextAt = at + this.#interval * spread;
+    return at - now;
+  }
+
+  /** Waits for this connection's slot. */
+  async wait(signal?: AbortSignal): Promise<void> {
+    const delay = this.reserve();
+    if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
+  }
+
+  /** The server said it is busy, or reset us: hold off further connections. */
+  backoff(): void {
+    this.#backoff = this.#backoff === 0 ? this.#firstBackoff : Math.min(this.#backoff * 2, this.#maxBackoff);
+    this.#nextAt = Math.max(this.#nextAt, this.#now() + this.#backoff);
+  }
+
+  /** A clean answer: the next back-off starts small again. */
+  relax(): void {
+    this.#backoff = 0;
+  }
+
+  get currentBackoffMs(): number {
+    return this.#backoff;
+  }
+}

@@ -1,0 +1,71 @@
+import Table from 'cli-table3';
+import { createColors } from 'picocolors';
+import { escapeText } from '../codec/escape.js';
+import type { ProbeStatus } from '../codec/outcome.js';
+import { formatTarget } from '../codec/target.js';
+import type { TargetReport } from '../probe/probe.js';
+
+/** One character per status, so twenty versions fit one terminal line per target. */
+export const STATUS_MARKS: Readonly<Record<ProbeStatus, string>> = {
+  accepted: '+',
+  rejected: '-',
+  mismatch: 'M',
+  error: 'E',
+  closed: 'C',
+  reset: 'R',
+  timeout: 'T',
+  refused: 'X',
+  unreachable: 'U',
+  unexpected: '?',
+};
+
+export const MATRIX_LEGEND = `legend: ${Object.entries(STATUS_MARKS)
+  .map(([status, mark]) => `${mark} ${status}`)
+  .join(', ')}`;
+
+const TARGET_WIDTH = 30;
+
+/**
+ * A compact matrix for many targets: one row per target, one column per version. Rows have fixed
+ * widths so they can be printed one at a time, as each target finishes.
+ */
+export class MatrixPrinter {
+  readonly #versions: readonly number[];
+  readonly #color: boolean;
+
+  constructor(versions: readonly number[], color: boolean) {
+    this.#versions = versions;
+    this.#color = color;
+  }
+
+  #row(cells: string[]): string {
+    const table = new Table({
+      colWidths: [TARGET_WIDTH, ...this.#versions.map((v) => Math.max(3, String(v).length + 1)), 28],
+      chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '' },
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 1 },
+      wordWrap: false,
+      truncate: '…',
+    });
+    table.push(cells);
+    return table.toString();
+  }
+
+  header(): string {
+    return `${this.#row(['target', ...this.#versions.map(String), 'summary'])}\n`;
+  }
+
+  row(report: TargetReport): string {
+    const c = createColors(this.#color);
+    const byVersion = new Map(report.probes.map((p) => [p.version, p.status]));
+    const marks = this.#versions.map((v) => {
+      const status = byVersion.get(v);
+      if (!status) return ' ';
+      const mark = STATUS_MARKS[status];
+      return status === 'accepted' ? c.green(mark) : status === 'rejected' ? c.yellow(mark) : c.red(mark);
+    });
+    const summary = !report.answered
+      ? 'no MSNP answer'
+      : `${report.accepted.length} accepted${report.preferred !== null ? `, prefers ${report.preferred}` : ''}`;
+    return `${this.#row([escapeText(formatTarget(report)), ...marks, summary])}\n`;
+  }
+}
