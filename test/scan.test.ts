@@ -1,0 +1,268 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { probe } from '../src/probe/probe.js';
+import { scan } from '../src/probe/scan.js';
+import { startEmulator } from '../src/emulator/server.js';
+import { EmulatorSession } from '../src/emulator/session.js';
+import { getProfile } from '../src/emulator/profiles.js';
+import type { ReportDocument, TargetDocument } from '../src/report/json.js';
+import { BIN, ROOT, closedPort, runBin, withEmulator } from './helpers.js';
+
+const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+  JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
+);
+
+async function tempFile(name: string, text: string): Promise<{ path: string; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-'));
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return { path, done: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A test server that answers like `profile` but lets `decide` reset or hang a connection,
+ * and records when each connection arrived.
+ */
+async function scripted(decide: (n: number, line: string) => 'answer' | 'reset' | 'hang') {
+  const arrivals: number[] = [];
+  let n = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    arrivals.push(Date.now());
+    const session = new EmulatorSession(getProfile('escargot'));
+    const index = n++;
+    socket.once('data', (chunk) => {
+      const line = chunk.toString('latin1').split('\r\n')[0] ?? '';
+      const what = decide(index, line);
+      if (what === 'reset') socket.resetAndDestroy();
+      else if (what === 'answer') {
+        for (const a of session.onLine(line)) if (a.type === 'send') socket.write(a.data);
+        socket.end();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    arrivals,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('many targets', () => {
+  test('--targets FILE: matrix rows, invalid lines named, exit 3 when one target is silent', async () => {
+    await withEmulator({ profile: 'msn-2014' }, async (emu) => {
+      const dead = await closedPort();
+      const list = await tempFile('t.txt', `# servers\n${emu.host}:${emu.port}\nnot a target at all\nopen tcp ${emu.port} 127.0.0.1 1690000000\n127.0.0.1:${dead}\n`);
+      try {
+        const r = await runBin(['--targets', list.path, '-r', '10-16']);
+        assert.equal(r.code, 3);
+        assert.match(r.stderr, /^msnp-probe: --targets line 3: .*not HOST\[:PORT\] \(skipped\)$/m);
+        const rows = r.stdout.split('\n').filter((l) => l.startsWith('127.0.0.1:'));
+        assert.equal(rows.length, 3);
+        const live = rows.filter((l) => l.startsWith(`127.0.0.1:${emu.port} `));
+        assert.equal(live.length, 2);
+        for (const row of live) assert.match(row, /^\S+\s+-\s+\+\s+\+\s+-\s+\+\s+\+\s+\+\s+5 accepted, prefers 16/);
+        assert.match(rows.find((l) => l.startsWith(`127.0.0.1:${dead}`)) ?? '', /X\s+X\s+X.*no MSNP answer/);
+        assert.match(r.stdout, /3 targets, 2 answered as MSNP/);
+      } finally {
+        await list.done();
+      }
+    });
+  });
+
+  test('--targets - (stdin) with --json: targets in input order, schema-valid', async () => {
+    await withEmulator({ profile: 'escargot', faults: ['hang'] }, async (slow) => {
+      await withEmulator({ profile: 'msn-2007' }, async (fast) => {
+        const input = `${slow.host}:${slow.port}\n${fast.host}:${fast.port}\n`;
+        const child = spawn(process.execPath, [BIN, '--targets', '-', '-r', '8', '-t', '300', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        child.stdin.end(input);
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const code = await new Promise((r) => child.on('close', r));
+        assert.equal(code, 3);
+        const doc = JSON.parse(out) as ReportDocument;
+        assert.ok(validate(doc), JSON.stringify(validate.errors));
+        assert.deepEqual(doc.targets.map((t) => t.port), [slow.port, fast.port]);
+        assert.deepEqual(doc.targets.map((t) => t.probes[0]?.status), ['timeout', 'accepted']);
+      });
+    });
+  });
+
+  test('--ndjson writes each target as soon as it is done; a killed run keeps every finished line', async () => {
+    await withEmulator({ profile: 'escargot', faults: ['hang'] }, async (slow) => {
+      await withEmulator({ profile: 'msn-2007' }, async (fast) => {
+        const list = await tempFile('t.txt', `${slow.host}:${slow.port}\n${fast.host}:${fast.port}\n`);
+        try {
+          const child = spawn(process.execPath, [BIN, '--targets', list.path, '-r', '8-9', '-t', '20000', '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          const firstLine = new Promise<void>((resolve) =>
+            child.stdout.on('data', (d: Buffer) => {
+              out += d.toString();
+              if (out.includes('\n')) resolve();
+            }),
+          );
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await firstLine;
+          child.kill('SIGKILL');
+          await new Promise((r) => child.on('close', r));
+          clearTimeout(timer);
+          const lines = out.split('\n').filter((l) => l !== '');
+          assert.equal(lines.length, 1, 'only the fast target was done');
+          const doc = JSON.parse(lines[0] ?? '') as TargetDocument;
+          assert.equal(doc.port, fast.port);
+          assert.deepEqual(doc.accepted, [8, 9]);
+          assert.ok(validate({ schemaVersion: 1, tool: { name: 'msnp-probe', version: '0' }, startedAt: new Date().toISOString(), durationMs: 0, targets: [doc] }));
+        } finally {
+          await list.done();
+        }
+      });
+    });
+  });
+
+  test('--shard I/N: the union of the shards is the unsharded run', async () => {
+    const lines = Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 1}:${40000 + i}`).join('\n');
+    const list = await tempFile('t.txt', `${lines}\n`);
+    try {
+      const key = (t: TargetDocument): string => `${t.host}:${t.port}`;
+      const run = async (extra: string[]): Promise<string[]> => {
+        const r = await runBin(['--targets', list.path, '-r', '8', '--no-offer', '--ndjson', ...extra]);
+        return r.stdout.split('\n').filter(Boolean).map((l) => key(JSON.parse(l) as TargetDocument));
+      };
+      const all = (await run([])).sort();
+      const parts = [await run(['--shard', '1/3']), await run(['--shard', '2/3']), await run(['--shard', '3/3'])];
+      assert.equal(all.length, 12);
+      assert.deepEqual(parts.flat().sort(), all);
+      assert.ok(parts.every((p) => p.length < 12));
+    } finally {
+      await list.done();
+    }
+  });
+
+  test('global concurrency bounds connections across targets, counted on the server', async () => {
+    await withEmulator({ profile: 'escargot', delayMs: 20 }, async (emu) => {
+      const targets = Array.from({ length: 8 }, () => ({ host: emu.host, port: emu.port }));
+      let reports = 0;
+      await scan(targets, { versions: [8, 9, 10, 11], concurrency: 4, globalConcurrency: 3 }, () => {
+        reports++;
+      });
+      assert.equal(reports, 8);
+      assert.equal(emu.stats().connections, 8 * 5);
+      assert.ok(emu.stats().peakActive <= 3, `peak ${emu.stats().peakActive}`);
+    });
+  });
+});
+
+describe('politeness and flaky networks', () => {
+  test('--rate spaces new connections to one target', async () => {
+    const server = await scripted(() => 'answer');
+    try {
+      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9, 10, 11, 12], offer: false, ratePerSecond: 20, concurrency: 5 });
+      assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
+      const span = (server.arrivals.at(-1) ?? 0) - (server.arrivals[0] ?? 0);
+      assert.ok(span >= 4 * 50 * 0.8 - 5, `5 connections at 20/s spanned only ${span} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+  test('a busy code makes the prober back off from that target', async () => {
+    await withEmulator({ profile: 'escargot', faults: ['8:error:600'] }, async (emu) => {
+      const started = Date.now();
+      const report = await probe({ host: emu.host, port: emu.port, versions: [8, 9], offer: false, concurrency: 1 });
+      assert.equal(report.probes[0]?.status, 'error');
+      assert.equal(report.probes[1]?.status, 'accepted');
+      assert.ok(Date.now() - started >= 450, 'the next connection waited for the back-off');
+    });
+  });
+  test('--retries re-probes transient outcomes only, and says so', async () => {
+    const seen = new Map<string, number>();
+    // MSNP8: reset on the first try; MSNP9: rejected (conclusive) is never retried.
+    const server = await scripted((_, line) => {
+      const count = (seen.get(line) ?? 0) + 1;
+      seen.set(line, count);
+      return line.includes('MSNP8') && count === 1 ? 'reset' : 'answer';
+    });
+    try {
+      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 22], offer: false, retries: 2 });
+      const [p8, p22] = report.probes;
+      assert.equal(p8?.status, 'accepted');
+      assert.equal(p8?.retries, 1);
+      assert.equal(p22?.status, 'rejected');
+      assert.equal(p22?.retries, undefined);
+      assert.equal(seen.get('VER 1 MSNP22 CVR0'), 1);
+    } finally {
+      await server.close();
+    }
+  });
+  test('--attempts repeats every probe and reports agreement', async () => {
+    const server = await scripted((n, line) => (line.includes('MSNP8') && n % 2 === 0 ? 'reset' : 'answer'));
+    try {
+      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9], offer: false, attempts: 3, concurrency: 1 });
+      const [p8, p9] = report.probes;
+      assert.deepEqual(p9?.agreement, { attempts: 3, statuses: { accepted: 3 }, agree: true });
+      assert.equal(p8?.agreement?.attempts, 3);
+      assert.equal(p8?.agreement?.agree, false);
+      assert.equal((p8?.agreement?.statuses.reset ?? 0) + (p8?.agreement?.statuses.accepted ?? 0), 3);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('--baseline', () => {
+  test('conclusive changes fail (exit 1), transient ones are inconclusive', async () => {
+    const first = await startEmulator({ profile: 'escargot' });
+    const port = first.port;
+    const target = `127.0.0.1:${port}`;
+    const saved = await runBin([target, '-r', '11-16', '--json']);
+    await first.close();
+    const base = await tempFile('base.json', saved.stdout);
+    try {
+      const again = await startEmulator({ profile: 'escargot', port });
+      const same = await runBin([target, '-r', '11-16', '--baseline', base.path]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.match(same.stdout, /baseline: no difference/);
+      await again.close();
+
+      const changed = await startEmulator({ profile: 'msn-2014', port, faults: ['15:hang'] });
+      const r = await runBin([target, '-r', '11-16', '-t', '300', '--baseline', base.path, '--json']);
+      await changed.close();
+      assert.equal(r.code, 1, r.stderr);
+      const doc = JSON.parse(r.stdout) as ReportDocument;
+      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      const b = doc.targets[0]?.baseline;
+      assert.deepEqual(b?.differences, [{ version: 13, before: 'accepted', after: 'rejected' }]);
+      assert.deepEqual(b?.inconclusive, [{ version: 15, before: 'accepted', after: 'timeout' }]);
+      assert.equal(b?.met, false);
+      assert.match(r.stderr, /baseline DIFFERENCE MSNP13: accepted -> rejected/);
+      assert.match(r.stderr, /baseline inconclusive MSNP15: accepted -> timeout \(transient\)/);
+    } finally {
+      await base.done();
+    }
+  });
+  test('a baseline that is not a report is a usage error', async () => {
+    const bad = await tempFile('bad.json', '{"hello": 1}');
+    try {
+      const r = await runBin(['127.0.0.1:1', '--baseline', bad.path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^msnp-probe: --baseline: .*not an msnp-probe report/);
+    } finally {
+      await bad.done();
+    }
+  });
+});
