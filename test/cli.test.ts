@@ -69,6 +69,7 @@ const FAULT_EXPECT: Record<(typeof FAULT_MODES)[number], [string, Record<string,
   error: ['error', { code: 600, codeName: 'server is busy', busy: true }, /error 600 \(server is busy\)/],
   escape: ['unexpected', { reason: 'binary' }, /unexpected \(binary\)/],
   out: ['closed', { out: 'SSD' }, /closed \(OUT SSD\)/],
+  'claim-only': ['accepted', {}, /accepted/],
 };
 
 describe('bin: every fault mode (on MSNP13 of escargot), table and JSON', () => {

@@ -14,7 +14,7 @@ import { Progress } from './progress.js';
 import type { Target } from '../codec/target.js';
 import { compareExpected } from '../report/expect.js';
 import { buildDocument, type TargetDocument } from '../report/json.js';
-import { renderTarget, expectationLines, baselineLines } from '../report/text.js';
+import { renderTarget, expectationLines, baselineLines, transcriptText } from '../report/text.js';
 import { formatTarget, DEFAULT_PORT } from '../codec/target.js';
 import { PACKAGE } from '../version.js';
 import { probePlan, commonProbeOptions, servePlan, UsageError, type Args, type ProbePlan } from './options.js';
@@ -56,6 +56,12 @@ function probeOptions(y: Argv): Argv {
     .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
     .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
     .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
+    .option('deep', { ...local, type: 'boolean', describe: 'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only' })
+    .option('follow', { ...local, type: 'boolean', describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep' })
+    .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
+    .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })
+    .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]' })
+    .option('gateway-ns', { ...local, type: 'string', describe: 'with --transport http: the IP= the gateway is asked to reach [default: the target host]' })
     .option('color', { ...local, type: 'boolean', describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables' });
 }
 
@@ -73,6 +79,8 @@ function emulatorOptions(y: Argv, defaultPort: number): Argv {
     .option('delay', { ...local, type: 'string', describe: 'latency in ms added before every reply [default: 0]' })
     .option('idle-timeout', { ...local, type: 'string', describe: 'drop connections idle this many ms [default: 60000]' })
     .option('max-connections', { ...local, type: 'string', describe: 'connections open at once [default: 1024]' })
+    .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: serve the MSN HTTP gateway (POST /gateway/gateway.dll) [default: tcp]' })
+    .option('dispatch', { ...local, type: 'boolean', describe: 'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server [default: true]; --no-dispatch serves logins directly' })
     .option('host', { ...local, type: 'string', describe: 'address to listen on [default: 127.0.0.1]' })
     .option('port', { ...local, alias: 'p', type: 'string', describe: `port to listen on, 0 for any free one [default: ${defaultPort}]` });
 }
@@ -265,6 +273,11 @@ async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
       ratePerSecond: plan.ratePerSecond,
       retries: plan.retries,
       attempts: plan.attempts,
+      deep: plan.deep,
+      follow: plan.follow,
+      transcript: plan.transcript,
+      transport: plan.transport,
+      ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
     },
     async (report, target) => {
       const doc: TargetDocument = { ...report };
@@ -279,6 +292,7 @@ async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
       if ((doc.expectation && !doc.expectation.met) || (doc.baseline && !doc.baseline.met)) failed++;
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
+      if (plan.verbose) io.stderr.write(transcriptText(report));
       switch (plan.output) {
         case 'ndjson':
           await write(io.stdout, `${JSON.stringify(doc)}\n`);
@@ -329,6 +343,8 @@ async function startFromArgs(args: Args, defaultPort: number): Promise<Emulator>
     delayMs: plan.delayMs,
     idleTimeoutMs: plan.idleTimeoutMs,
     maxConnections: plan.maxConnections,
+    transport: plan.transport,
+    dispatch: plan.dispatch,
   });
 }
 
@@ -346,7 +362,9 @@ async function serve(args: Args, io: Io): Promise<number> {
   }
   const where = formatTarget({ host: emulator.host, port: emulator.port });
   const faults = emulator.faults.length ? `, faults ${args['fault'] ? ([] as unknown[]).concat(args['fault']).join(' ') : ''}` : '';
-  io.stdout.write(`msnp-probe emulator: profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}\n`);
+  const kind = emulator.transport === 'http' ? 'HTTP gateway' : emulator.notification ? 'dispatch server' : 'server';
+  const ns = emulator.notification ? `; its notification server listens on ${formatTarget(emulator.notification)}` : '';
+  io.stdout.write(`msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`);
   const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
   const why = await stop();
   await emulator.close();

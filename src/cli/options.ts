@@ -3,7 +3,7 @@ import { parseRange } from '../codec/range.js';
 import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { parseShard } from '../probe/targets.js';
 
@@ -56,10 +56,17 @@ export interface ProbePlan {
   output: OutputMode;
   /** --progress / --no-progress; undefined: when stderr is a TTY. */
   progress: boolean | undefined;
+  deep: boolean;
+  follow: boolean;
+  transcript: boolean;
+  verbose: boolean;
+  transport: 'tcp' | 'http';
+  gatewayNsHost: string | undefined;
 }
 
 function defaultPortOf(args: Args): number {
-  return args['port'] === undefined ? DEFAULT_PORT : flag('port', args['port'], (t) => parsePort(t));
+  if (args['port'] !== undefined) return flag('port', args['port'], (t) => parsePort(t));
+  return args['transport'] === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT;
 }
 
 export function probePlan(args: Args, given: readonly string[]): ProbePlan {
@@ -112,7 +119,18 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     shard: args['shard'] === undefined ? null : flag('shard', args['shard'], parseShard),
     output: args['json'] === true ? 'json' : args['ndjson'] === true ? 'ndjson' : 'table',
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
+    deep: args['deep'] === true || args['follow'] === true,
+    follow: args['follow'] === true,
+    transcript: args['transcript'] === true || args['verbose'] === true,
+    verbose: args['verbose'] === true,
+    transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
+    gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
   };
+}
+
+function transportName(text: string): 'tcp' | 'http' {
+  if (text !== 'tcp' && text !== 'http') throw new UsageError(`'${text}' is not tcp or http`);
+  return text;
 }
 
 function positiveNumber(unit: string): (text: string) => number {
@@ -138,6 +156,8 @@ export interface ServePlan {
   delayMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
+  transport: 'tcp' | 'http';
+  dispatch: boolean;
 }
 
 export function servePlan(args: Args, defaultPort: number): ServePlan {
@@ -153,5 +173,7 @@ export function servePlan(args: Args, defaultPort: number): ServePlan {
     idleTimeoutMs: args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], wholeNumber(1, 3_600_000, 'milliseconds')),
     maxConnections:
       args['max-connections'] === undefined ? 1024 : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
+    transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
+    dispatch: args['dispatch'] !== false,
   };
 }

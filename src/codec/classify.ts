@@ -1,5 +1,5 @@
 import { errorCodeName, isBusyCode } from './error-codes.js';
-import { LineReader, DEFAULT_MAX_LINE_BYTES } from './lines.js';
+import { LineReader, DEFAULT_MAX_LINE_BYTES, type Frame } from './lines.js';
 import { parseMessage, versionsIn, isPrintableAscii } from './message.js';
 import type { Outcome, UnexpectedReason } from './outcome.js';
 
@@ -83,6 +83,7 @@ export class VerReplyClassifier {
   #seenAny = false;
   #unsolicited: string[] = [];
   #outcome: Outcome | undefined;
+  #leftover: Frame[] = [];
 
   constructor(request: VerRequest, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
     this.#request = request;
@@ -108,18 +109,37 @@ export class VerReplyClassifier {
         return (this.#outcome = { status: 'unexpected', reply: null, reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary' });
       }
     }
-    for (const frame of this.#reader.push(chunk)) {
+    const frames = this.#reader.push(chunk);
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as Frame;
       if (frame.kind === 'violation') {
         return (this.#outcome = { status: 'unexpected', reply: null, reason: 'too-long' });
       }
-      const outcome = classifyLine(frame.text, this.#request);
-      if (outcome) return (this.#outcome = outcome);
-      this.#unsolicited.push(frame.text);
+      if (frame.kind === 'payload') {
+        this.#unsolicited.push(frame.text);
+      } else {
+        const outcome = classifyLine(frame.text, this.#request);
+        if (outcome) {
+          this.#leftover = frames.slice(i + 1);
+          return (this.#outcome = outcome);
+        }
+        this.#unsolicited.push(frame.text);
+      }
       if (this.#unsolicited.length > MAX_UNSOLICITED_LINES) {
         return (this.#outcome = { status: 'mismatch', reply: frame.text, reason: 'command', trId: null, versions: [] });
       }
     }
     return undefined;
+  }
+
+  /**
+   * After the verdict: frames that arrived behind the reply in the same chunk, and the reader
+   * holding any partial line, so a conversation can go on where the VER reply ended.
+   */
+  handOver(): { frames: Frame[]; reader: LineReader } {
+    const frames = this.#leftover;
+    this.#leftover = [];
+    return { frames, reader: this.#reader };
   }
 
   /** The stream ended (`close`) or the reply deadline passed (`timeout`) with no verdict yet. */

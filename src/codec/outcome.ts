@@ -10,6 +10,9 @@ export const STATUSES = [
   'refused',
   'unreachable',
   'unexpected',
+  // Only over the HTTP gateway (`--transport http`):
+  'http-error',
+  'http-invalid',
 ] as const;
 export type ProbeStatus = (typeof STATUSES)[number];
 
@@ -29,7 +32,14 @@ export type Outcome =
   | { status: 'timeout'; reply: null; phase: 'connect' | 'reply' }
   | { status: 'refused'; reply: null; errno: string }
   | { status: 'unreachable'; reply: null; errno: string; reason: 'dns' | 'network' }
-  | { status: 'unexpected'; reply: string | null; reason: UnexpectedReason };
+  | { status: 'unexpected'; reply: string | null; reason: UnexpectedReason }
+  /** The gateway answered with an HTTP status other than 200. */
+  | { status: 'http-error'; reply: null; httpStatus: number }
+  /** What came back was not a usable gateway response. */
+  | { status: 'http-invalid'; reply: null; reason: HttpInvalidReason };
+
+/** `not-http`: no HTTP response; `no-session`: 200 without an X-MSN-Messenger SessionID; `too-large`: a body over the cap. */
+export type HttpInvalidReason = 'not-http' | 'no-session' | 'too-large';
 
 /** Statuses that show an MSNP server answered (as opposed to silence, network failure or another protocol). */
 export function answeredAsMsnp(outcome: Outcome): boolean {

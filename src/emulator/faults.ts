@@ -20,6 +20,7 @@ export const FAULT_MODES = [
   'error', // `error:CODE`, a numeric error (default 600 busy)
   'escape', // a reply holding terminal escape sequences
   'out', // `OUT SSD` (server shutting down), then close
+  'claim-only', // accept VER, then close silently on the next command (an accepted version that cannot log in)
 ] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 

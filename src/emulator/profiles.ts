@@ -3,6 +3,13 @@ import { msnpError } from '../errors.js';
 /** How a profile answers VER. Each field is a behaviour some real server showed (see README). */
 export interface Profile {
   name: string;
+  /**
+   * After VER. `escargot`: one server does it all; CVR echoes the client's version; auth gates
+   * (silent close on the wrong method, 911 for a handle without `@`); GCF policies before
+   * `USR ... S` from MSNP13. `microsoft`: a dispatch server that answers the first USR with an XFR
+   * to a notification server, which then gives the auth challenge.
+   */
+  family: 'escargot' | 'microsoft';
   summary: string;
   /** Where the behaviour comes from. */
   source: string;
@@ -34,6 +41,7 @@ export const ESCARGOT_ORDER: readonly number[] = [...span(2, 18).reverse(), 19, 
 
 const escargot: Profile = {
   name: 'escargot',
+  family: 'escargot',
   summary: 'Escargot revival server (2018 to today): MSNP2-21, picks by its own order',
   source: 'Escargot front/msn/msnp_ns.py; run on loopback, November 2026 (PROTOCOL.md)',
   versions: span(2, 21),
@@ -47,6 +55,7 @@ const escargot: Profile = {
 function microsoft(name: string, versions: number[], summary: string, source: string): Profile {
   return {
     name,
+    family: 'microsoft',
     summary,
     source,
     versions,

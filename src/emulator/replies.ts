@@ -50,3 +50,47 @@ export const GARBAGE = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x13, 0x37, 0xc3, 0x
 export function escapeReply(trId: number, version: number): string {
   return `VER ${trId} MSNP${version} \x1b[2J\x1b]0;pwned\x07\x1b[31mCVR0\x1b[0m${CRLF}`;
 }
+
+/** `CVR t <recommended> <recommended> <minimum> <download-url> <info-url>`. */
+export function cvrReply(trId: number, recommended: string, minimum: string, downloadUrl: string, infoUrl: string): string {
+  return `CVR ${trId} ${recommended} ${recommended} ${minimum} ${downloadUrl} ${infoUrl}${CRLF}`;
+}
+
+export function infReply(trId: number): string {
+  return `INF ${trId} MD5${CRLF}`;
+}
+
+/** The salt of an MD5 challenge (fixed, so tests can compare). */
+export const MD5_SALT = '1013928519.693957190';
+/** The Tweener policy Escargot answers with. */
+export const TWN_POLICY = 'ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1';
+/** A fixed base64 nonce for SSO challenges. */
+export const SSO_NONCE = Buffer.from('msnp-probe emulator nonce').toString('base64');
+
+export function usrChallenge(trId: number, method: 'MD5' | 'TWN' | 'SSO'): string {
+  const rest = method === 'MD5' ? MD5_SALT : method === 'TWN' ? TWN_POLICY : `MBI_KEY_OLD ${SSO_NONCE}`;
+  return `USR ${trId} ${method} S ${rest}${CRLF}`;
+}
+
+/** The Policies payload Escargot sends as `GCF 0 <len>` before `USR ... S` from MSNP13. */
+export const GCF_POLICIES =
+  '<?xml version="1.0" encoding="utf-8" ?><Policies><Policy type="SHIELDS"><config><shield><cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield>' +
+  '<block></block></config></Policy><Policy type="ABCH"><policy><set id="push" service="ABCH" priority="200"><r id="pushstorage" threshold="180000" /></set>' +
+  '<set id="delaysup" service="ABCH" priority="150"><r id="whatsnew" threshold="1800000" /><r id="whatsnew_self" threshold="1800000" /><r id="sharing" threshold="1800000" /></set>' +
+  '<c id="PROFILE_Rampup">100</c></policy></Policy><Policy type="ERRORRESPONSETABLE"><Feature type="3" name="P2P"><Entry hr="0x81000398" action="3"/><Entry hr="0x82000020" action="3"/></Feature>' +
+  '<Feature type="4"><Entry hr="0x81000440" /></Feature></Policy><Policy type="P2P"><ObjStore><SIP enabled="false" /></ObjStore></Policy></Policies>';
+
+export function gcfPolicies(): string {
+  return `GCF 0 ${Buffer.byteLength(GCF_POLICIES, 'latin1')}${CRLF}${GCF_POLICIES}`;
+}
+
+/** The XFR redirect of a dispatch server, in the layout of each protocol version. */
+export function xfrReply(trId: number, version: number, nsAddress: string, clientAddress = '127.0.0.1:0'): string {
+  let rest: string;
+  if (version <= 2) rest = '';
+  else if (version <= 6) rest = ' 0';
+  else if (version <= 12) rest = ` 0 ${clientAddress}`;
+  else if (version <= 20) rest = ' U D';
+  else rest = ` U D ${Buffer.from('VerificationHop=msnp-probe').toString('base64')}`;
+  return `XFR ${trId} NS ${nsAddress}${rest}${CRLF}`;
+}

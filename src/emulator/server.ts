@@ -2,10 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { LineReader } from '../codec/lines.js';
+import { formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { parseFault, type Fault } from './faults.js';
+import { createGatewayServer } from './gateway-server.js';
 import { getProfile, withVersions, type Profile, DEMO_PROFILE } from './profiles.js';
-import { EmulatorSession, type Action } from './session.js';
+import { EmulatorSession, type Action, type SessionContext } from './session.js';
 
 export interface EmulatorOptions {
   /** A profile name (see PROFILES) or a profile object. Default: msn-2007. */
@@ -18,9 +20,16 @@ export interface EmulatorOptions {
   host?: string;
   /** Default 0: an ephemeral port. */
   port?: number;
+  /** `tcp` (default): plain MSNP. `http`: the MSN HTTP gateway (`POST /gateway/gateway.dll`). */
+  transport?: 'tcp' | 'http';
+  /**
+   * Microsoft profiles: serve as a dispatch server whose XFR points at a second, emulated
+   * notification server (default true). Escargot profiles have no dispatch split.
+   */
+  dispatch?: boolean;
   /** Latency added before every reply, in milliseconds. */
   delayMs?: number;
-  /** A connection with no traffic for this long is dropped. Default 60 s. */
+  /** A connection (or gateway session) with no traffic for this long is dropped. Default 60 s. */
   idleTimeoutMs?: number;
   /** Connections open at once; more are refused by closing them. Default 1024. */
   maxConnections?: number;
@@ -31,7 +40,7 @@ export interface EmulatorOptions {
 export interface EmulatorStats {
   /** Connections accepted since start. */
   connections: number;
-  /** Connections open now. */
+  /** Connections open now (until the client's FIN). */
   active: number;
   /** Most connections open at once. */
   peakActive: number;
@@ -44,6 +53,9 @@ export interface Emulator {
   port: number;
   profile: Profile;
   faults: readonly Fault[];
+  transport: 'tcp' | 'http';
+  /** The notification server a Microsoft-style dispatch server redirects to. */
+  notification: { host: string; port: number } | null;
   stats(): EmulatorStats;
   /** Stops listening and destroys every open connection. */
   close(): Promise<void>;
@@ -51,21 +63,16 @@ export interface Emulator {
 
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
 
-/** Starts an emulated MSNP server. Resolves once it listens. */
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  let profile = typeof options.profile === 'object' ? options.profile : getProfile(options.profile ?? DEMO_PROFILE);
-  if (options.versions) profile = withVersions(profile, options.versions);
-  const faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
-  const delayMs = options.delayMs ?? 0;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const maxLineBytes = options.maxLineBytes ?? 4096;
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw msnpError('ERR_OPTION', `delay ${delayMs} must be 0 or more milliseconds`);
+export interface Front {
+  server: Server;
+  stats: EmulatorStats;
+  /** Destroys every connection of this front. */
+  destroyAll(): void;
+}
 
-  const stats: EmulatorStats = { connections: 0, active: 0, peakActive: 0, dropped: 0 };
-  const sockets = new Set<Socket>();
-  const shutdown = new AbortController();
-
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+/** Counts connections the way the tests and the prober's bounds expect, for either front. */
+export function trackConnections(server: Server, stats: EmulatorStats, sockets: Set<Socket>): void {
+  server.on('connection', (socket: Socket) => {
     stats.connections++;
     stats.active++;
     stats.peakActive = Math.max(stats.peakActive, stats.active);
@@ -81,34 +88,116 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       release();
       sockets.delete(socket);
     });
-    serveConnection(socket, new EmulatorSession(profile, faults), { delayMs, idleTimeoutMs, maxLineBytes, signal: shutdown.signal });
   });
-  server.maxConnections = options.maxConnections ?? 1024;
   server.on('drop', () => {
     stats.dropped++;
   });
   // A listening error after start (rare) must not crash a host process.
   server.on('error', () => undefined);
+}
 
-  await new Promise<void>((resolve, reject) => {
+function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', onError);
-      resolve();
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('emulator has no TCP address'));
+      else resolve({ host: address.address, port: address.port });
     });
   });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('emulator has no TCP address');
+}
 
+/** Starts an emulated MSNP server. Resolves once it listens. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  let profile = typeof options.profile === 'object' ? options.profile : getProfile(options.profile ?? DEMO_PROFILE);
+  if (options.versions) profile = withVersions(profile, options.versions);
+  const faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
+  const delayMs = options.delayMs ?? 0;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const maxLineBytes = options.maxLineBytes ?? 4096;
+  const maxConnections = options.maxConnections ?? 1024;
+  const host = options.host ?? '127.0.0.1';
+  const transport = options.transport ?? 'tcp';
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw msnpError('ERR_OPTION', `delay ${delayMs} must be 0 or more milliseconds`);
+  const shutdown = new AbortController();
+  const connection = { delayMs, idleTimeoutMs, maxLineBytes, signal: shutdown.signal };
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    shutdown.abort();
+    await Promise.all(stops.map((s) => s()));
+  };
+
+  try {
+    // The notification server of a dispatch pair: plain TCP, the same profile, no faults.
+    let notification: { host: string; port: number } | null = null;
+    if (profile.family === 'microsoft' && options.dispatch !== false) {
+      const ns = tcpFront(maxConnections, (socket) => serveConnection(socket, new EmulatorSession(profile, [], { role: 'notification' }), connection));
+      stops.push(ns.stop);
+      notification = await listen(ns.server, 0, host);
+    }
+    const context = (socket: Socket | null): SessionContext => {
+      const role = notification ? 'dispatch' : 'notification';
+      const ctx: SessionContext = { role };
+      if (notification) ctx.notificationAddress = formatTarget(notification);
+      if (socket?.remoteAddress) ctx.clientAddress = formatTarget({ host: socket.remoteAddress, port: socket.remotePort ?? 0 });
+      return ctx;
+    };
+    const stats: EmulatorStats = { connections: 0, active: 0, peakActive: 0, dropped: 0 };
+    let main: Server;
+    if (transport === 'http') {
+      const gateway = createGatewayServer({
+        newSession: () => new EmulatorSession(profile, faults, context(null)),
+        delayMs,
+        idleTimeoutMs,
+        maxLineBytes,
+        signal: shutdown.signal,
+      });
+      main = gateway.server;
+      const sockets = new Set<Socket>();
+      trackConnections(main, stats, sockets);
+      stops.push(async () => {
+        gateway.stop();
+        const closed = new Promise<void>((resolve) => main.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await closed;
+      });
+    } else {
+      const front = tcpFront(maxConnections, (socket) => serveConnection(socket, new EmulatorSession(profile, faults, context(socket)), connection), stats);
+      main = front.server;
+      stops.push(front.stop);
+    }
+    main.maxConnections = maxConnections;
+    const address = await listen(main, options.port ?? 0, host);
+    return {
+      ...address,
+      profile,
+      faults,
+      transport,
+      notification,
+      stats: () => ({ ...stats }),
+      close: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function tcpFront(
+  maxConnections: number,
+  onConnection: (socket: Socket) => void,
+  stats: EmulatorStats = { connections: 0, active: 0, peakActive: 0, dropped: 0 },
+): { server: Server; stop: () => Promise<void> } {
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, onConnection);
+  server.maxConnections = maxConnections;
+  trackConnections(server, stats, sockets);
   return {
-    host: address.address,
-    port: address.port,
-    profile,
-    faults,
-    stats: () => ({ ...stats }),
-    close: async () => {
-      shutdown.abort();
+    server,
+    stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;

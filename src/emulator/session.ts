@@ -1,3 +1,4 @@
+import { authMethodFor } from '../codec/deep.js';
 import { faultFor, type Fault } from './faults.js';
 import type { Profile } from './profiles.js';
 import * as reply from './replies.js';
@@ -14,24 +15,42 @@ export type Action =
 
 export const DEFAULT_DRIP_MS = 200;
 
+export interface SessionContext {
+  /** `dispatch` answers the first USR with an XFR to `notificationAddress` (Microsoft profiles). */
+  role: 'dispatch' | 'notification';
+  notificationAddress?: string;
+  /** How the client's address is written in an MSNP7-12 XFR. */
+  clientAddress?: string;
+}
+
 function send(data: string | Buffer, style: 'whole' | 'drip' | 'split' = 'whole', dripMs = DEFAULT_DRIP_MS): Action {
   return { type: 'send', data: typeof data === 'string' ? Buffer.from(data, 'latin1') : data, style, dripMs };
 }
 const CLOSE: Action = { type: 'close' };
+
+/** URLs the Microsoft profiles give in CVR replies (historical client download and info pages). */
+const MS_DOWNLOAD = 'http://download.microsoft.com/download/msnmessenger';
+const MS_INFO = 'http://messenger.msn.com';
+const ESCARGOT_URL = 'https://escargot.log1p.xyz';
 
 /**
  * One client connection's protocol state, free of sockets: lines in, actions out. This is the
  * whole behaviour of a profile and its faults, so it can be tested without a network.
  */
 export class EmulatorSession {
+  /** The negotiated version, once VER was accepted. */
+  #dialect: number | undefined;
   #verDone = false;
   #hung = false;
+  #claimOnly = false;
   readonly #profile: Profile;
   readonly #faults: readonly Fault[];
+  readonly #context: SessionContext;
 
-  constructor(profile: Profile, faults: readonly Fault[] = []) {
+  constructor(profile: Profile, faults: readonly Fault[] = [], context: SessionContext = { role: 'notification' }) {
     this.#profile = profile;
     this.#faults = faults;
+    this.#context = context;
   }
 
   /** A fault that covers every version and speaks first (banner) does so on connect. */
@@ -47,6 +66,15 @@ export class EmulatorSession {
     const command = this.#profile.caseInsensitive ? raw.toUpperCase() : raw;
     if (command === 'VER') return this.#ver(tokens.slice(1));
     if (faultFor(this.#faults, undefined)?.mode === 'banner') return [send(reply.SMTP_UNKNOWN_COMMAND)];
+    if (this.#claimOnly) return [CLOSE];
+    const trIdText = tokens[1] ?? '';
+    const known = command === 'CVR' || command === 'INF' || command === 'USR';
+    if (known && this.#dialect !== undefined && /^\d{1,10}$/.test(trIdText)) {
+      const trId = Number(trIdText);
+      if (command === 'CVR') return this.#cvr(trId, tokens.slice(2));
+      if (command === 'INF') return this.#dialect <= 7 ? [send(reply.infReply(trId))] : [CLOSE];
+      return this.#usr(trId, tokens.slice(2));
+    }
     return this.#profile.unknownCommand === 'ignore' ? [] : [CLOSE];
   }
 
@@ -70,7 +98,7 @@ export class EmulatorSession {
     return fault ? this.#faulty(fault, trId, offered, normal) : normal;
   }
 
-  /** The profile's own answer to a VER. */
+  /** The profile's own answer to a VER; remembers the version it settled on. */
   #answer(trId: number, offered: number[], cvr0: boolean): Action[] {
     const p = this.#profile;
     const supported = offered.filter((v) => p.versions.includes(v));
@@ -80,10 +108,39 @@ export class EmulatorSession {
         : [send(reply.verRejected(trId, [...p.versions].reverse()))];
     }
     if (p.choice === 'client') {
+      this.#dialect = supported[0];
       return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, supported, cvr0) : reply.verAccepted(trId, supported.slice(0, 1)))];
     }
     const chosen = p.choice.find((v) => supported.includes(v)) ?? supported[0] ?? 0;
+    this.#dialect = chosen;
     return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, [chosen], cvr0) : reply.verAccepted(trId, [chosen]))];
+  }
+
+  #cvr(trId: number, args: string[]): Action[] {
+    if (this.#profile.family === 'escargot') {
+      // Escargot echoes the client's own version three times, with its URLs.
+      const clientVersion = args[5] ?? '1.0.0000';
+      return [send(reply.cvrReply(trId, clientVersion, clientVersion, ESCARGOT_URL, ESCARGOT_URL))];
+    }
+    return [send(reply.cvrReply(trId, '7.5.0324', '6.0.0602', MS_DOWNLOAD, MS_INFO))];
+  }
+
+  #usr(trId: number, args: string[]): Action[] {
+    const dialect = this.#dialect ?? 0;
+    const [method, phase, handle] = args;
+    if (phase !== 'I' || handle === undefined) return [CLOSE];
+    // Both families only take the auth method of the negotiated version; Escargot closes silently otherwise.
+    if (method !== authMethodFor(dialect)) return [CLOSE];
+    if (this.#profile.family === 'microsoft' && this.#context.role === 'dispatch') {
+      const ns = this.#context.notificationAddress ?? '0';
+      return [send(reply.xfrReply(trId, dialect, ns, this.#context.clientAddress)), CLOSE];
+    }
+    if (this.#profile.family === 'escargot') {
+      if (!handle.includes('@')) return [send(reply.errorLine(911, trId))];
+      const challenge = reply.usrChallenge(trId, method);
+      return dialect >= 13 ? [send(reply.gcfPolicies() + challenge)] : [send(challenge)];
+    }
+    return [send(reply.usrChallenge(trId, method))];
   }
 
   #faulty(fault: Fault, trId: number, offered: number[], normal: Action[]): Action[] {
@@ -127,6 +184,9 @@ export class EmulatorSession {
         return [send(reply.escapeReply(trId, first))];
       case 'out':
         return [send(reply.outLine('SSD')), CLOSE];
+      case 'claim-only':
+        this.#claimOnly = true;
+        return normal;
     }
   }
 }

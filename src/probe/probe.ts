@@ -2,11 +2,11 @@ import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
-import { DEFAULT_PORT } from '../codec/target.js';
+import { DEFAULT_PORT, formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { Pacer } from './pacer.js';
-import { sendVer, type ConnectOptions, type ExchangeOutcome } from './version-probe.js';
+import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -14,6 +14,8 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export const DEFAULT_CONCURRENCY = 4;
 /** The trId of every VER we send. */
 export const VER_TRID = 1;
+/** The HTTP gateway's port. */
+export const DEFAULT_GATEWAY_PORT = 80;
 
 /** Runs `fn` when a shared budget allows (a p-limit instance fits): bounds connections across targets. */
 export type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -42,6 +44,12 @@ export interface ProbeOptions {
   lookup?: LookupFn;
   /** Keep every byte sent and received per probe. */
   transcript?: boolean;
+  /** After an accepted VER, go on like a real client (CVR, INF, first USR) on the same connection. */
+  deep?: boolean;
+  /** `tcp` (default, port 1863) or `http`: tunnel every probe through the MSN HTTP gateway (port 80). */
+  transport?: 'tcp' | 'http';
+  /** With `transport: 'http'`: the `IP=` the gateway is asked to reach. Default: the target host. */
+  gatewayNsHost?: string;
 }
 
 /** How far repeated attempts (`attempts` > 1) agreed. */
@@ -58,7 +66,22 @@ export interface Repeats {
   agreement?: Agreement;
 }
 
-export type VersionProbe = { version: number } & ExchangeOutcome & Repeats;
+export type VersionProbe = { version: number; deep?: DeepMeasured } & ExchangeOutcome & Repeats;
+
+/** Where the dispatch answers of a target point, grouped by address. */
+export interface RedirectSummary {
+  /** The address as the server wrote it (`0`: start again on this server). */
+  to: string;
+  host: string | null;
+  port: number | null;
+  /** Versions whose login step was answered with this redirect. */
+  versions: number[];
+  /** XFR layouts seen. */
+  formats: string[];
+  /** Whether `follow` probed it; when not, why. */
+  followed: boolean;
+  reason?: 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable';
+}
 export type OfferProbe = { offered: number[] } & ExchangeOutcome & Repeats;
 
 export interface TargetReport {
@@ -76,6 +99,11 @@ export interface TargetReport {
   /** Whether any reply came from an MSNP server (false: refused, silent, unreachable or another protocol). */
   answered: boolean;
   elapsedMs: number;
+  transport: 'tcp' | 'http';
+  /** With `deep`: the XFR redirects seen, grouped by address. */
+  redirects?: RedirectSummary[];
+  /** Set on a report reached by following a redirect: the server that sent us here. */
+  via?: { host: string; port: number };
 }
 
 interface Checked {
@@ -90,7 +118,7 @@ interface Checked {
 
 function checkOptions(options: ProbeOptions): Checked {
   const checked: Checked = {
-    port: options.port ?? DEFAULT_PORT,
+    port: options.port ?? (options.transport === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     versions: [...new Set(options.versions ?? KNOWN_VERSIONS)].sort((a, b) => a - b),
@@ -125,7 +153,8 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   signal?.throwIfAborted();
   const resolved = await resolveTarget(options.host, options.lookup);
   signal?.throwIfAborted();
-  const base = { host: options.host, port };
+  const transport = options.transport ?? 'tcp';
+  const base = { host: options.host, port, transport };
   if (!resolved.ok) {
     const probes: VersionProbe[] = versions.map((version) => ({
       version,
@@ -141,21 +170,28 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   }
   const { address, family } = resolved.address;
   const connect: ConnectOptions = { address, port, family, timeoutMs, signal, transcript: options.transcript ?? false };
+  if (transport === 'http') {
+    connect.gateway = {
+      nsHost: options.gatewayNsHost ?? options.host,
+      hostHeader: port === DEFAULT_GATEWAY_PORT ? options.host : formatTarget({ host: options.host, port }),
+    };
+  }
   const limit = pLimit(concurrency);
   const gate = options.gate ?? passThrough;
   const pacer = new Pacer({ ratePerSecond });
 
   /** One connection: wait for this target's pace, then for the shared budget. */
-  const once = async (request: VerRequest): Promise<ExchangeOutcome> => {
+  const once = async (request: VerRequest): Promise<ExchangeOutcome & { deep?: DeepMeasured }> => {
     signal?.throwIfAborted();
     await pacer.wait(signal);
-    const outcome = await gate(() => sendVer(connect, request));
+    const single = request.offered.length === 1 ? request.offered[0] : undefined;
+    const outcome = await gate(() => (options.deep && single !== undefined ? sendDeep(connect, single) : sendVer(connect, request)));
     if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
     else if (outcome.status !== 'timeout') pacer.relax();
     return outcome;
   };
   /** One attempt with its retries of transient outcomes. */
-  const attempt = async (request: VerRequest): Promise<ExchangeOutcome & Repeats> => {
+  const attempt = async (request: VerRequest): Promise<ExchangeOutcome & Repeats & { deep?: DeepMeasured }> => {
     let outcome = await once(request);
     let used = 0;
     while (used < retries && isTransient(outcome, outcome.bytesReceived)) {
@@ -165,10 +201,10 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
     return used > 0 ? { ...outcome, retries: used } : outcome;
   };
   /** Every attempt at one request; the reported outcome is the most common status (ties: the earliest). */
-  const measure = (request: VerRequest): Promise<ExchangeOutcome & Repeats> =>
+  const measure = (request: VerRequest): Promise<ExchangeOutcome & Repeats & { deep?: DeepMeasured }> =>
     limit(async () => {
       if (attempts === 1) return attempt(request);
-      const results: (ExchangeOutcome & Repeats)[] = [];
+      const results: (ExchangeOutcome & Repeats & { deep?: DeepMeasured })[] = [];
       for (let i = 0; i < attempts; i++) results.push(await attempt(request));
       return withAgreement(results);
     });
@@ -192,10 +228,28 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const preferred = offer?.status === 'accepted' ? offer.version : null;
   const answered = probes.some(answeredAsMsnp) || (offer !== null && answeredAsMsnp(offer));
   const elapsedMs = Math.round(performance.now() - started);
-  return { ...base, address, family, probes, accepted, preferred, offer, answered, elapsedMs };
+  const report: TargetReport = { ...base, address, family, probes, accepted, preferred, offer, answered, elapsedMs };
+  if (options.deep) report.redirects = summarizeRedirects(probes);
+  return report;
 }
 
-function withAgreement(results: (ExchangeOutcome & Repeats)[]): ExchangeOutcome & Repeats {
+function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
+  const byAddress = new Map<string, RedirectSummary>();
+  for (const p of probes) {
+    const r = p.deep?.redirect;
+    if (!r) continue;
+    let entry = byAddress.get(r.address);
+    if (!entry) {
+      entry = { to: r.address, host: r.host, port: r.port, versions: [], formats: [], followed: false, reason: 'not-following' };
+      byAddress.set(r.address, entry);
+    }
+    entry.versions.push(p.version);
+    if (!entry.formats.includes(r.format)) entry.formats.push(r.format);
+  }
+  return [...byAddress.values()];
+}
+
+function withAgreement<R extends ExchangeOutcome & Repeats>(results: R[]): R {
   const statuses: Partial<Record<ProbeStatus, number>> = {};
   for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   let best = results[0];
@@ -204,5 +258,5 @@ function withAgreement(results: (ExchangeOutcome & Repeats)[]): ExchangeOutcome 
   const retries = results.reduce((n, r) => n + (r.retries ?? 0), 0);
   const agreement: Agreement = { attempts: results.length, statuses, agree: Object.keys(statuses).length === 1 };
   const { retries: _ignored, ...rest } = best;
-  return retries > 0 ? { ...rest, retries, agreement } : { ...rest, agreement };
+  return (retries > 0 ? { ...rest, retries, agreement } : { ...rest, agreement }) as R;
 }

@@ -1,12 +1,16 @@
-import { buildVerRequest, VerReplyClassifier, type VerRequest } from '../codec/classify.js';
+import { VerConversation, type Conversation } from '../codec/conversation.js';
+import { DeepConversation, type DeepResult } from '../codec/deep.js';
+import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../codec/escape.js';
 import type { Outcome } from '../codec/outcome.js';
-import { exchange, statusForErrno, type TranscriptEntry } from '../transport/exchange.js';
+import { exchange, type ExchangeResult, type TranscriptEntry } from '../transport/exchange.js';
+import { gatewayExchange, type GatewayOptions } from '../transport/gateway.js';
 
 /** The measured side of a probe, shared by per-version probes and the combined offer. */
 export interface Measured {
+  /** From connect start to the VER verdict. */
   elapsedMs: number;
-  /** Bytes read from the server before the verdict (0: nothing came). */
+  /** Bytes read from the server before the VER verdict (0: nothing came). */
   bytesReceived: number;
   /** Hex of the first bytes received (at most 64), present when any came. */
   firstBytes?: string;
@@ -17,6 +21,9 @@ export interface Measured {
 
 export type ExchangeOutcome = Outcome & Measured;
 
+/** With `deep`: what followed an accepted VER on the same connection. */
+export type DeepMeasured = DeepResult & { elapsedMs: number };
+
 export interface ConnectOptions {
   address: string;
   port: number;
@@ -24,36 +31,35 @@ export interface ConnectOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   transcript?: boolean;
+  /** Tunnel through the HTTP gateway instead of plain TCP. */
+  gateway?: Omit<GatewayOptions, 'address' | 'port' | 'family' | 'timeoutMs' | 'signal' | 'transcript'>;
 }
 
-/** Maps a socket error to its outcome. */
-export function outcomeForErrno(errno: string, phase: 'connect' | 'reply'): Outcome {
-  const status = statusForErrno(errno);
-  switch (status) {
-    case 'refused':
-      return { status, reply: null, errno };
-    case 'reset':
-      return { status, reply: null };
-    case 'timeout':
-      return { status, reply: null, phase };
-    case 'unreachable':
-      return { status, reply: null, errno, reason: 'network' };
-  }
+function run<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  return options.gateway ? gatewayExchange({ ...options, ...options.gateway }, conversation) : exchange(options, conversation);
+}
+
+function measured(done: ExchangeResult<unknown>, unsolicited: readonly string[]): Measured {
+  const verMark = done.marks[0] ?? done;
+  const out: Measured = { elapsedMs: verMark.elapsedMs, bytesReceived: verMark.bytesReceived };
+  if (done.bytesReceived > 0) out.firstBytes = bytesToHex(done.firstBytes);
+  if (unsolicited.length > 0) out.unsolicited = [...unsolicited];
+  if (done.transcript) out.transcript = done.transcript;
+  return out;
 }
 
 /** One connection, one `VER`, one verdict. Never rejects except on abort. */
 export async function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
-  const classifier = new VerReplyClassifier(request);
-  const done = await exchange<Outcome>(options, {
-    onConnect: () => buildVerRequest(request),
-    onData: (chunk) => classifier.push(chunk),
-    onEnd: () => classifier.end('close'),
-    onTimeout: (phase) => (phase === 'connect' ? { status: 'timeout', reply: null, phase } : classifier.end('timeout')),
-    onError: (errno, phase) => outcomeForErrno(errno, phase),
-  });
-  const measured: Measured = { elapsedMs: done.elapsedMs, bytesReceived: done.bytesReceived };
-  if (done.bytesReceived > 0) measured.firstBytes = bytesToHex(done.firstBytes);
-  if (classifier.unsolicited.length > 0) measured.unsolicited = [...classifier.unsolicited];
-  if (done.transcript) measured.transcript = done.transcript;
-  return { ...done.result, ...measured };
+  const conversation = new VerConversation(request);
+  const done = await run(options, conversation);
+  return { ...done.result, ...measured(done, conversation.classifier.unsolicited) };
+}
+
+/** VER, then (when accepted) CVR, INF and the first USR step on the same connection. */
+export async function sendDeep(options: ConnectOptions, version: number): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
+  const conversation = new DeepConversation(version);
+  const done = await run(options, conversation);
+  const out: ExchangeOutcome & { deep?: DeepMeasured } = { ...done.result.ver, ...measured(done, conversation.unsolicited) };
+  if (done.result.deep) out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };
+  return out;
 }

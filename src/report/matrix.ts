@@ -17,6 +17,8 @@ export const STATUS_MARKS: Readonly<Record<ProbeStatus, string>> = {
   refused: 'X',
   unreachable: 'U',
   unexpected: '?',
+  'http-error': 'H',
+  'http-invalid': '!',
 };
 
 export const MATRIX_LEGEND = `legend: ${Object.entries(STATUS_MARKS)

@@ -5,6 +5,8 @@ import type { Outcome } from '../codec/outcome.js';
 import { formatVersions } from '../codec/range.js';
 import { formatTarget } from '../codec/target.js';
 import type { Repeats, TargetReport } from '../probe/probe.js';
+import type { DeepResult } from '../codec/deep.js';
+import type { TranscriptEntry } from '../transport/exchange.js';
 import type { ExchangeOutcome } from '../probe/version-probe.js';
 import type { Expectation } from './expect.js';
 import type { BaselineComparison } from './baseline.js';
@@ -44,6 +46,10 @@ export function describeStatus(o: ExchangeOutcome | Outcome & { bytesReceived?: 
       return `unreachable (${o.reason === 'dns' ? 'name' : 'network'}: ${o.errno})`;
     case 'unexpected':
       return `unexpected (${o.reason})`;
+    case 'http-error':
+      return `http-error (HTTP ${o.httpStatus})`;
+    case 'http-invalid':
+      return `http-invalid (${o.reason})`;
   }
 }
 
@@ -90,11 +96,13 @@ export function summaryLine(report: TargetReport): string {
     const statuses = [...new Set(report.probes.map((p) => p.status))].join(', ');
     return `no MSNP answer from ${escapeText(formatTarget(report))} (${statuses})`;
   }
+  const deep = report.probes.filter((p) => p.deep);
+  const confirmed = deep.length ? `; confirmed ${deep.filter((p) => p.deep?.session === 'confirmed').length} of ${deep.length} accepted` : '';
   const accepts = report.accepted.length
     ? `accepts ${formatVersions(report.accepted)} (${report.accepted.length} of ${total})`
     : `accepts none of ${total} versions`;
   const prefers = report.preferred !== null ? `; prefers MSNP${report.preferred}` : report.offer ? `; combined offer ${report.offer.status}` : '';
-  return accepts + prefers;
+  return accepts + prefers + confirmed;
 }
 
 export function expectationLines(e: Expectation): string[] {
@@ -105,29 +113,66 @@ export function expectationLines(e: Expectation): string[] {
   return lines;
 }
 
+/** With --deep: how the login went, e.g. `TWN challenge`, `XFR -> 10.0.0.5:1863 (msnp13)`, `error 911 at USR`. */
+export function describeLogin(deep: DeepResult): string {
+  switch (deep.login) {
+    case 'notification':
+      return `${escapeText(deep.auth?.method ?? '')} challenge${deep.payloads.length ? ` (after ${deep.payloads.map((p) => p.command).join(', ')})` : ''}`;
+    case 'dispatch':
+      return `XFR -> ${escapeText(deep.redirect?.address ?? '?')} (${deep.redirect?.format ?? '?'})`;
+    case 'error':
+      return `error ${deep.code ?? '?'} at ${deep.decidedBy}`;
+    default:
+      return `${deep.login} at ${deep.decidedBy}`;
+  }
+}
+
 /** The human report for one target: a heading, the table, the summary. */
 export function renderTarget(report: TargetReport, options: TextOptions): string {
   const c = createColors(options.color);
   const width = options.replyWidth ?? 48;
   const where = report.address && report.address !== report.host ? ` (${report.address})` : '';
-  const head = c.bold(`${escapeText(formatTarget(report))}${where}`);
+  const via = report.via ? ` <- redirected by ${escapeText(formatTarget(report.via))}` : '';
+  const over = report.transport === 'http' ? ' over the HTTP gateway' : '';
+  const head = c.bold(`${escapeText(formatTarget(report))}${where}${over}${via}`);
+  const deep = report.probes.some((p) => p.deep !== undefined) || report.redirects !== undefined;
   const table = new Table({
-    head: ['Version', 'Status', 'Reply', 'Time'],
+    head: deep ? ['Version', 'Status', 'Session', 'Login', 'Reply', 'Time'] : ['Version', 'Status', 'Reply', 'Time'],
     style: { head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [] },
-    colAligns: ['left', 'left', 'left', 'right'],
+    colAligns: deep ? ['left', 'left', 'left', 'left', 'left', 'right'] : ['left', 'left', 'left', 'right'],
     // No rule between rows: twenty versions should fit one screen.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
+  const row = (label: string, status: string, deepCells: [string, string], reply: string, time: string): string[] =>
+    deep ? [label, status, ...deepCells, reply, time] : [label, status, reply, time];
   for (const p of report.probes) {
-    table.push([`MSNP${p.version}`, paint(c, p.status, describeStatus(p) + repeats(p)), replyCell(p, width), formatMs(p.elapsedMs)]);
+    const session = p.deep ? (p.deep.session === 'confirmed' ? c.green('confirmed') : c.yellow('claimed-only')) : '';
+    const login = p.deep ? describeLogin(p.deep) : '';
+    table.push(row(`MSNP${p.version}`, paint(c, p.status, describeStatus(p) + repeats(p)), [session, login], replyCell(p, deep ? 32 : width), formatMs(p.elapsedMs)));
   }
   if (report.offer) {
     const o = report.offer;
-    const label = 'offer';
     const status = (o.status === 'accepted' ? `prefers MSNP${o.version}` : describeStatus(o)) + repeats(o);
-    table.push([label, paint(c, o.status, status), replyCell(o, width), formatMs(o.elapsedMs)]);
+    table.push(row('offer', paint(c, o.status, status), ['', ''], replyCell(o, deep ? 32 : width), formatMs(o.elapsedMs)));
   }
-  return `${head}\n${table.toString()}\n${summaryLine(report)}\n`;
+  const lines = [head, table.toString(), summaryLine(report)];
+  for (const r of report.redirects ?? []) {
+    const why = r.followed ? 'followed' : `not followed: ${r.reason ?? 'not-following'}`;
+    lines.push(`redirects ${formatVersions(r.versions)} to ${escapeText(r.to)} (${r.formats.join(', ')}; ${why})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every transcript of a report, escaped, one line per read or write. */
+export function transcriptText(report: TargetReport): string {
+  const lines: string[] = [];
+  const target = escapeText(formatTarget(report));
+  const add = (label: string, entries: TranscriptEntry[] | undefined): void => {
+    for (const e of entries ?? []) lines.push(`${target} ${label} +${e.t.toFixed(1)}ms ${e.dir === 'send' ? '>' : '<'} ${escapeText(e.data)}`);
+  };
+  for (const p of report.probes) add(`MSNP${p.version}`, p.transcript);
+  if (report.offer) add('offer', report.offer.transcript);
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
 export function baselineLines(b: BaselineComparison): string[] {

@@ -1,28 +1,19 @@
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Conversation } from '../codec/conversation.js';
+import type { Outcome } from '../codec/outcome.js';
 import { errnoOf } from './resolve.js';
 
 export type Phase = 'connect' | 'reply';
-
-/** What a conversation on one connection does; the transport owns the socket and the deadline. */
-export interface ExchangeSession<T> {
-  /** Bytes to send once connected. */
-  onConnect(): string | Uint8Array;
-  /** Each chunk as it arrives; return a result to finish, or undefined to keep reading. */
-  onData(chunk: Buffer, write: (data: string | Uint8Array) => void): T | undefined;
-  /** The server closed its side before a result. */
-  onEnd(): T;
-  /** The deadline passed. */
-  onTimeout(phase: Phase): T;
-  /** A socket error (ECONNREFUSED, ECONNRESET, ...). */
-  onError(errno: string, phase: Phase): T;
-}
 
 export interface ExchangeOptions {
   address: string;
   port: number;
   family?: 4 | 6;
-  /** One deadline for connect and reply together; a dripping server cannot extend it. */
+  /**
+   * The deadline: connect plus the first reply must fit in it, and each later request gets the
+   * same again. A dripping server cannot extend it.
+   */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Record every byte both ways (bounded) with timestamps. */
@@ -39,12 +30,21 @@ export interface TranscriptEntry {
   data: string;
 }
 
+/** Where the conversation stood when it moved on: after its first reply, after the next... */
+export interface Mark {
+  elapsedMs: number;
+  bytesReceived: number;
+}
+
 export interface ExchangeResult<T> {
   result: T;
+  /** Until the result. */
   elapsedMs: number;
   bytesReceived: number;
   /** The first bytes received (at most FIRST_BYTES_KEPT). */
   firstBytes: Buffer;
+  /** One mark per step the conversation took (`send`), then the end. */
+  marks: Mark[];
   transcript?: TranscriptEntry[];
 }
 
@@ -57,41 +57,94 @@ export const DEFAULT_LINGER_MS = 250;
 /** A transcript keeps at most this many bytes; the rest is counted, not stored. */
 export const TRANSCRIPT_MAX_BYTES = 64 * 1024;
 
-/**
- * Opens one TCP connection, runs `session` on it and always destroys the socket: on a result, on
- * FIN, on error, on the deadline and on abort. Rejects only when `signal` aborts.
- */
-export function exchange<T>(options: ExchangeOptions, session: ExchangeSession<T>): Promise<ExchangeResult<T>> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const socket = new Socket();
-    let phase: Phase = 'connect';
-    let bytesReceived = 0;
-    let firstBytes = Buffer.alloc(0);
-    let settled = false;
-    const transcript: TranscriptEntry[] | undefined = options.transcript ? [] : undefined;
-    let transcriptBytes = 0;
+/** Which status a socket error stands for. */
+export function outcomeForErrno(errno: string, phase: Phase): Outcome {
+  switch (errno) {
+    case 'ECONNREFUSED':
+      return { status: 'refused', reply: null, errno };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return { status: 'reset', reply: null };
+    case 'ETIMEDOUT':
+      return { status: 'timeout', reply: null, phase };
+    default:
+      return { status: 'unreachable', reply: null, errno, reason: 'network' };
+  }
+}
 
-    const record = (dir: 'send' | 'recv', data: string | Uint8Array): void => {
-      if (!transcript || transcriptBytes >= TRANSCRIPT_MAX_BYTES) return;
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
-      const kept = bytes.subarray(0, TRANSCRIPT_MAX_BYTES - transcriptBytes);
-      transcriptBytes += kept.length;
-      transcript.push({ t: Math.round((performance.now() - started) * 10) / 10, dir, data: kept.toString('latin1') });
+/** A bounded, timestamped record of the bytes of one exchange, shared by the transports. */
+export class Recorder {
+  readonly #started = performance.now();
+  readonly entries: TranscriptEntry[] | undefined;
+  #bytes = 0;
+  bytesReceived = 0;
+  firstBytes = Buffer.alloc(0);
+  readonly marks: Mark[] = [];
+
+  constructor(transcript: boolean) {
+    this.entries = transcript ? [] : undefined;
+  }
+
+  elapsed(): number {
+    return Math.round((performance.now() - this.#started) * 10) / 10;
+  }
+
+  sent(data: string | Uint8Array): void {
+    this.#record('send', data);
+  }
+
+  received(chunk: Uint8Array): void {
+    this.bytesReceived += chunk.length;
+    if (this.firstBytes.length < FIRST_BYTES_KEPT) {
+      this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - this.firstBytes.length)]);
+    }
+    this.#record('recv', chunk);
+  }
+
+  mark(): void {
+    this.marks.push({ elapsedMs: this.elapsed(), bytesReceived: this.bytesReceived });
+  }
+
+  result<T>(result: T): ExchangeResult<T> {
+    this.mark();
+    const out: ExchangeResult<T> = {
+      result,
+      elapsedMs: this.elapsed(),
+      bytesReceived: this.bytesReceived,
+      firstBytes: this.firstBytes,
+      marks: this.marks,
     };
+    if (this.entries) out.transcript = this.entries;
+    return out;
+  }
+
+  #record(dir: 'send' | 'recv', data: string | Uint8Array): void {
+    if (!this.entries || this.#bytes >= TRANSCRIPT_MAX_BYTES) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
+    const kept = bytes.subarray(0, TRANSCRIPT_MAX_BYTES - this.#bytes);
+    this.#bytes += kept.length;
+    this.entries.push({ t: this.elapsed(), dir, data: kept.toString('latin1') });
+  }
+}
+
+/**
+ * Opens one TCP connection, runs `conversation` on it and always closes the socket: on a result,
+ * on FIN, on error, on the deadline and on abort. Rejects only when `signal` aborts.
+ */
+export function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    const recorder = new Recorder(options.transcript ?? false);
+    let phase: Phase = 'connect';
+    let settled = false;
 
     const finish = (result: T): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      const out: ExchangeResult<T> = {
-        result,
-        elapsedMs: Math.round((performance.now() - started) * 10) / 10,
-        bytesReceived,
-        firstBytes,
-      };
-      if (transcript) out.transcript = transcript;
+      const out = recorder.result(result);
       linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve(out));
     };
 
@@ -103,13 +156,15 @@ export function exchange<T>(options: ExchangeOptions, session: ExchangeSession<T
       reject(options.signal?.reason ?? new Error('aborted'));
     };
 
-    const write = (data: string | Uint8Array): void => {
-      if (settled || socket.destroyed) return;
-      record('send', data);
-      socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    const send = (data: string): void => {
+      recorder.sent(data);
+      socket.write(Buffer.from(data, 'latin1'));
     };
 
-    const timer = setTimeout(() => finish(session.onTimeout(phase)), options.timeoutMs);
+    const onTimeout = (): void => {
+      finish(phase === 'connect' ? conversation.fail({ status: 'timeout', reply: null, phase }) : conversation.end('timeout'));
+    };
+    let timer = setTimeout(onTimeout, options.timeoutMs);
     if (options.signal?.aborted) {
       onAbort();
       return;
@@ -119,22 +174,24 @@ export function exchange<T>(options: ExchangeOptions, session: ExchangeSession<T
     socket.setNoDelay(true);
     socket.on('connect', () => {
       phase = 'reply';
-      write(session.onConnect());
+      send(conversation.opening());
     });
     socket.on('data', (chunk: Buffer) => {
       if (settled) return;
-      bytesReceived += chunk.length;
-      if (firstBytes.length < FIRST_BYTES_KEPT) {
-        firstBytes = Buffer.concat([firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - firstBytes.length)]);
+      recorder.received(chunk);
+      const step = conversation.push(chunk);
+      if (step.type === 'done') finish(step.result);
+      else if (step.type === 'send') {
+        recorder.mark();
+        clearTimeout(timer);
+        timer = setTimeout(onTimeout, options.timeoutMs);
+        send(step.data);
       }
-      record('recv', chunk);
-      const result = session.onData(chunk, write);
-      if (result !== undefined) finish(result);
     });
-    socket.on('end', () => finish(session.onEnd()));
-    socket.on('error', (err) => finish(session.onError(errnoOf(err) ?? 'EUNKNOWN', phase)));
+    socket.on('end', () => finish(conversation.end('close')));
+    socket.on('error', (err) => finish(conversation.fail(outcomeForErrno(errnoOf(err) ?? 'EUNKNOWN', phase))));
     // A close without 'end' or 'error' (rare) must still settle the promise.
-    socket.on('close', () => finish(session.onEnd()));
+    socket.on('close', () => finish(conversation.end('close')));
     socket.connect({ host: options.address, port: options.port, family: options.family ?? 0 });
   });
 }
@@ -167,20 +224,4 @@ function linger(socket: Socket, lingerMs: number, done: () => void): void {
   socket.once('end', stop);
   socket.on('error', stop);
   socket.end();
-}
-
-/** Which probe status a socket error stands for. */
-export function statusForErrno(errno: string): 'refused' | 'reset' | 'unreachable' | 'timeout' {
-  switch (errno) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-      return 'reset';
-    case 'ETIMEDOUT':
-      return 'timeout';
-    default:
-      return 'unreachable';
-  }
 }

@@ -1,0 +1,309 @@
+import { buildVerRequest, VerReplyClassifier, couldBeMsnp, notMsnpReason } from './classify.js';
+import type { Conversation, Step } from './conversation.js';
+import { errorCodeName, isBusyCode } from './error-codes.js';
+import type { Frame, LineReader } from './lines.js';
+import { parseMessage } from './message.js';
+import type { Outcome, UnexpectedReason } from './outcome.js';
+
+/** The placeholder account a deep probe names. It never sends a password or completes a login. */
+export const PROBE_HANDLE = 'probe@example.com';
+
+export type AuthMethod = 'MD5' | 'TWN' | 'SSO';
+
+/** The first USR step of each version: MD5 for MSNP2-7, TWN (Tweener) for 8-14, SSO for 15+. */
+export function authMethodFor(version: number): AuthMethod {
+  return version <= 7 ? 'MD5' : version <= 14 ? 'TWN' : 'SSO';
+}
+
+/** A plausible client of each protocol version, for CVR (servers echo or check it). */
+export function clientVersionFor(version: number): string {
+  if (version <= 7) return '4.7.3001';
+  const byVersion: Record<number, string> = {
+    8: '5.0.0540', 9: '6.0.0602', 10: '6.1.0211', 11: '7.0.0813', 12: '7.5.0324', 13: '8.0.0812',
+    14: '8.1.0178', 15: '8.5.1302', 16: '9.0.1407', 17: '14.0.8050', 18: '14.0.8117',
+  };
+  return byVersion[version] ?? '15.4.3508.1109';
+}
+
+/** `CVR t 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs probe@example.com` (the handle from MSNP8). */
+export function buildCvrRequest(trId: number, version: number, handle = PROBE_HANDLE): string {
+  const lib = version <= 7 ? 'MSMSGS' : 'MSNMSGR';
+  const fields = ['CVR', String(trId), '0x0409', 'winnt', '5.1', 'i386', lib, clientVersionFor(version), 'msmsgs'];
+  if (version >= 8) fields.push(handle);
+  // MSNP21 adds one field; which value real clients sent there is unverified: a zero machine GUID.
+  if (version >= 21) fields.push('{00000000-0000-0000-0000-000000000000}');
+  return `${fields.join(' ')}\r\n`;
+}
+
+export interface Redirect {
+  /** The address as the server wrote it (`ip:port`, or `0` for "this server"). */
+  address: string;
+  host: string | null;
+  port: number | null;
+  /** Which XFR layout it came in: msnp2 `ip:port`; msnp3 `... 0`; msnp7 `... 0 current`; msnp13 `... U D`; msnp21 `... U D hop`. */
+  format: 'msnp2' | 'msnp3' | 'msnp7' | 'msnp13' | 'msnp21' | 'unknown';
+  /** `G`: use the HTTP gateway rather than TCP. */
+  gateway: boolean;
+  /** MSNP7-12: the address the server saw us connect from. */
+  clientAddress?: string;
+  /** MSNP21: the base64 hop string. */
+  hop?: string;
+}
+
+/** Parses the arguments after `XFR t NS`; undefined if there is no address. */
+export function parseRedirect(args: readonly string[]): Redirect | undefined {
+  const [address, ...rest] = args;
+  if (!address) return undefined;
+  let host: string | null = null;
+  let port: number | null = null;
+  if (address !== '0') {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address);
+    if (m?.[1] && m[2] && Number(m[2]) >= 1 && Number(m[2]) <= 65535) {
+      host = m[1].replace(/^\[|\]$/g, '');
+      port = Number(m[2]);
+    }
+  }
+  const flag = rest[0];
+  let format: Redirect['format'] = 'unknown';
+  const out: Redirect = { address, host, port, format, gateway: flag === 'G' };
+  if (rest.length === 0) format = 'msnp2';
+  else if (rest.length === 1 && flag === '0') format = 'msnp3';
+  else if (rest.length === 2 && flag === '0') {
+    format = 'msnp7';
+    out.clientAddress = rest[1] ?? '';
+  } else if ((flag === 'U' || flag === 'G') && rest[1] === 'D') {
+    format = rest.length >= 3 ? 'msnp21' : 'msnp13';
+    if (rest[2] !== undefined) out.hop = rest[2];
+  }
+  out.format = format;
+  return out;
+}
+
+export type DeepCommand = 'CVR' | 'INF' | 'USR';
+
+/** How one follow-up command was answered. */
+export type StepOutcome =
+  | { status: 'answered'; reply: string }
+  | { status: 'notification'; reply: string; method: string; policy: string | null; challenge: string | null }
+  | { status: 'dispatch'; reply: string; redirect: Redirect }
+  | { status: 'error'; reply: string; code: number; codeName: string | null; busy: boolean }
+  | { status: 'closed'; reply: string | null; out: string | null }
+  | { status: 'reset' | 'timeout'; reply: null }
+  | { status: 'mismatch'; reply: string }
+  | { status: 'unexpected'; reply: string | null; reason: UnexpectedReason };
+
+export interface DeepStep {
+  command: DeepCommand;
+  /** The line sent, without CRLF. */
+  request: string;
+  outcome: StepOutcome;
+}
+
+/** The outcome of the login step, or of the earlier step that stopped the conversation. */
+export type LoginStatus = 'notification' | 'dispatch' | 'closed' | 'error' | 'timeout' | 'reset' | 'mismatch' | 'unexpected';
+
+export interface DeepResult {
+  /** `confirmed`: the server went on to an auth challenge or a redirect at this version. */
+  session: 'confirmed' | 'claimed-only';
+  login: LoginStatus;
+  /** The command whose answer decided `login`. */
+  decidedBy: DeepCommand;
+  /** From the CVR reply: `CVR t <recommended> <recommended> <minimum> <download-url> <info-url>`. */
+  cvr?: { recommended: string; minimum: string; downloadUrl: string | null; infoUrl: string | null };
+  /** From `INF t MD5` (MSNP2-7). */
+  infMethods?: string[];
+  /** From `USR t <method> S <policy/challenge...>`. */
+  auth?: { method: string; policy: string | null; challenge: string | null };
+  redirect?: Redirect;
+  /** With login `error`. */
+  code?: number;
+  codeName?: string | null;
+  steps: DeepStep[];
+  /** Payload commands read by their byte count on the way (e.g. GCF policies before USR). */
+  payloads: { command: string; size: number }[];
+}
+
+/** What a deep probe ends in: the VER verdict, and the follow-up when VER was accepted. */
+export interface DeepOutcome {
+  ver: Outcome;
+  deep: DeepResult | null;
+}
+
+const MAX_SKIPPED = 32;
+
+/**
+ * VER, then the way a real client of that version goes on: CVR, INF (MSNP2-7), and the first USR
+ * step with that version's auth method and a placeholder handle. Stops at the first auth
+ * challenge or redirect: it never sends credentials.
+ */
+export class DeepConversation implements Conversation<DeepOutcome> {
+  readonly #version: number;
+  readonly #handle: string;
+  readonly #ver: VerReplyClassifier;
+  #verOutcome: Outcome | undefined;
+  #reader: LineReader | undefined;
+  #plan: { command: DeepCommand; trId: number; line: string }[] = [];
+  #steps: DeepStep[] = [];
+  #payloads: { command: string; size: number }[] = [];
+  #skipped = 0;
+  #result: DeepResult | undefined;
+  #cvr: DeepResult['cvr'];
+  #inf: string[] | undefined;
+
+  constructor(version: number, handle = PROBE_HANDLE) {
+    this.#version = version;
+    this.#handle = handle;
+    this.#ver = new VerReplyClassifier({ trId: 1, offered: [version] });
+    const method = authMethodFor(version);
+    let trId = 2;
+    this.#plan.push({ command: 'CVR', trId, line: buildCvrRequest(trId++, version, handle) });
+    if (version <= 7) this.#plan.push({ command: 'INF', trId, line: `INF ${trId++}\r\n` });
+    this.#plan.push({ command: 'USR', trId, line: `USR ${trId} ${method} I ${handle}\r\n` });
+  }
+
+  get unsolicited(): readonly string[] {
+    return this.#ver.unsolicited;
+  }
+
+  opening(): string {
+    return buildVerRequest({ trId: 1, offered: [this.#version] });
+  }
+
+  push(chunk: Uint8Array): Step<DeepOutcome> {
+    if (!this.#verOutcome) {
+      const outcome = this.#ver.push(chunk);
+      if (!outcome) return { type: 'wait' };
+      this.#verOutcome = outcome;
+      if (outcome.status !== 'accepted') return { type: 'done', result: { ver: outcome, deep: null } };
+      const { frames, reader } = this.#ver.handOver();
+      this.#reader = reader;
+      const step = this.#frames(frames);
+      return step.type === 'wait' ? this.#next() : step;
+    }
+    return this.#frames(this.#reader?.push(chunk) ?? []);
+  }
+
+  end(how: 'close' | 'timeout'): DeepOutcome {
+    if (!this.#verOutcome) return { ver: this.#ver.end(how), deep: null };
+    const partial = Buffer.from(this.#reader?.pending ?? []).toString('latin1');
+    const outcome: StepOutcome =
+      partial !== '' && !couldBeMsnp(partial)
+        ? { status: 'unexpected', reply: null, reason: notMsnpReason(partial) }
+        : how === 'close'
+          ? { status: 'closed', reply: null, out: null }
+          : { status: 'timeout', reply: null };
+    return this.#finish(outcome);
+  }
+
+  fail(outcome: Outcome): DeepOutcome {
+    if (!this.#verOutcome) return { ver: outcome, deep: null };
+    const step: StepOutcome = outcome.status === 'reset' ? { status: 'reset', reply: null } : outcome.status === 'timeout' ? { status: 'timeout', reply: null } : { status: 'closed', reply: null, out: null };
+    return this.#finish(step);
+  }
+
+  /** Sends the next planned command, or ends when the plan is done. */
+  #next(): Step<DeepOutcome> {
+    const next = this.#plan[this.#steps.length];
+    if (!next) return { type: 'done', result: this.#finish(undefined) };
+    return { type: 'send', data: next.line };
+  }
+
+  #frames(frames: Frame[]): Step<DeepOutcome> {
+    for (const frame of frames) {
+      if (this.#result) break;
+      if (frame.kind === 'violation') return { type: 'done', result: this.#finish({ status: 'unexpected', reply: null, reason: 'too-long' }) };
+      if (frame.kind === 'payload') {
+        if (this.#payloads.length < MAX_SKIPPED) this.#payloads.push({ command: frame.command, size: frame.payload.length });
+        continue;
+      }
+      const outcome = this.#answer(frame.text);
+      if (outcome === undefined) {
+        if (++this.#skipped > MAX_SKIPPED) return { type: 'done', result: this.#finish({ status: 'mismatch', reply: frame.text }) };
+        continue;
+      }
+      const current = this.#plan[this.#steps.length];
+      if (!current) break;
+      this.#steps.push({ command: current.command, request: current.line.slice(0, -2), outcome });
+      if (outcome.status !== 'answered') return { type: 'done', result: this.#finish(undefined) };
+      const next = this.#next();
+      if (next.type !== 'wait') return next;
+    }
+    return { type: 'wait' };
+  }
+
+  /** How a line answers the command in flight; undefined for unsolicited lines. */
+  #answer(line: string): StepOutcome | undefined {
+    const current = this.#plan[this.#steps.length];
+    if (!current) return undefined;
+    const msg = parseMessage(line);
+    switch (msg.type) {
+      case 'invalid':
+        return { status: 'unexpected', reply: line, reason: notMsnpReason(line) };
+      case 'out':
+        return { status: 'closed', reply: line, out: msg.reason ?? '' };
+      case 'error':
+        if (msg.trId !== null && msg.trId !== current.trId) return undefined;
+        return { status: 'error', reply: line, code: msg.code, codeName: errorCodeName(msg.code), busy: isBusyCode(msg.code) };
+      case 'ver':
+        return { status: 'mismatch', reply: line };
+      case 'command': {
+        if (msg.trId === null || msg.trId === 0) return undefined;
+        if (msg.trId !== current.trId) return { status: 'mismatch', reply: line };
+        if (msg.command === 'XFR' && current.command === 'USR' && msg.args[0] === 'NS') {
+          const redirect = parseRedirect(msg.args.slice(1));
+          return redirect ? { status: 'dispatch', reply: line, redirect } : { status: 'unexpected', reply: line, reason: 'malformed' };
+        }
+        if (msg.command !== current.command) return { status: 'mismatch', reply: line };
+        if (current.command === 'CVR') {
+          const [recommended, , minimum, downloadUrl, infoUrl] = msg.args;
+          this.#cvr = { recommended: recommended ?? '', minimum: minimum ?? recommended ?? '', downloadUrl: downloadUrl ?? null, infoUrl: infoUrl ?? null };
+          return { status: 'answered', reply: line };
+        }
+        if (current.command === 'INF') {
+          this.#inf = [...msg.args];
+          return { status: 'answered', reply: line };
+        }
+        // USR t METHOD S <policy> [<nonce>]: the auth challenge of a notification server.
+        const [method, phase, ...rest] = msg.args;
+        if (phase !== 'S') return { status: 'mismatch', reply: line };
+        const twoPart = method === 'SSO' && rest.length >= 2;
+        return {
+          status: 'notification',
+          reply: line,
+          method: method ?? '',
+          policy: twoPart ? (rest[0] ?? null) : method === 'TWN' ? (rest.join(' ') || null) : null,
+          challenge: twoPart ? (rest[1] ?? null) : method === 'TWN' ? null : (rest.join(' ') || null),
+        };
+      }
+    }
+  }
+
+  #finish(stopped: StepOutcome | undefined): DeepOutcome {
+    if (!this.#result) {
+      if (stopped) {
+        const current = this.#plan[this.#steps.length];
+        if (current) this.#steps.push({ command: current.command, request: current.line.slice(0, -2), outcome: stopped });
+      }
+      const last = this.#steps.at(-1);
+      const outcome = last?.outcome ?? ({ status: 'closed', reply: null, out: null } as StepOutcome);
+      const login: LoginStatus = outcome.status === 'answered' ? 'mismatch' : outcome.status;
+      const result: DeepResult = {
+        session: login === 'notification' || login === 'dispatch' ? 'confirmed' : 'claimed-only',
+        login,
+        decidedBy: last?.command ?? 'CVR',
+        steps: this.#steps,
+        payloads: this.#payloads,
+      };
+      if (this.#cvr) result.cvr = this.#cvr;
+      if (this.#inf) result.infMethods = this.#inf;
+      if (outcome.status === 'notification') result.auth = { method: outcome.method, policy: outcome.policy, challenge: outcome.challenge };
+      if (outcome.status === 'dispatch') result.redirect = outcome.redirect;
+      if (outcome.status === 'error') {
+        result.code = outcome.code;
+        result.codeName = outcome.codeName;
+      }
+      this.#result = result;
+    }
+    return { ver: this.#verOutcome as Outcome, deep: this.#result };
+  }
+}
