@@ -2,9 +2,20 @@
  * msnp-probe as a library. The CLI is a thin layer over these; nothing here prints.
  */
 export { probe, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, VER_TRID } from './probe/probe.js';
-export type { ProbeOptions, TargetReport, VersionProbe, OfferProbe } from './probe/probe.js';
-export { sendVer } from './probe/version-probe.js';
-export type { ExchangeOutcome, Measured, ConnectOptions } from './probe/version-probe.js';
+export type { ProbeOptions, TargetReport, VersionProbe, OfferProbe, RedirectSummary, Agreement, Gate } from './probe/probe.js';
+export { sendVer, sendDeep } from './probe/version-probe.js';
+export { scan, DEFAULT_GLOBAL_CONCURRENCY } from './probe/scan.js';
+export type { ScanOptions } from './probe/scan.js';
+export { probeFollowing } from './probe/follow.js';
+export { readTargets, parseTargetLine, parseShard, inShard } from './probe/targets.js';
+export { Pacer } from './probe/pacer.js';
+export { DeepConversation, parseRedirect, authMethodFor, buildCvrRequest, PROBE_HANDLE } from './codec/deep.js';
+export type { DeepResult, DeepOutcome, Redirect, StepOutcome, LoginStatus } from './codec/deep.js';
+export { VerConversation } from './codec/conversation.js';
+export type { Conversation, Step } from './codec/conversation.js';
+export { parseBaseline, compareBaseline } from './report/baseline.js';
+export type { BaselineComparison } from './report/baseline.js';
+export type { ExchangeOutcome, Measured, ConnectOptions, DeepMeasured } from './probe/version-probe.js';
 export { STATUSES, answeredAsMsnp, isTransient } from './codec/outcome.js';
 export type { Outcome, ProbeStatus, UnexpectedReason } from './codec/outcome.js';
 export { VerReplyClassifier, classifyLine, classifyChunks, buildVerRequest, couldBeMsnp, notMsnpReason } from './codec/classify.js';
