@@ -3,7 +3,7 @@ import { DeepConversation, type DeepResult } from '../codec/deep.js';
 import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../codec/escape.js';
 import type { Outcome } from '../codec/outcome.js';
-import { exchange, type ExchangeResult, type TranscriptEntry } from '../transport/exchange.js';
+import { exchange, type ExchangeOptions, type ExchangeResult, type TranscriptEntry } from '../transport/exchange.js';
 import { gatewayExchange, type GatewayOptions } from '../transport/gateway.js';
 
 /** The measured side of a probe, shared by per-version probes and the combined offer. */
@@ -24,15 +24,9 @@ export type ExchangeOutcome = Outcome & Measured;
 /** With `deep`: what followed an accepted VER on the same connection. */
 export type DeepMeasured = DeepResult & { elapsedMs: number };
 
-export interface ConnectOptions {
-  address: string;
-  port: number;
-  family?: 4 | 6;
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-  transcript?: boolean;
+export interface ConnectOptions extends ExchangeOptions {
   /** Tunnel through the HTTP gateway instead of plain TCP. */
-  gateway?: Omit<GatewayOptions, 'address' | 'port' | 'family' | 'timeoutMs' | 'signal' | 'transcript'>;
+  gateway?: Omit<GatewayOptions, keyof ExchangeOptions>;
 }
 
 function run<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {

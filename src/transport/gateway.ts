@@ -2,20 +2,14 @@ import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
-import { outcomeForErrno, Recorder, type ExchangeResult } from './exchange.js';
+import { outcomeForErrno, Recorder, type ExchangeOptions, type ExchangeResult } from './exchange.js';
 import { errnoOf } from './resolve.js';
 
-export interface GatewayOptions {
-  address: string;
-  port: number;
-  family?: 4 | 6;
+export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
   /** The `IP=` of the open request: the notification server the gateway should talk to. */
   nsHost: string;
   /** The `Host:` header. */
   hostHeader: string;
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-  transcript?: boolean;
   /** Pause between polls while waiting for the server. */
   pollMs?: number;
 }
