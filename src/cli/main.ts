@@ -126,7 +126,8 @@ type Parsed = { err: Error | null; args: Args; output: string };
 function parse(argv: string[]): Promise<Parsed> {
   return new Promise((resolve) => {
     const y = parser().fail((message, err) => {
-      throw err ?? new UsageError(message);
+      // yargs wraps some messages over lines ("Invalid values:\n  Argument: ..."): keep one sentence.
+      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
     });
     if (argv.includes('--get-yargs-completions')) {
       // The shell asks for completions: answer from yargs' own completer, nothing else runs.
@@ -198,6 +199,10 @@ async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffe
   }
   try {
     const handle = await open(plan.targetsFile, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    }
     return handle.createReadStream();
   } catch (err) {
     throw new UsageError(`--targets: cannot read '${plan.targetsFile}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);

@@ -115,19 +115,18 @@ export class VerReplyClassifier {
       if (frame.kind === 'violation') {
         return (this.#outcome = { status: 'unexpected', reply: null, reason: 'too-long' });
       }
-      if (frame.kind === 'payload') {
-        this.#unsolicited.push(frame.text);
-      } else {
+      if (frame.kind === 'line') {
         const outcome = classifyLine(frame.text, this.#request);
         if (outcome) {
           this.#leftover = frames.slice(i + 1);
           return (this.#outcome = outcome);
         }
-        this.#unsolicited.push(frame.text);
       }
-      if (this.#unsolicited.length > MAX_UNSOLICITED_LINES) {
+      // One line past the allowance ends the wait: it becomes the reply, not another skipped line.
+      if (this.#unsolicited.length >= MAX_UNSOLICITED_LINES) {
         return (this.#outcome = { status: 'mismatch', reply: frame.text, reason: 'command', trId: null, versions: [] });
       }
+      this.#unsolicited.push(frame.text);
     }
     return undefined;
   }

@@ -1,6 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { once } from 'node:events';
 import { LineReader } from '../codec/lines.js';
 import { formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
@@ -63,6 +62,9 @@ export interface Emulator {
 
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
 
+/** Uncounts a connection in the stats; called when this server itself ends or resets it. */
+const releasers = new WeakMap<Socket, () => void>();
+
 export interface Front {
   server: Server;
   stats: EmulatorStats;
@@ -77,12 +79,14 @@ export function trackConnections(server: Server, stats: EmulatorStats, sockets: 
     stats.active++;
     stats.peakActive = Math.max(stats.peakActive, stats.active);
     sockets.add(socket);
-    // Counted open until the client's FIN, so a client that waits for our close can be held to a bound.
+    // Counted open until the client's FIN or our own close, whichever comes first, so a client that
+    // waits for our close can be held to an exact bound (see `releasers`).
     let counted = true;
     const release = (): void => {
       if (counted) stats.active--;
       counted = false;
     };
+    releasers.set(socket, release);
     socket.on('end', release);
     socket.on('close', () => {
       release();
@@ -253,20 +257,38 @@ async function perform(socket: Socket, actions: Action[], options: ConnectionOpt
         }
         break;
       case 'close':
+        // Uncount before our FIN leaves: the client may see it, close and connect again before this
+        // process reads the client's FIN (the next accept can come first in the same poll).
+        releasers.get(socket)?.();
         socket.end();
         return;
       case 'reset':
+        releasers.get(socket)?.();
         socket.resetAndDestroy();
         return;
       case 'hang':
         return;
       case 'endless':
         while (!socket.destroyed && !signal.aborted) {
-          if (!socket.write(ENDLESS_CHUNK)) {
-            await Promise.race([once(socket, 'drain', { signal }), once(socket, 'close', { signal })]);
-          }
+          if (!socket.write(ENDLESS_CHUNK)) await drainOrClose(socket, signal);
         }
         return;
     }
   }
+}
+
+/** Waits for 'drain', 'close' or shutdown, then removes the listeners it added (none pile up per drain). */
+function drainOrClose(socket: Socket, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+    signal.addEventListener('abort', done);
+  });
 }

@@ -13,7 +13,8 @@ export interface PacerOptions {
 }
 
 export const DEFAULT_BACKOFF_MS = 500;
-export const DEFAULT_MAX_BACKOFF_MS = 8000;
+/** At most one new connection per 2 s to a struggling server: polite, yet a dead one costs seconds, not minutes. */
+export const DEFAULT_MAX_BACKOFF_MS = 2000;
 
 /**
  * Spaces out the connections to one target: at most `ratePerSecond`, with jitter, and an
