@@ -138,7 +138,6 @@ const MAX_SKIPPED = 32;
  */
 export class DeepConversation implements Conversation<DeepOutcome> {
   readonly #version: number;
-  readonly #handle: string;
   readonly #ver: VerReplyClassifier;
   #verOutcome: Outcome | undefined;
   #reader: LineReader | undefined;
@@ -152,7 +151,6 @@ export class DeepConversation implements Conversation<DeepOutcome> {
 
   constructor(version: number, handle = PROBE_HANDLE) {
     this.#version = version;
-    this.#handle = handle;
     this.#ver = new VerReplyClassifier({ trId: 1, offered: [version] });
     const method = authMethodFor(version);
     let trId = 2;

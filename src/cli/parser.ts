@@ -1,0 +1,110 @@
+import yargs, { type Argv } from 'yargs';
+import { FAULT_MODES } from '../emulator/faults.js';
+import { PROFILE_NAMES, DEMO_PROFILE } from '../emulator/profiles.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
+import { DEFAULT_PORT } from '../codec/target.js';
+import { PACKAGE } from '../version.js';
+import { UsageError, type Args } from './options.js';
+
+/** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */
+function probeOptions(y: Argv): Argv {
+  const local = { global: false } as const;
+  return y
+    .option('range', { ...local, alias: 'r', type: 'string', describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]' })
+    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together [default: ${DEFAULT_TIMEOUT_MS}]` })
+    .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
+    .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
+    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set)' })
+    .option('global-concurrency', { ...local, type: 'string', describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]` })
+    .option('rate', { ...local, type: 'string', describe: 'new connections per second per target, with +-20% jitter [default: no limit]' })
+    .option('retries', { ...local, type: 'string', describe: 're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]' })
+    .option('attempts', { ...local, type: 'string', describe: 'probe every version N times and report agreement [default: 1]' })
+    .option('baseline', { ...local, type: 'string', describe: 'exit 1 on any conclusive difference from an earlier --json/--ndjson output' })
+    .option('shard', { ...local, type: 'string', describe: 'probe only slice I of N of the targets (I/N, e.g. 2/4); N runs cover the list once' })
+    .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
+    .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
+    .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
+    .option('deep', { ...local, type: 'boolean', describe: 'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only' })
+    .option('follow', { ...local, type: 'boolean', describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep' })
+    .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
+    .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })
+    .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]' })
+    .option('gateway-ns', { ...local, type: 'string', describe: 'with --transport http: the IP= the gateway is asked to reach [default: the target host]' })
+    .option('color', { ...local, type: 'boolean', describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables' });
+}
+
+function emulatorOptions(y: Argv, defaultPort: number): Argv {
+  const local = { global: false } as const;
+  return y
+    .option('profile', { ...local, type: 'string', describe: `server generation to emulate [default: ${DEMO_PROFILE}]`, choices: PROFILE_NAMES as string[] })
+    .option('versions', { ...local, type: 'string', describe: "override the profile's accepted versions, e.g. 8-18" })
+    .option('fault', {
+      ...local,
+      type: 'string',
+      array: true,
+      describe: `misbehave: [VERSIONS:]MODE[:ARG], repeatable. Modes: ${FAULT_MODES.join(', ')}`,
+    })
+    .option('delay', { ...local, type: 'string', describe: 'latency in ms added before every reply [default: 0]' })
+    .option('idle-timeout', { ...local, type: 'string', describe: 'drop connections idle this many ms [default: 60000]' })
+    .option('max-connections', { ...local, type: 'string', describe: 'connections open at once [default: 1024]' })
+    .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: serve the MSN HTTP gateway (POST /gateway/gateway.dll) [default: tcp]' })
+    .option('dispatch', { ...local, type: 'boolean', describe: 'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server [default: true]; --no-dispatch serves logins directly' })
+    .option('host', { ...local, type: 'string', describe: 'address to listen on [default: 127.0.0.1]' })
+    .option('port', { ...local, alias: 'p', type: 'string', describe: `port to listen on, 0 for any free one [default: ${defaultPort}]` });
+}
+
+export const COMMANDS = ['serve', 'demo', 'profiles', 'completion'] as const;
+
+function parser(): Argv {
+  // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
+  // would swallow `completion` and send it to DNS as a host name.
+  return probeOptions(yargs())
+    .scriptName('msnp-probe')
+    .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port; one connection per version, plus one combined offer.')
+    .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
+    .option('targets', { global: false, type: 'string', describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists' })
+    .option('port', { global: false, alias: 'p', type: 'string', describe: `port when the target names none [default: ${DEFAULT_PORT}]` })
+    .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
+    .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
+      probeOptions(emulatorOptions(y, 0)),
+    )
+    .command('profiles', 'list the emulator profiles')
+    .example('$0 --host messenger.hotmail.com --range 7-21', 'probe MSNP7 to MSNP21 on port 1863')
+    .example('$0 127.0.0.1:1863 --json', 'a JSON document for scripts')
+    .example('$0 [::1]:1863 --expect 2-21', 'CI: exit 1 unless exactly MSNP2-21 are accepted')
+    .example('$0 serve --profile escargot --port 1863', 'an emulated Escargot server on 127.0.0.1:1863')
+    .example('$0 serve --fault 13:reset --fault 15:error:600', 'an emulated server that misbehaves for chosen versions')
+    .example('$0 demo', 'probe the emulated July 2007 servers')
+    .epilogue(
+      'Exit codes: 0 done (expectations met), 1 --expect not met, 2 usage error, 3 a target never answered as an MSNP server, 4 internal error.',
+    )
+    .completion('completion', 'print a bash/zsh completion script')
+    .version(PACKAGE.version)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .strictOptions()
+    .showHelpOnFail(false)
+    .exitProcess(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 100));
+}
+
+export type Parsed = { err: Error | null; args: Args; output: string };
+
+export function parse(argv: string[]): Promise<Parsed> {
+  return new Promise((resolve) => {
+    const y = parser().fail((message, err) => {
+      // yargs wraps some messages over lines ("Invalid values:\n  Argument: ..."): keep one sentence.
+      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
+    });
+    if (argv.includes('--get-yargs-completions')) {
+      // The shell asks for completions: answer from yargs' own completer, nothing else runs.
+      y.getCompletion(argv.slice(argv.indexOf('--get-yargs-completions') + 2), (err, completions) =>
+        resolve({ err: err ?? null, args: { help: true }, output: (completions ?? []).join('\n') }),
+      );
+      return;
+    }
+    y.parse(argv, {}, (err, args, output) => resolve({ err: err ?? null, args: args as Args, output }));
+  });
+}

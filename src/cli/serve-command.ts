@@ -1,0 +1,67 @@
+import { escapeText } from '../codec/escape.js';
+import { formatTarget, DEFAULT_PORT } from '../codec/target.js';
+import { startEmulator, type Emulator } from '../emulator/server.js';
+import { PROFILES } from '../emulator/profiles.js';
+import { EXIT, type Io } from './io.js';
+import { commonProbeOptions, servePlan, type Args } from './options.js';
+import { runProbes } from './probe-command.js';
+
+async function startFromArgs(args: Args, defaultPort: number): Promise<Emulator> {
+  const plan = servePlan(args, defaultPort);
+  return startEmulator({
+    profile: plan.profile,
+    host: plan.host,
+    port: plan.port,
+    versions: plan.versions,
+    faults: plan.faults,
+    delayMs: plan.delayMs,
+    idleTimeoutMs: plan.idleTimeoutMs,
+    maxConnections: plan.maxConnections,
+    transport: plan.transport,
+    dispatch: plan.dispatch,
+  });
+}
+
+export async function serve(args: Args, io: Io): Promise<number> {
+  let emulator: Emulator;
+  try {
+    emulator = await startFromArgs(args, DEFAULT_PORT);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      io.stderr.write(`msnp-probe: serve: cannot listen: ${escapeText(String((err as Error).message))}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  const where = formatTarget({ host: emulator.host, port: emulator.port });
+  const faults = emulator.faults.length ? `, faults ${args['fault'] ? ([] as unknown[]).concat(args['fault']).join(' ') : ''}` : '';
+  const kind = emulator.transport === 'http' ? 'HTTP gateway' : emulator.notification ? 'dispatch server' : 'server';
+  const ns = emulator.notification ? `; its notification server listens on ${formatTarget(emulator.notification)}` : '';
+  io.stdout.write(`msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`);
+  const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
+  const why = await stop();
+  await emulator.close();
+  io.stdout.write(`msnp-probe emulator: stopped (${why})\n`);
+  return EXIT.ok;
+}
+
+export async function demo(args: Args, io: Io): Promise<number> {
+  const plan = commonProbeOptions(args);
+  const emulator = await startFromArgs(args, 0);
+  try {
+    if (plan.output === 'table') {
+      io.stdout.write(`Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`);
+    }
+    return await runProbes({ ...plan, targets: [{ host: emulator.host, port: emulator.port }], targetsFile: null }, args, io);
+  } finally {
+    await emulator.close();
+  }
+}
+
+export function profiles(io: Io): number {
+  for (const p of Object.values(PROFILES)) {
+    io.stdout.write(`${p.name.padEnd(14)} ${p.summary}\n${''.padEnd(14)} source: ${p.source}\n`);
+  }
+  return EXIT.ok;
+}
