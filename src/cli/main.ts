@@ -4,7 +4,6 @@ import { EXIT, type Io } from './io.js';
 import { probePlan, UsageError } from './options.js';
 import { COMMANDS, parse } from './parser.js';
 import { runProbes } from './probe-command.js';
-import { demo, profiles, serve } from './serve-command.js';
 
 export { EXIT, type Io } from './io.js';
 
@@ -29,12 +28,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const command = (COMMANDS as readonly string[]).includes(positional[0] ?? '') ? positional.shift() : undefined;
     if (command !== undefined && positional.length > 0) throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
     switch (command) {
+      // The emulator loads only for the commands that run it, keeping a plain probe's start-up short.
       case 'serve':
-        return await serve(args, io);
+        return await (await import('./serve-command.js')).serve(args, io);
       case 'demo':
-        return await demo(args, io);
+        return await (await import('./serve-command.js')).demo(args, io);
       case 'profiles':
-        return profiles(io);
+        return (await import('./serve-command.js')).profiles(io);
       case 'completion':
         return EXIT.ok;
       default:

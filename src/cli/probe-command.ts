@@ -1,13 +1,13 @@
 import { open, readFile } from 'node:fs/promises';
 import { escapeText } from '../codec/escape.js';
 import { formatTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
+import { BatchedWriter } from './batched-writer.js';
 import { scan } from '../probe/scan.js';
 import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
 import { parseBaseline, compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
 import { compareExpected } from '../report/expect.js';
 import { buildDocument, type TargetDocument } from '../report/json.js';
-import { MatrixPrinter, MATRIX_LEGEND } from '../report/matrix.js';
-import { renderTarget, expectationLines, baselineLines, transcriptText } from '../report/text.js';
+import { expectationLines, baselineLines, transcriptText } from '../report/lines.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args, type ProbePlan } from './options.js';
 import { Progress } from './progress.js';
@@ -54,14 +54,6 @@ async function loadBaseline(file: string | null): Promise<Map<string, BaselineTa
   }
 }
 
-/** Resolves when `stream` may take more (so --ndjson into a slow pipe applies back-pressure). */
-function write(stream: Io['stdout'], text: string): Promise<void> | void {
-  const ok = stream.write(text);
-  if (ok === false && 'once' in stream && typeof stream.once === 'function') {
-    return new Promise((resolve) => (stream.once as (e: string, f: () => void) => void)('drain', resolve));
-  }
-}
-
 export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
   const startedAt = new Date();
   const started = Date.now();
@@ -72,25 +64,23 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     invalid++;
     if (invalid <= MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
   };
-  const order = new Map<Target, number>();
   async function* source(): AsyncGenerator<Target> {
-    let index = 0;
-    const all = async function* (): AsyncGenerator<Target> {
-      yield* plan.targets;
-      if (fileInput) yield* readTargets(fileInput, { defaultPort: plan.targets[0]?.port ?? DEFAULT_PORT, onInvalid });
-    };
-    for await (const target of all()) {
-      if (plan.shard && !inShard(target, plan.shard)) continue;
-      order.set(target, index++);
-      yield target;
+    yield* plan.targets;
+    if (!fileInput) return;
+    for await (const target of readTargets(fileInput, { defaultPort: plan.targets[0]?.port ?? DEFAULT_PORT, onInvalid })) {
+      if (!plan.shard || inShard(target, plan.shard)) yield target;
     }
   }
   const detailed = fileInput === null && plan.targets.length === 1;
   const color = useColor(args, io);
-  const matrix = plan.output === 'table' && !detailed ? new MatrixPrinter(plan.versions, color) : null;
+  // The table modules (cli-table3 and its width tables) load only when a table is printed.
+  const text = plan.output === 'table' && detailed ? await import('../report/text.js') : null;
+  const matrixModule = plan.output === 'table' && !detailed ? await import('../report/matrix.js') : null;
+  const matrix = matrixModule ? new matrixModule.MatrixPrinter(plan.versions, color) : null;
   const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
   const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? plan.targets.length : null) : null;
-  if (matrix) io.stdout.write(matrix.header());
+  const out = new BatchedWriter(io.stdout);
+  if (matrix) out.write(matrix.header());
 
   const collected: { index: number; doc: TargetDocument }[] = [];
   let total = 0;
@@ -114,7 +104,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       transport: plan.transport,
       ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
     },
-    async (report, target) => {
+    async (report, index) => {
       const doc: TargetDocument = { ...report };
       if (plan.expect) doc.expectation = compareExpected(plan.expect, report.accepted);
       if (baseline) doc.baseline = compareBaseline(report, baseline.get(baselineKey(report.host, report.port)));
@@ -130,16 +120,16 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (plan.verbose) io.stderr.write(transcriptText(report));
       switch (plan.output) {
         case 'ndjson':
-          await write(io.stdout, `${JSON.stringify(doc)}\n`);
+          await out.write(`${JSON.stringify(doc)}\n`);
           break;
         case 'json':
-          collected.push({ index: order.get(target) ?? 0, doc });
+          collected.push({ index, doc });
           break;
         case 'table':
           if (matrix) {
-            await write(io.stdout, matrix.row(report));
-          } else {
-            io.stdout.write(renderTarget(report, { color }));
+            await out.write(matrix.row(report));
+          } else if (text) {
+            io.stdout.write(text.renderTarget(report, { color }));
             if (doc.expectation?.met) io.stdout.write(`${expectationLines(doc.expectation).join('\n')}\n`);
             if (doc.baseline?.met) io.stdout.write(`${baselineLines(doc.baseline).join('\n') || 'baseline: no difference'}\n`);
           }
@@ -147,13 +137,14 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       }
     },
   );
+  await out.flush();
   progress?.finish();
   if (plan.output === 'json') {
     collected.sort((a, b) => a.index - b.index);
     const doc = buildDocument(collected.map((c) => c.doc), startedAt, Date.now() - started);
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
-  if (matrix) io.stdout.write(`${MATRIX_LEGEND}\n${total} targets, ${total - silent} answered as MSNP\n`);
+  if (matrixModule) io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} targets, ${total - silent} answered as MSNP\n`);
   // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
   const report = plan.output === 'table' ? io.stdout : io.stderr;
   for (const p of problems) report.write(`${p}\n`);

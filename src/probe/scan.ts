@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Target } from '../codec/target.js';
-import { probe, type ProbeOptions, type TargetReport } from './probe.js';
+import { KNOWN_VERSIONS } from '../codec/range.js';
+import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing } from './follow.js';
 
 export const DEFAULT_GLOBAL_CONCURRENCY = 64;
@@ -20,7 +21,7 @@ export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'
 export async function scan(
   targets: AsyncIterable<Target> | Iterable<Target>,
   options: ScanOptions,
-  onReport: (report: TargetReport, target: Target) => void | Promise<void>,
+  onReport: (report: TargetReport, index: number, target: Target) => void | Promise<void>,
 ): Promise<void> {
   const globalConcurrency = options.globalConcurrency ?? DEFAULT_GLOBAL_CONCURRENCY;
   const gate = pLimit(globalConcurrency);
@@ -29,17 +30,18 @@ export async function scan(
     | Iterator<Target>;
   // Pulls are serialised: an async generator must not be asked for its next value twice at once.
   const pull = pLimit(1);
-  const next = (): Promise<IteratorResult<Target>> => pull(async () => iterator.next());
+  let pulled = 0;
+  const next = (): Promise<{ item: IteratorResult<Target>; index: number }> =>
+    pull(async () => ({ item: await iterator.next(), index: pulled++ }));
   const { globalConcurrency: _g, follow, ...probeOptions } = options;
-  // A target holds at least one connection while it runs, so more targets than connections would only queue.
-  const workers = Array.from({ length: globalConcurrency }, async () => {
+  const workers = Array.from({ length: workerCount(options, globalConcurrency) }, async () => {
     for (;;) {
       options.signal?.throwIfAborted();
-      const item = await next();
+      const { item, index } = await next();
       if (item.done) return;
       const one = { ...probeOptions, host: item.value.host, port: item.value.port, gate };
       const reports = follow ? await probeFollowing(one) : [await probe(one)];
-      for (const report of reports) await onReport(report, item.value);
+      for (const report of reports) await onReport(report, index, item.value);
     }
   });
   try {
@@ -47,4 +49,15 @@ export async function scan(
   } finally {
     await iterator.return?.();
   }
+}
+
+/**
+ * How many targets to run at once: enough to keep every shared connection slot busy, with twice
+ * the margin for targets starting and finishing, but no more, since each running target holds its
+ * queued probes in memory. A paced target (`ratePerSecond`) may hold only one connection at a time.
+ */
+export function workerCount(options: ScanOptions, globalConcurrency: number): number {
+  const probesPerTarget = (options.versions?.length ?? KNOWN_VERSIONS.length) + (options.offer === false ? 0 : 1);
+  const perTarget = options.ratePerSecond ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, probesPerTarget));
+  return Math.min(globalConcurrency, 2 * Math.ceil(globalConcurrency / perTarget));
 }

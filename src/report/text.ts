@@ -6,10 +6,7 @@ import { formatVersions } from '../codec/range.js';
 import { formatTarget } from '../codec/target.js';
 import type { Repeats, TargetReport } from '../probe/probe.js';
 import type { DeepResult } from '../codec/deep.js';
-import type { TranscriptEntry } from '../transport/exchange.js';
 import type { ExchangeOutcome } from '../probe/version-probe.js';
-import type { Expectation } from './expect.js';
-import type { BaselineComparison } from './baseline.js';
 
 export interface TextOptions {
   color: boolean;
@@ -105,14 +102,6 @@ export function summaryLine(report: TargetReport): string {
   return accepts + prefers + confirmed;
 }
 
-export function expectationLines(e: Expectation): string[] {
-  if (e.met) return [`expectation met: ${formatVersions(e.expected) || 'none'}`];
-  const lines = [`expectation NOT met: expected ${formatVersions(e.expected) || 'none'}`];
-  if (e.missing.length) lines.push(`  missing (expected, not accepted): ${formatVersions(e.missing)}`);
-  if (e.unexpected.length) lines.push(`  unexpected (accepted, not expected): ${formatVersions(e.unexpected)}`);
-  return lines;
-}
-
 /** With --deep: how the login went, e.g. `TWN challenge`, `XFR -> 10.0.0.5:1863 (msnp13)`, `error 911 at USR`. */
 export function describeLogin(deep: DeepResult): string {
   switch (deep.login) {
@@ -163,23 +152,3 @@ export function renderTarget(report: TargetReport, options: TextOptions): string
   return `${lines.join('\n')}\n`;
 }
 
-/** Every transcript of a report, escaped, one line per read or write. */
-export function transcriptText(report: TargetReport): string {
-  const lines: string[] = [];
-  const target = escapeText(formatTarget(report));
-  const add = (label: string, entries: TranscriptEntry[] | undefined): void => {
-    for (const e of entries ?? []) lines.push(`${target} ${label} +${e.t.toFixed(1)}ms ${e.dir === 'send' ? '>' : '<'} ${escapeText(e.data)}`);
-  };
-  for (const p of report.probes) add(`MSNP${p.version}`, p.transcript);
-  if (report.offer) add('offer', report.offer.transcript);
-  return lines.length ? `${lines.join('\n')}\n` : '';
-}
-
-export function baselineLines(b: BaselineComparison): string[] {
-  if (!b.inBaseline) return ['baseline: this target is not in the baseline (nothing to compare)'];
-  const lines: string[] = [];
-  for (const d of b.differences) lines.push(`baseline DIFFERENCE MSNP${d.version}: ${d.before} -> ${d.after}`);
-  if (b.preferred) lines.push(`baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`);
-  for (const d of b.inconclusive) lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
-  return lines;
-}

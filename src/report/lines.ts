@@ -1,0 +1,38 @@
+import { escapeText } from '../codec/escape.js';
+import { formatVersions } from '../codec/range.js';
+import { formatTarget } from '../codec/target.js';
+import type { TargetReport } from '../probe/probe.js';
+import type { TranscriptEntry } from '../transport/exchange.js';
+import type { BaselineComparison } from './baseline.js';
+import type { Expectation } from './expect.js';
+
+/** Plain-text lines shared by every output mode (stdout under a table, stderr beside JSON). */
+
+export function expectationLines(e: Expectation): string[] {
+  if (e.met) return [`expectation met: ${formatVersions(e.expected) || 'none'}`];
+  const lines = [`expectation NOT met: expected ${formatVersions(e.expected) || 'none'}`];
+  if (e.missing.length) lines.push(`  missing (expected, not accepted): ${formatVersions(e.missing)}`);
+  if (e.unexpected.length) lines.push(`  unexpected (accepted, not expected): ${formatVersions(e.unexpected)}`);
+  return lines;
+}
+
+export function baselineLines(b: BaselineComparison): string[] {
+  if (!b.inBaseline) return ['baseline: this target is not in the baseline (nothing to compare)'];
+  const lines: string[] = [];
+  for (const d of b.differences) lines.push(`baseline DIFFERENCE MSNP${d.version}: ${d.before} -> ${d.after}`);
+  if (b.preferred) lines.push(`baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`);
+  for (const d of b.inconclusive) lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
+  return lines;
+}
+
+/** Every transcript of a report, escaped, one line per read or write. */
+export function transcriptText(report: TargetReport): string {
+  const lines: string[] = [];
+  const target = escapeText(formatTarget(report));
+  const add = (label: string, entries: TranscriptEntry[] | undefined): void => {
+    for (const e of entries ?? []) lines.push(`${target} ${label} +${e.t.toFixed(1)}ms ${e.dir === 'send' ? '>' : '<'} ${escapeText(e.data)}`);
+  };
+  for (const p of report.probes) add(`MSNP${p.version}`, p.transcript);
+  if (report.offer) add('offer', report.offer.transcript);
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
