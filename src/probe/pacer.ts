@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
 export interface PacerOptions {
   /** New connections per second to one target; 0 or undefined: no limit. */
   ratePerSecond?: number;
@@ -47,12 +45,6 @@ export class Pacer {
     const spread = 1 + this.#jitter * (2 * this.#random() - 1);
     this.#nextAt = at + this.#interval * spread;
     return at - now;
-  }
-
-  /** Waits for this connection's slot. */
-  async wait(signal?: AbortSignal): Promise<void> {
-    const delay = this.reserve();
-    if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
   }
 
   /** The server said it is busy, or reset us: hold off further connections. */

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
@@ -183,7 +184,9 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   /** One connection: wait for this target's pace, then for the shared budget. */
   const once = async (request: VerRequest): Promise<ExchangeOutcome & { deep?: DeepMeasured }> => {
     signal?.throwIfAborted();
-    await pacer.wait(signal);
+    // No pace and no back-off (the common case) costs no timer and no extra await.
+    const delay = pacer.reserve();
+    if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
     const single = request.offered.length === 1 ? request.offered[0] : undefined;
     const outcome = await gate(() => (options.deep && single !== undefined ? sendDeep(connect, single) : sendVer(connect, request)));
     if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();

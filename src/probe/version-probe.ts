@@ -12,7 +12,7 @@ export interface Measured {
   elapsedMs: number;
   /** Bytes read from the server before the VER verdict (0: nothing came). */
   bytesReceived: number;
-  /** Hex of the first bytes received (at most 64), present when any came. */
+  /** Hex of the first bytes received (at most 64), present when bytes came but no complete reply line. */
   firstBytes?: string;
   /** Complete unsolicited lines (trId 0 or none) skipped before the reply. */
   unsolicited?: string[];
@@ -33,10 +33,11 @@ function run<T>(options: ConnectOptions, conversation: Conversation<T>): Promise
   return options.gateway ? gatewayExchange({ ...options, ...options.gateway }, conversation) : exchange(options, conversation);
 }
 
-function measured(done: ExchangeResult<unknown>, unsolicited: readonly string[]): Measured {
+function measured(done: ExchangeResult<unknown>, reply: string | null, unsolicited: readonly string[]): Measured {
   const verMark = done.marks[0] ?? done;
   const out: Measured = { elapsedMs: verMark.elapsedMs, bytesReceived: verMark.bytesReceived };
-  if (done.bytesReceived > 0) out.firstBytes = bytesToHex(done.firstBytes);
+  // Only where the reply field cannot show what came: no complete line, yet bytes arrived.
+  if (done.bytesReceived > 0 && reply === null) out.firstBytes = bytesToHex(done.firstBytes);
   if (unsolicited.length > 0) out.unsolicited = [...unsolicited];
   if (done.transcript) out.transcript = done.transcript;
   return out;
@@ -46,14 +47,14 @@ function measured(done: ExchangeResult<unknown>, unsolicited: readonly string[])
 export async function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
   const conversation = new VerConversation(request);
   const done = await run(options, conversation);
-  return { ...done.result, ...measured(done, conversation.classifier.unsolicited) };
+  return { ...done.result, ...measured(done, done.result.reply, conversation.classifier.unsolicited) };
 }
 
 /** VER, then (when accepted) CVR, INF and the first USR step on the same connection. */
 export async function sendDeep(options: ConnectOptions, version: number): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
   const conversation = new DeepConversation(version);
   const done = await run(options, conversation);
-  const out: ExchangeOutcome & { deep?: DeepMeasured } = { ...done.result.ver, ...measured(done, conversation.unsolicited) };
+  const out: ExchangeOutcome & { deep?: DeepMeasured } = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };
   if (done.result.deep) out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };
   return out;
 }
