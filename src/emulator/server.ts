@@ -65,15 +65,8 @@ const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
 /** Uncounts a connection in the stats; called when this server itself ends or resets it. */
 const releasers = new WeakMap<Socket, () => void>();
 
-export interface Front {
-  server: Server;
-  stats: EmulatorStats;
-  /** Destroys every connection of this front. */
-  destroyAll(): void;
-}
-
 /** Counts connections the way the tests and the prober's bounds expect, for either front. */
-export function trackConnections(server: Server, stats: EmulatorStats, sockets: Set<Socket>): void {
+function trackConnections(server: Server, stats: EmulatorStats, sockets: Set<Socket>): void {
   server.on('connection', (socket: Socket) => {
     stats.connections++;
     stats.active++;

@@ -17,7 +17,7 @@ export interface TextOptions {
 type Colors = ReturnType<typeof createColors>;
 
 /** A short human reading of an outcome: `error 600 (server is busy)`, `timeout (reply)`. */
-export function describeStatus(o: ExchangeOutcome | Outcome & { bytesReceived?: number }): string {
+export function describeStatus(o: ExchangeOutcome): string {
   switch (o.status) {
     case 'accepted':
     case 'refused':
