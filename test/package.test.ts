@@ -16,7 +16,7 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
     const [info] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = info.files.map((f) => f.path);
-    assert.ok(paths.includes('bin/msnp-probe.js'));
+    assert.ok(paths.includes('bin/msnp-probe.js') && paths.includes('dist/cli.mjs'));
     assert.ok(paths.includes('dist/src/index.js') && paths.includes('dist/src/index.d.ts'));
     assert.ok(paths.includes('docs/schema/report.schema.json'));
     assert.ok(!paths.some((p) => p.startsWith('dist/test/') || p.startsWith('src/') || p.startsWith('test/')), 'only the files whitelist ships');
