@@ -198,8 +198,10 @@ describe('bin: help, version, demo, serve', () => {
   test('serve, then probe it, then Ctrl-C stops it cleanly', async () => {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('./helpers.js');
-    const child = spawn(process.execPath, [BIN, 'serve', '--profile', 'msn-2010', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--profile', 'msn-2010', '--port', '0', '--delay', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no address in ${out}`)), 10_000);
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -214,11 +216,15 @@ describe('bin: help, version, demo, serve', () => {
     try {
       const r = await runBin([`127.0.0.1:${port}`, '-r', '8-10', '--json']);
       assert.deepEqual(checkDocument(r.stdout).targets[0]?.accepted, [8, 10]);
+      // Many delayed replies at once: the emulator must not warn about listeners.
+      const many = await runBin([`127.0.0.1:${port}`, '-r', '1-30', '-c', '31', '--json']);
+      assert.equal(checkDocument(many.stdout).targets[0]?.accepted.length, 10);
     } finally {
       child.kill('SIGINT');
     }
     const code = await new Promise((resolve) => child.on('close', resolve));
     assert.equal(code, 0);
     assert.match(out, /stopped \(SIGINT\)/);
+    assert.equal(err, '', 'serve writes nothing to stderr');
   });
 });

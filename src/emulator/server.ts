@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LineReader } from '../codec/lines.js';
@@ -119,6 +120,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const transport = options.transport ?? 'tcp';
   if (!Number.isFinite(delayMs) || delayMs < 0) throw msnpError('ERR_OPTION', `delay ${delayMs} must be 0 or more milliseconds`);
   const shutdown = new AbortController();
+  // Every delayed or dripping reply waits on this one signal; dozens at once are expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const connection = { delayMs, idleTimeoutMs, maxLineBytes, signal: shutdown.signal };
 
   const stops: (() => Promise<void>)[] = [];
