@@ -74,6 +74,16 @@ export function couldBeMsnp(partial: string): boolean {
 }
 
 /**
+ * What a stream that ended (`close`) or ran out of time (`timeout`) before a complete reply says,
+ * judged by the partial line left over: bytes that can no longer be MSNP are `unexpected`.
+ */
+export function streamEndOutcome(pending: Uint8Array, how: 'close' | 'timeout'): Extract<Outcome, { status: 'unexpected' | 'closed' | 'timeout' }> {
+  const partial = Buffer.from(pending).toString('latin1');
+  if (partial !== '' && !couldBeMsnp(partial)) return { status: 'unexpected', reply: null, reason: notMsnpReason(partial) };
+  return how === 'close' ? { status: 'closed', reply: null, out: null } : { status: 'timeout', reply: null, phase: 'reply' };
+}
+
+/**
  * Reads a VER reply from bytes in any chunking. Feed `push` until it returns an outcome; if the
  * stream ends or the deadline passes first, `end` decides from what is buffered.
  */
@@ -143,15 +153,7 @@ export class VerReplyClassifier {
 
   /** The stream ended (`close`) or the reply deadline passed (`timeout`) with no verdict yet. */
   end(how: 'close' | 'timeout'): Outcome {
-    if (this.#outcome) return this.#outcome;
-    const partial = Buffer.from(this.#reader.pending).toString('latin1');
-    if (partial !== '' && !couldBeMsnp(partial)) {
-      this.#outcome = { status: 'unexpected', reply: null, reason: notMsnpReason(partial) };
-    } else if (how === 'close') {
-      this.#outcome = { status: 'closed', reply: null, out: null };
-    } else {
-      this.#outcome = { status: 'timeout', reply: null, phase: 'reply' };
-    }
+    this.#outcome ??= streamEndOutcome(this.#reader.pending, how);
     return this.#outcome;
   }
 }

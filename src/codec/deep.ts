@@ -1,4 +1,4 @@
-import { buildVerRequest, VerReplyClassifier, couldBeMsnp, notMsnpReason } from './classify.js';
+import { buildVerRequest, VerReplyClassifier, notMsnpReason, streamEndOutcome } from './classify.js';
 import type { Conversation, Step } from './conversation.js';
 import { errorCodeName, isBusyCode } from './error-codes.js';
 import type { Frame, LineReader } from './lines.js';
@@ -183,14 +183,8 @@ export class DeepConversation implements Conversation<DeepOutcome> {
 
   end(how: 'close' | 'timeout'): DeepOutcome {
     if (!this.#verOutcome) return { ver: this.#ver.end(how), deep: null };
-    const partial = Buffer.from(this.#reader?.pending ?? []).toString('latin1');
-    const outcome: StepOutcome =
-      partial !== '' && !couldBeMsnp(partial)
-        ? { status: 'unexpected', reply: null, reason: notMsnpReason(partial) }
-        : how === 'close'
-          ? { status: 'closed', reply: null, out: null }
-          : { status: 'timeout', reply: null };
-    return this.#finish(outcome);
+    const ended = streamEndOutcome(this.#reader?.pending ?? new Uint8Array(0), how);
+    return this.#finish(ended.status === 'timeout' ? { status: 'timeout', reply: null } : ended);
   }
 
   fail(outcome: Outcome): DeepOutcome {
