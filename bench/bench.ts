@@ -562,7 +562,7 @@ async function case2(): Promise<string> {
   out.push(
     'Prober: `msnp-probe --targets - --ndjson --no-progress -c 20 -r RANGE [--no-offer] [--global-concurrency G]`, the target list on stdin, ' +
       'stdout counted line by line and discarded. probes/s = probes / wall time of the prober process (its start-up included). ' +
-      "Peak RSS = the prober's `getrusage` maxRSS (1 MB = 10^6 bytes). CPU = CPU time / wall time (100% = one core of the 2); CPU per probe = the prober's CPU time / probes (start-up included, less sensitive to noise than wall time); " +
+      "Peak RSS = the prober's own high-water mark, /proc/self/status VmHWM (not getrusage's maxRSS, which a Linux child inherits from the process that spawned it; 1 MB = 10^6 bytes). CPU = CPU time / wall time (100% = one core of the 2); CPU per probe = the prober's CPU time / probes (start-up included, less sensitive to noise than wall time); " +
       '"other CPU" = what processes outside this benchmark used meanwhile (from /proc/stat): the noise.',
     '',
   );

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
+import { peakRssBytes } from '../test/peak-rss.js';
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? '1000');
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
       sum.peakActive = Math.max(sum.peakActive, s.peakActive);
     }
     const u = process.resourceUsage();
-    process.stdout.write(`${JSON.stringify({ ...sum, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: u.maxRSS })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...sum, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: Math.round(peakRssBytes() / 1024) })}\n`);
   });
   lines.on('close', () => void stop());
 }

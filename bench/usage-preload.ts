@@ -4,13 +4,13 @@
  * timers, no handles, so it neither delays the exit nor changes what the child does.
  */
 import { writeFileSync } from 'node:fs';
+import { peakRssBytes } from '../test/peak-rss.js';
 
 const file = process.env['BENCH_USAGE_FILE'];
 if (file) {
   delete process.env['BENCH_USAGE_FILE'];
   process.on('exit', () => {
     const u = process.resourceUsage();
-    // maxRSS is getrusage(2)'s ru_maxrss: the peak resident set of the whole process, in KiB.
-    writeFileSync(file, JSON.stringify({ maxRssKiB: u.maxRSS, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000 }));
+    writeFileSync(file, JSON.stringify({ maxRssKiB: Math.round(peakRssBytes() / 1024), userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000 }));
   });
 }

@@ -16,6 +16,7 @@ import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
 import { BIN, ROOT, range, withEmulator } from './helpers.js';
 
 const LIB = pathToFileURL(`${ROOT}dist/src/index.js`).href;
+const PEAK_RSS = pathToFileURL(`${ROOT}dist/test/peak-rss.js`).href;
 
 // ---------------------------------------------------------------------------------------------
 // Client-side helpers
@@ -300,13 +301,14 @@ class EmulatorChild {
   constructor(options: object) {
     const code = `
       import * as lib from ${JSON.stringify(LIB)};
+      import { peakRssBytes } from ${JSON.stringify(PEAK_RSS)};
       import { createInterface } from 'node:readline';
       const emu = await lib.startEmulator(${JSON.stringify(options)});
       console.log(JSON.stringify({ port: emu.port }));
       for await (const line of createInterface({ input: process.stdin })) {
         if (line === 'mem') {
           globalThis.gc(); globalThis.gc();
-          console.log(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss, maxRSS: process.resourceUsage().maxRSS * 1024, stats: emu.stats() }));
+          console.log(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss, maxRSS: peakRssBytes(), stats: emu.stats() }));
         } else if (line === 'exit') {
           await emu.close();
           break;
@@ -408,6 +410,49 @@ function startServe(args: string[]): { child: ChildProcessWithoutNullStreams; po
   );
   return { child, port, output: () => ({ stdout, stderr }) };
 }
+
+describe('emulator: a client that pipelines commands and never reads the answers', () => {
+  test('the emulator stops reading from it: RSS bounded, others still served, the idle timeout drops it', { timeout: 30_000 }, async () => {
+    const emu = new EmulatorChild({ profile: 'escargot', idleTimeoutMs: 1500 });
+    const exited = once(emu.child, 'exit');
+    try {
+      const { port } = JSON.parse(await emu.next()) as { port: number };
+      const before = await emu.mem();
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.pause();
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await once(socket, 'connect');
+      socket.write('VER 1 MSNP8 CVR0\r\n');
+      // Every CVR line has an answer of about its own size; before the fix the emulator buffered
+      // them all (about 5 MB of memory per MB sent, over 600 MB after 8 s).
+      const cvr = Buffer.from('CVR 2 0x0409 win 4.10 i386 MSNMSGR 5.0.0540 MSMSGS a@b.c\r\n'.repeat(2000));
+      let sent = 0;
+      const started = performance.now();
+      while (sent < 200 * 1024 * 1024 && performance.now() - started < 3000 && !socket.destroyed) {
+        sent += cvr.length;
+        if (!socket.write(cvr)) await Promise.race([once(socket, 'drain').catch(() => undefined), closed, sleep(250)]);
+      }
+      await stillAnswers({ port }, [8, 21]);
+      const during = await emu.mem();
+      assert.ok(during.maxRSS - before.rss < 64 * 1024 * 1024, `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`);
+      // The stalled connection has no traffic in either direction, so the idle timeout ends it
+      // (possibly while the loop above was still writing).
+      await within(6000, 'idle timeout drops the stalled client', closed);
+      let after = await emu.mem();
+      for (let tries = 0; tries < 100 && after.stats.active > 0; tries++) {
+        await sleep(20);
+        after = await emu.mem();
+      }
+      assert.equal(after.stats.active, 0, JSON.stringify(after.stats));
+      emu.child.stdin.write('exit\n');
+      const [code] = await within(5000, 'child exits after close()', exited);
+      assert.equal(code, 0);
+    } finally {
+      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+    }
+  });
+});
 
 describe('bin serve under abuse', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -173,9 +173,8 @@ function runNode(args: string[], timeoutMs: number): Promise<ChildResult> {
 }
 
 /** A preload that reports the process's peak RSS (KiB) on stderr as it exits. */
-const REPORT_MAX_RSS = `data:text/javascript,${encodeURIComponent(
-  'process.on("exit", () => process.stderr.write("\\nmaxrss=" + process.resourceUsage().maxRSS + "\\n"));',
-)}`;
+const REPORT_MAX_RSS = pathToFileURL(`${ROOT}dist/test/report-peak-rss.js`).href;
+const PEAK_RSS = pathToFileURL(`${ROOT}dist/test/peak-rss.js`).href;
 
 function maxRssOf(stderr: string): number {
   const m = /maxrss=(\d+)/.exec(stderr);
@@ -185,7 +184,7 @@ function maxRssOf(stderr: string): number {
 
 /** Runs an ES module snippet that imports the built library as `lib`. */
 function runLibScript(body: string, args: string[], timeoutMs: number): Promise<ChildResult> {
-  const code = `import * as lib from ${JSON.stringify(LIB)};\n${body}`;
+  const code = `import * as lib from ${JSON.stringify(LIB)};\nimport { peakRssBytes } from ${JSON.stringify(PEAK_RSS)};\n${body}`;
   return runNode(['--input-type=module', '-e', code, ...args], timeoutMs);
 }
 
@@ -236,7 +235,7 @@ describe('a line that never ends (100 MB, no newline)', () => {
     await withServer(hostile(endlessLine(100 * MB)), async (s) => {
       const body = `
         const r = await lib.probe({ host: '127.0.0.1', port: Number(process.argv[1]), versions: Array.from({ length: 21 }, (_, i) => i + 1), concurrency: 21, timeoutMs: 5000 });
-        process.stdout.write(JSON.stringify({ probes: [...r.probes, r.offer], maxRSS: process.resourceUsage().maxRSS }));`;
+        process.stdout.write(JSON.stringify({ probes: [...r.probes, r.offer], maxRSS: Math.round(peakRssBytes() / 1024) }));`;
       const r = await runLibScript(body, [String(s.port)], 20_000);
       assert.equal(r.signal, null, 'exits by itself');
       assert.equal(r.code, 0, r.stderr);

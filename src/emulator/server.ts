@@ -62,6 +62,8 @@ export interface Emulator {
 }
 
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
+/** Replies a connection may have waiting before the emulator stops reading from it. */
+const MAX_QUEUED_REPLIES = 32;
 
 /** Uncounts a connection in the stats; called when this server itself ends or resets it. */
 const releasers = new WeakMap<Socket, () => void>();
@@ -214,13 +216,23 @@ interface ConnectionOptions {
 
 function serveConnection(socket: Socket, session: EmulatorSession, options: ConnectionOptions): void {
   const reader = new LineReader({ maxLineBytes: options.maxLineBytes, maxPayloadBytes: 64 * 1024 });
-  // Actions run one after another, even when a client pipelines several lines.
+  // Actions run one after another, even when a client pipelines several lines. A client that
+  // pipelines faster than we answer (or never reads the answers) is stopped from sending more: reading
+  // pauses while MAX_QUEUED_REPLIES are waiting, and each write waits for the socket to drain, so
+  // what one connection holds is bounded by a read chunk, not by what the client sends.
   let queue: Promise<void> = Promise.resolve();
+  let queued = 0;
   const enqueue = (actions: Action[]): void => {
     if (actions.length === 0) return;
-    queue = queue.then(() => perform(socket, actions, options)).catch(() => {
-      socket.destroy();
-    });
+    if (++queued >= MAX_QUEUED_REPLIES) socket.pause();
+    queue = queue
+      .then(() => perform(socket, actions, options))
+      .catch(() => {
+        socket.destroy();
+      })
+      .finally(() => {
+        if (--queued <= MAX_QUEUED_REPLIES / 2 && socket.isPaused() && !socket.destroyed) socket.resume();
+      });
   };
   socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
   socket.on('error', () => socket.destroy());
@@ -244,10 +256,10 @@ async function perform(socket: Socket, actions: Action[], options: ConnectionOpt
       case 'send':
         if (options.delayMs > 0) await sleep(options.delayMs, undefined, { signal });
         if (action.style === 'whole') {
-          socket.write(action.data);
+          if (!socket.write(action.data)) await drainOrClose(socket, signal);
         } else {
           for (let i = 0; i < action.data.length && !socket.destroyed; i++) {
-            socket.write(action.data.subarray(i, i + 1));
+            if (!socket.write(action.data.subarray(i, i + 1))) await drainOrClose(socket, signal);
             await sleep(action.style === 'drip' ? action.dripMs : 1, undefined, { signal });
           }
         }
