@@ -2,7 +2,43 @@
 // one-target probe, and Node 20 spends much of it resolving and compiling dozens of module files
 // (yargs alone is ~20); one file loads measurably faster (docs/BENCHMARKS.md). The library keeps
 // its unbundled modules (dist/src), which is what `import 'msnp-probe'` gets.
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
+
+/**
+ * yargs and cliui import string-width 7/8, whose module bodies build an Intl.Segmenter and several
+ * Unicode-property regular expressions: about 19 ms of a ~50 ms module load, paid on every run
+ * although widths are only measured when help text is printed. This defers each ESM copy of
+ * string-width until its first call; the code that runs is the package's own, unchanged.
+ * (cli-table3's CommonJS string-width 4 is cheap to load and is left alone.)
+ */
+const deferStringWidth = {
+  name: 'defer-string-width',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.kind !== 'import-statement' || args.pluginData?.deferred) return undefined;
+      const real = await pluginBuild.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: { deferred: true },
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'deferred-string-width' };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-string-width' }, (args) => ({
+      // require() of an ES module makes esbuild wrap it in a lazy initialiser that runs on first use.
+      contents: `let width;
+export default function stringWidth(text, options) {
+  width ??= require(${JSON.stringify(args.path)}).default;
+  return width(text, options);
+}
+`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 await build({
   entryPoints: ['dist/src/cli/process.js'],
@@ -13,6 +49,7 @@ await build({
   target: 'node20',
   legalComments: 'inline',
   logLevel: 'warning',
+  plugins: [deferStringWidth],
   // CommonJS dependencies (cli-table3) call require(); give the ESM bundle a real one.
   banner: { js: "import { createRequire as __msnpCreateRequire } from 'node:module'; const require = __msnpCreateRequire(import.meta.url);" },
 });
