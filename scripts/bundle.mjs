@@ -2,6 +2,7 @@
 // one-target probe, and Node 20 spends much of it resolving and compiling dozens of module files
 // (yargs alone is ~20); one file loads measurably faster (docs/BENCHMARKS.md). The library keeps
 // its unbundled modules (dist/src), which is what `import 'msnp-probe'` gets.
+import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
@@ -40,6 +41,27 @@ export default function stringWidth(text, options) {
   },
 };
 
+/**
+ * An ESM import of a Node built-in builds a module facade that reads every export, and some
+ * exports are lazy getters that load more of Node: node:http's load undici (about 20 ms on Node
+ * 22), node:fs's its streams. In the bundle every such import becomes the CommonJS-style
+ * `process.getBuiltinModule(id)` (Node 20.16+), whose exports esbuild reads only when used.
+ */
+const builtinsWithoutFacade = {
+  name: 'builtins-without-facade',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const id = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      if (args.kind !== 'import-statement' || !isBuiltin(id)) return undefined;
+      return { path: id, namespace: 'builtin' };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: ['dist/src/cli/process.js'],
   outfile: 'dist/cli.mjs',
@@ -49,7 +71,7 @@ await build({
   target: 'node20',
   legalComments: 'inline',
   logLevel: 'warning',
-  plugins: [deferStringWidth],
+  plugins: [deferStringWidth, builtinsWithoutFacade],
   // CommonJS dependencies (cli-table3) call require(); give the ESM bundle a real one.
   banner: { js: "import { createRequire as __msnpCreateRequire } from 'node:module'; const require = __msnpCreateRequire(import.meta.url);" },
 });

@@ -1,4 +1,4 @@
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
@@ -13,6 +13,13 @@ export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
   /** Pause between polls while waiting for the server. */
   pollMs?: number;
 }
+
+/**
+ * node:http is fetched when a gateway probe runs, not imported: on Node 22 and later an ESM import
+ * of node:http builds a module facade that reads every export, and reading its lazy web exports
+ * loads undici (about 20 ms of start-up, measured, for every program that imports msnp-probe).
+ */
+const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
 
 /** Largest gateway response body we read; a larger one is `http-invalid` (too-large). */
 export const MAX_GATEWAY_BODY = 1024 * 1024;
@@ -55,7 +62,7 @@ function post(agent: Agent, options: GatewayOptions, path: string, body: string,
       options.signal?.removeEventListener('abort', onAbort);
       resolve(r);
     };
-    const req = request({
+    const req = nodeHttp().request({
       host: options.address,
       port: options.port,
       family: options.family ?? 0,
@@ -115,7 +122,7 @@ function post(agent: Agent, options: GatewayOptions, path: string, body: string,
  */
 export async function gatewayExchange<T>(options: GatewayOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
   const recorder = new Recorder(options.transcript ?? false);
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 1 });
   let deadline = Date.now() + options.timeoutMs;
   let sessionId: string | null = null;
   let pending: string | null = conversation.opening();
