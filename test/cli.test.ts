@@ -147,6 +147,15 @@ describe('bin: statuses from the network and exit codes', () => {
       assert.match(badJson.stderr, /expectation NOT met/);
     });
   });
+  test('--expect not met and a silent target in one run: exit 1, the answer the CI job asked for', async () => {
+    await withEmulator({ profile: 'escargot' }, async (emu) => {
+      const dead = await closedPort();
+      const r = await runBin([`${emu.host}:${emu.port}`, `127.0.0.1:${dead}`, '-r', '8-9', '--no-offer', '--expect', '8']);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /2 targets, 1 answered as MSNP/);
+      assert.match(r.stdout, /unexpected \(accepted, not expected\): MSNP9/);
+    });
+  });
   test('IPv6 target syntax [::1]:PORT', async (t) => {
     let ok = true;
     await withEmulator({ host: '::1', profile: 'escargot' }, async (emu) => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { probe } from '../src/probe/probe.js';
+import { probe, type Gate } from '../src/probe/probe.js';
 import { scan } from '../src/probe/scan.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { EmulatorSession } from '../src/emulator/session.js';
@@ -30,7 +30,7 @@ async function tempFile(name: string, text: string): Promise<{ path: string; don
  * A test server that answers like `profile` but lets `decide` reset or hang a connection,
  * and records when each connection arrived.
  */
-async function scripted(decide: (n: number, line: string) => 'answer' | 'reset' | 'hang') {
+async function scripted(decide: (n: number, line: string) => 'answer' | 'busy' | 'reset' | 'hang') {
   const arrivals: number[] = [];
   let n = 0;
   const sockets = new Set<Socket>();
@@ -45,6 +45,7 @@ async function scripted(decide: (n: number, line: string) => 'answer' | 'reset' 
       const line = chunk.toString('latin1').split('\r\n')[0] ?? '';
       const what = decide(index, line);
       if (what === 'reset') socket.resetAndDestroy();
+      else if (what === 'busy') socket.end(`600 ${line.split(' ')[1] ?? '1'}\r\n`);
       else if (what === 'answer') {
         for (const a of session.onLine(line)) if (a.type === 'send') socket.write(a.data);
         socket.end();
@@ -154,6 +155,42 @@ describe('many targets', () => {
     }
   });
 
+  test('--progress with --targets FILE counts the file for an ETA; CRLF comments, BOM and --port apply', async () => {
+    await withEmulator({ profile: 'escargot', delayMs: 300 }, async (emu) => {
+      const list = await tempFile('t.txt', `\ufeff# three\r\n${emu.host}\r\n${emu.host}:${emu.port}\r\n#masscan\r\nopen tcp ${emu.port} ${emu.host} 1690000000\r\n`);
+      try {
+        const r = await runBin(['--targets', list.path, '--port', String(emu.port), '-r', '8', '--no-offer', '--progress', '--ndjson']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim().split('\n').length, 3);
+        assert.match(r.stderr, /\/3 targets, \d+ probes, [\d.]+ probes\/s, ETA \d\d:\d\d/);
+        assert.doesNotMatch(r.stderr, /skipped/);
+      } finally {
+        await list.done();
+      }
+    });
+  });
+  test('--shard applies to targets on the command line too', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `host${i}.invalid`);
+    const seen: string[] = [];
+    for (const shard of ['1/3', '2/3', '3/3']) {
+      const r = await runBin([...names, '-r', '8', '--no-offer', '--ndjson', '--shard', shard]);
+      for (const line of r.stdout.trim().split('\n').filter(Boolean)) seen.push((JSON.parse(line) as TargetDocument).host);
+    }
+    assert.deepEqual(seen.sort(), [...names].sort());
+  });
+  test('a list with no valid line: exit 2 and nothing on stdout, in every output mode', async () => {
+    const list = await tempFile('bad.txt', 'foo bar baz\n127.0.0.1:0\n');
+    try {
+      for (const mode of [[], ['--json'], ['--ndjson']]) {
+        const r = await runBin(['--targets', list.path, ...mode]);
+        assert.equal(r.code, 2, mode.join(' '));
+        assert.equal(r.stdout, '', mode.join(' '));
+        assert.match(r.stderr, /no valid target in the list/);
+      }
+    } finally {
+      await list.done();
+    }
+  });
   test('global concurrency bounds connections across targets, counted on the server', async () => {
     await withEmulator({ profile: 'escargot', delayMs: 20 }, async (emu) => {
       const targets = Array.from({ length: 8 }, () => ({ host: emu.host, port: emu.port }));
@@ -176,6 +213,42 @@ describe('politeness and flaky networks', () => {
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
       const span = (server.arrivals.at(-1) ?? 0) - (server.arrivals[0] ?? 0);
       assert.ok(span >= 4 * 50 * 0.8 - 5, `5 connections at 20/s spanned only ${span} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+  test('--rate holds when the shared budget lets several connections go at once', async () => {
+    const server = await scripted(() => 'answer');
+    try {
+      // A shared budget that is full for 300 ms and then admits everything waiting: by then every
+      // paced slot (0, 50, 100, 150, 200 ms) has passed, and the connections must still leave spaced.
+      let admit = (): void => undefined;
+      const full = new Promise<void>((resolve) => (admit = resolve));
+      const timer = setTimeout(admit, 300);
+      const gate: Gate = async (fn) => {
+        await full;
+        return fn();
+      };
+      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9, 10, 11, 12], offer: false, ratePerSecond: 20, concurrency: 5, gate });
+      clearTimeout(timer);
+      assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
+      const gaps = server.arrivals.slice(1).map((t, i) => t - (server.arrivals[i] ?? 0));
+      assert.ok(Math.min(...gaps) >= 50 * 0.8 - 5, `gaps ${gaps.join(', ')} ms at 20/s`);
+    } finally {
+      await server.close();
+    }
+  });
+  test('after busy answers, new connections are spaced by the back-off, not only delayed', { timeout: 20_000 }, async () => {
+    const server = await scripted(() => 'busy');
+    try {
+      // Four at once (nothing known yet); the other four wait in turn, and the back-off, capped at
+      // 2 s, must keep them apart even when two had reserved the same moment.
+      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9, 10, 11, 12, 13, 14, 15], offer: false, concurrency: 4 });
+      assert.ok(report.probes.every((p) => p.status === 'error'), JSON.stringify(report.probes.map((p) => p.status)));
+      const later = server.arrivals.slice(4);
+      const gaps = later.slice(1).map((t, i) => t - (later[i] ?? 0));
+      assert.equal(later.length, 4);
+      assert.ok(Math.min(...gaps) >= 450, `connections after the first busy answers ${gaps.join(', ')} ms apart`);
     } finally {
       await server.close();
     }
@@ -209,12 +282,29 @@ describe('politeness and flaky networks', () => {
       await server.close();
     }
   });
+  test('--attempts: errors with different codes do not agree', async () => {
+    let n = 0;
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(n++ === 1 ? '911 1\r\n' : '600 1\r\n'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as { port: number };
+      const report = await probe({ host: '127.0.0.1', port, versions: [8], offer: false, attempts: 3, concurrency: 1 });
+      const p = report.probes[0];
+      assert.deepEqual(p?.agreement, { attempts: 3, statuses: { error: 3 }, answers: { 'error 600': 2, 'error 911': 1 }, agree: false });
+      assert.equal(p?.status === 'error' ? p.code : null, 600, 'the most common answer is reported');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
   test('--attempts repeats every probe and reports agreement', async () => {
     const server = await scripted((n, line) => (line.includes('MSNP8') && n % 2 === 0 ? 'reset' : 'answer'));
     try {
       const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9], offer: false, attempts: 3, concurrency: 1 });
       const [p8, p9] = report.probes;
-      assert.deepEqual(p9?.agreement, { attempts: 3, statuses: { accepted: 3 }, agree: true });
+      assert.deepEqual(p9?.agreement, { attempts: 3, statuses: { accepted: 3 }, answers: { accepted: 3 }, agree: true });
       assert.equal(p8?.agreement?.attempts, 3);
       assert.equal(p8?.agreement?.agree, false);
       assert.equal((p8?.agreement?.statuses.reset ?? 0) + (p8?.agreement?.statuses.accepted ?? 0), 3);
@@ -255,6 +345,66 @@ describe('--baseline', () => {
       await base.done();
     }
   });
+  test('the preferred version is compared only when both runs made a conclusive offer', async () => {
+    await withEmulator({ profile: 'escargot' }, async (emu) => {
+      const target = `127.0.0.1:${emu.port}`;
+      const saved = JSON.parse((await runBin([target, '-r', '11-16', '--json'])).stdout) as ReportDocument;
+      const entry = saved.targets[0];
+      assert.ok(entry?.offer && entry.preferred === 16);
+      const variants: [string, object, RegExp | null][] = [
+        ['offer timed out in the baseline', { ...entry, preferred: null, offer: { ...entry.offer, status: 'timeout', reply: null } }, /baseline inconclusive preferred: none -> 16/],
+        ['baseline made with --no-offer', { ...entry, preferred: null, offer: null }, null],
+      ];
+      for (const [what, base, line] of variants) {
+        const file = await tempFile('base.ndjson', `${JSON.stringify(base)}\n`);
+        try {
+          const r = await runBin([target, '-r', '11-16', '--baseline', file.path]);
+          assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
+          if (line) assert.match(r.stdout, line, what);
+          else assert.match(r.stdout, /baseline: no difference/, what);
+        } finally {
+          await file.done();
+        }
+      }
+    });
+  });
+  test('an NDJSON baseline cut off in its last line keeps the lines before it', async () => {
+    await withEmulator({ profile: 'escargot' }, async (emu) => {
+      const target = `127.0.0.1:${emu.port}`;
+      const line = (await runBin([target, '-r', '11-16', '--ndjson'])).stdout.trim();
+      const other = line.replace(`"port":${emu.port}`, `"port":${emu.port === 1 ? 2 : 1}`);
+      const file = await tempFile('cut.ndjson', `${line}\n${other.slice(0, 40)}`);
+      try {
+        const r = await runBin([target, '-r', '11-16', '--baseline', file.path]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /baseline: no difference/);
+        assert.equal(r.stderr, 'msnp-probe: --baseline: line 2 is cut off (a killed run?); compared without it\n');
+      } finally {
+        await file.done();
+      }
+    });
+  });
+  const badBaselines: [string, string, RegExp][] = [
+    ['an empty file', '', /has no targets to compare with/],
+    ['a document without targets', '{"schemaVersion":1,"targets":[]}', /has no targets to compare with/],
+    ['a status no msnp-probe writes', '{"host":"a","port":1,"preferred":null,"probes":[{"version":8,"status":"\\u001b]0;PWNED\\u0007"}]}', /not an msnp-probe report/],
+    ['a code that is not a number', '{"host":"a","port":1,"preferred":null,"probes":[{"version":8,"status":"error","code":"\\u001b[2J"}]}', /not an msnp-probe report/],
+  ];
+  for (const [what, text, message] of badBaselines) {
+    test(`a baseline with ${what} is a usage error, one line, nothing raw`, async () => {
+      const file = await tempFile('bad.json', text);
+      try {
+        const r = await runBin(['nowhere.invalid', '--baseline', file.path]);
+        assert.equal(r.code, 2);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, message);
+        assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+        assert.doesNotMatch(r.stderr, /\x1b/);
+      } finally {
+        await file.done();
+      }
+    });
+  }
   test('a baseline that is not a report is a usage error', async () => {
     const bad = await tempFile('bad.json', '{"hello": 1}');
     try {

@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTargetLine, readTargets, parseShard, inShard, MAX_TARGET_LINE, type InvalidLine } from '../src/probe/targets.js';
 import { Pacer } from '../src/probe/pacer.js';
+import { fitTarget } from '../src/report/matrix.js';
 import { Progress, formatDuration } from '../src/cli/progress.js';
 import type { Target } from '../src/codec/target.js';
 
@@ -18,6 +19,9 @@ describe('parseTargetLine', () => {
     ['open tcp 1863 192.0.2.7 1690000000', { host: '192.0.2.7', port: 1863 }],
     ['192.0.2.8 1866', { host: '192.0.2.8', port: 1866 }],
     ['\t192.0.2.9\r', { host: '192.0.2.9', port: 1863 }],
+    ['# a comment in a CRLF list\r', null],
+    ['#masscan\r', null],
+    ['192.0.2.10:1864 # note\r', { host: '192.0.2.10', port: 1864 }],
   ];
   for (const [line, expected] of cases) test(JSON.stringify(line), () => assert.deepEqual(parseTargetLine(line), expected));
   for (const bad of ['a b c', 'host:0', 'open tcp x 1.2.3.4', 'http://x', '[::1']) {
@@ -56,6 +60,27 @@ describe('readTargets', () => {
     assert.deepEqual(await collect(chunks, (i) => invalid.push(i)), [{ host: '192.0.2.5', port: 1863 }]);
     assert.equal(invalid.length, 1);
     assert.match(invalid[0]?.message ?? '', /longer than/);
+  });
+  test('a CRLF list with comments and a byte order mark, at every chunk boundary', async () => {
+    const crlf = '\xef\xbb\xbf# servers\r\n#masscan\r\nopen tcp 1863 192.0.2.6 1690000000\r\n192.0.2.7 # note\r\n# end\r\n';
+    for (let cut = 0; cut <= crlf.length; cut++) {
+      const invalid: InvalidLine[] = [];
+      const got = await collect([crlf.slice(0, cut), crlf.slice(cut)], (i) => invalid.push(i));
+      assert.deepEqual(got, [{ host: '192.0.2.6', port: 1863 }, { host: '192.0.2.7', port: 1863 }], `cut ${cut}`);
+      assert.deepEqual(invalid, [], `cut ${cut}`);
+    }
+  });
+  test('a line over the limit is invalid wherever the chunks split it; an over-long comment is not', async () => {
+    const long = `${'y'.repeat(MAX_TARGET_LINE + 10)}.example`;
+    const comment = `# ${'z'.repeat(MAX_TARGET_LINE * 3)}`;
+    const list = `192.0.2.1\n${long}\n${comment}\n192.0.2.2\n`;
+    for (const size of [7, 100, 1000, 4096, list.length]) {
+      const invalid: InvalidLine[] = [];
+      const chunks = list.match(new RegExp(`[^]{1,${size}}`, 'g')) ?? [];
+      assert.deepEqual(await collect(chunks, (i) => invalid.push(i)), [{ host: '192.0.2.1', port: 1863 }, { host: '192.0.2.2', port: 1863 }], `chunks of ${size}`);
+      assert.deepEqual(invalid.map((i) => [i.line, i.message]), [[2, `line longer than ${MAX_TARGET_LINE} characters`]], `chunks of ${size}`);
+      assert.ok((invalid[0]?.text.length ?? 0) <= 80, 'quotes at most 80 characters');
+    }
   });
   test('pulls lazily: a million-line source is not read ahead', async () => {
     let produced = 0;
@@ -121,7 +146,53 @@ describe('Pacer', () => {
   });
 });
 
+describe('Pacer.start', () => {
+  test('a start too close to the last one is refused, and reserve() then waits out the gap', () => {
+    let now = 0;
+    const pacer = new Pacer({ ratePerSecond: 10, jitter: 0.2, random: () => 0.5, now: () => now });
+    assert.equal(pacer.start(), true);
+    now = 50;
+    assert.equal(pacer.start(), false, '50 ms after a start at 10/s');
+    assert.equal(Math.round(pacer.reserve()), 30, 'the next turn is at least 80 ms (100 ms - 20%) after the last start');
+    now = 80;
+    assert.equal(pacer.start(), true);
+  });
+  test('the back-off is a gap between starts: starts already reserved cannot bunch up', () => {
+    let now = 0;
+    const pacer = new Pacer({ now: () => now, backoffMs: 500 });
+    assert.equal(pacer.reserve(), 0);
+    assert.equal(pacer.reserve(), 0);
+    assert.equal(pacer.start(), true);
+    pacer.backoff();
+    assert.equal(pacer.start(), false, 'a second start right after a busy answer');
+    now = 499;
+    assert.equal(pacer.start(), false);
+    now = 500;
+    assert.equal(pacer.start(), true);
+    pacer.relax();
+    assert.equal(pacer.start(), true, 'no gap once a clean answer came');
+  });
+  test('no rate and no back-off: every start is allowed at once', () => {
+    const pacer = new Pacer({ now: () => 7 });
+    for (let i = 0; i < 5; i++) assert.equal(pacer.start(), true);
+  });
+});
+
 describe('Progress', () => {
+  test('takes its line away around output for the same terminal, and puts it back', () => {
+    const out: string[] = [];
+    const p = new Progress((t) => out.push(t), null, { tick: false });
+    assert.equal(p.around(() => 'nothing drawn yet'), 'nothing drawn yet');
+    assert.equal(out.length, 0);
+    p.done(21);
+    p.setTotal(3);
+    out.length = 0;
+    p.around(() => out.push('ROW\n'));
+    assert.equal(out[0], '\r\x1b[2K');
+    assert.equal(out[1], 'ROW\n');
+    assert.match(out[2] ?? '', /^1\/3 targets, 21 probes, [\d.]+ probes\/s, ETA \d\d:\d\d$/);
+    p.finish();
+  });
   test('redraws one line with rate and ETA, and clears it at the end', () => {
     const out: string[] = [];
     const p = new Progress((t) => out.push(t), 4);
@@ -132,4 +203,20 @@ describe('Progress', () => {
     assert.equal(formatDuration(3725), '1:02:05');
     assert.equal(formatDuration(65), '01:05');
   });
+});
+
+describe('fitTarget (the matrix target column)', () => {
+  const cases: [string, string][] = [
+    ['a.example:1863', 'a.example:1863'],
+    ['averyveryverylonghostname-number-one.example.org:1863', 'averyveryver…example.org:1863'],
+    ['averyveryverylonghostname-number-one.example.org:1864', 'averyveryver…example.org:1864'],
+    ['[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:1863', '[2001:db8:aa…:eeee:ffff]:1863'],
+    ['x'.repeat(60), `${'x'.repeat(14)}…${'x'.repeat(14)}`],
+  ];
+  for (const [text, fitted] of cases) {
+    test(`${text.slice(0, 40)} -> ${fitted}`, () => {
+      assert.equal(fitTarget(text), fitted);
+      assert.ok(fitTarget(text).length <= 29);
+    });
+  }
 });

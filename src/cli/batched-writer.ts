@@ -1,7 +1,7 @@
 /** Flush when this much is waiting, or at the end of the event-loop turn, whichever comes first. */
 const BATCH_BYTES = 64 * 1024;
 
-interface Sink {
+export interface Sink {
   write(text: string): unknown;
   once?: (event: 'drain', listener: () => void) => unknown;
 }

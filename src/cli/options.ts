@@ -42,6 +42,8 @@ export interface ProbePlan {
   targets: Target[];
   /** `--targets FILE` or `-` for standard input. */
   targetsFile: string | null;
+  /** The port of a target given without one: `--port`, else 1863 (80 with `--transport http`). */
+  defaultPort: number;
   versions: number[];
   timeoutMs: number;
   concurrency: number;
@@ -95,11 +97,11 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
   if (targets.length === 0 && targetsFile === null) {
     throw new UsageError('no target: give HOST[:PORT], --host or --targets FILE (try `msnp-probe demo` for a local demo)');
   }
-  return { targets, targetsFile, ...commonProbeOptions(args) };
+  return { targets, targetsFile, defaultPort: port, ...commonProbeOptions(args) };
 }
 
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
-export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile'> {
+export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
   return {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),

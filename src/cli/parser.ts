@@ -64,7 +64,7 @@ function parser(): Argv {
     .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port; one connection per version, plus one combined offer.')
     .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
     .option('targets', { global: false, type: 'string', describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists' })
-    .option('port', { global: false, alias: 'p', type: 'string', describe: `port when the target names none [default: ${DEFAULT_PORT}]` })
+    .option('port', { global: false, alias: 'p', type: 'string', describe: `port when a target (given or in --targets) names none [default: ${DEFAULT_PORT}; 80 with --transport http]` })
     .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
     .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
       probeOptions(emulatorOptions(y, 0)),

@@ -1,7 +1,8 @@
+import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { escapeText } from '../codec/escape.js';
-import { formatTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
-import { BatchedWriter } from './batched-writer.js';
+import { formatTarget, type Target } from '../codec/target.js';
+import { BatchedWriter, type Sink } from './batched-writer.js';
 import { scan } from '../probe/scan.js';
 import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
 import { parseBaseline, compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
@@ -39,7 +40,14 @@ async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffe
   }
 }
 
-async function loadBaseline(file: string | null): Promise<Map<string, BaselineTarget> | null> {
+/** How many targets of `file` this run will probe; reads the file on its own stream. */
+async function countTargets(file: string, defaultPort: number, mine: (t: Target) => boolean, signal: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const target of readTargets(createReadStream(file, { signal }), { defaultPort })) if (mine(target)) n++;
+  return n;
+}
+
+async function loadBaseline(file: string | null, io: Io): Promise<Map<string, BaselineTarget> | null> {
   if (file === null) return null;
   let text: string;
   try {
@@ -48,7 +56,7 @@ async function loadBaseline(file: string | null): Promise<Map<string, BaselineTa
     throw new UsageError(`--baseline: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   try {
-    return parseBaseline(text);
+    return parseBaseline(text, (line) => io.stderr.write(`msnp-probe: --baseline: line ${line} is cut off (a killed run?); compared without it\n`));
   } catch (err) {
     throw new UsageError(`--baseline: '${file}': ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -57,30 +65,52 @@ async function loadBaseline(file: string | null): Promise<Map<string, BaselineTa
 export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
   const startedAt = new Date();
   const started = Date.now();
-  const baseline = await loadBaseline(plan.baselineFile);
+  const baseline = await loadBaseline(plan.baselineFile, io);
   const fileInput = await openTargets(plan, io);
+  const mine = (target: Target): boolean => !plan.shard || inShard(target, plan.shard);
+  const commandLine = plan.targets.filter(mine);
+  const detailed = fileInput === null && plan.targets.length === 1;
+  const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
+  const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? commandLine.length : null) : null;
+  const stopCounting = new AbortController();
+  if (progress && plan.targetsFile !== null && plan.targetsFile !== '-') {
+    // A file can be read twice: count it alongside the probing, for the ETA. Standard input cannot.
+    countTargets(plan.targetsFile, plan.defaultPort, mine, stopCounting.signal).then(
+      (n) => progress.setTotal(commandLine.length + n),
+      () => undefined,
+    );
+  }
+  /** Text for stderr while the progress line may be on screen. */
+  const note = (text: string): void => {
+    if (progress) progress.around(() => io.stderr.write(text));
+    else io.stderr.write(text);
+  };
   let invalid = 0;
   const onInvalid = (bad: InvalidLine): void => {
     invalid++;
-    if (invalid <= MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
+    if (invalid <= MAX_INVALID_SHOWN) note(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
   };
   async function* source(): AsyncGenerator<Target> {
-    yield* plan.targets;
+    yield* commandLine;
     if (!fileInput) return;
-    for await (const target of readTargets(fileInput, { defaultPort: plan.targets[0]?.port ?? DEFAULT_PORT, onInvalid })) {
-      if (!plan.shard || inShard(target, plan.shard)) yield target;
+    for await (const target of readTargets(fileInput, { defaultPort: plan.defaultPort, onInvalid })) {
+      if (mine(target)) yield target;
     }
   }
-  const detailed = fileInput === null && plan.targets.length === 1;
   const color = useColor(args, io);
   // The table modules (cli-table3 and its width tables) load only when a table is printed.
   const text = plan.output === 'table' && detailed ? await import('../report/text.js') : null;
   const matrixModule = plan.output === 'table' && !detailed ? await import('../report/matrix.js') : null;
   const matrix = matrixModule ? new matrixModule.MatrixPrinter(plan.versions, color) : null;
-  const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
-  const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? plan.targets.length : null) : null;
-  const out = new BatchedWriter(io.stdout);
-  if (matrix) out.write(matrix.header());
+  // Rows for a terminal that also shows the progress line: take the line away while writing.
+  const sink: Sink = io.stdout;
+  const out = new BatchedWriter(
+    progress && io.stdout.isTTY
+      ? { write: (t) => progress.around(() => sink.write(t)), once: (event, listener) => sink.once?.(event, listener) }
+      : sink,
+  );
+  // The matrix header waits for the first row: a list with no usable line prints nothing on stdout.
+  let headerDone = false;
 
   const collected: { index: number; doc: TargetDocument }[] = [];
   let total = 0;
@@ -117,7 +147,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if ((doc.expectation && !doc.expectation.met) || (doc.baseline && !doc.baseline.met)) failed++;
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
-      if (plan.verbose) io.stderr.write(transcriptText(report));
+      if (plan.verbose) note(transcriptText(report));
       switch (plan.output) {
         case 'ndjson':
           await out.write(`${JSON.stringify(doc)}\n`);
@@ -127,6 +157,10 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
           break;
         case 'table':
           if (matrix) {
+            if (!headerDone) {
+              headerDone = true;
+              await out.write(matrix.header());
+            }
             await out.write(matrix.row(report));
           } else if (text) {
             io.stdout.write(text.renderTarget(report, { color }));
@@ -139,21 +173,25 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   );
   await out.flush();
   progress?.finish();
-  if (plan.output === 'json') {
+  stopCounting.abort();
+  // Nothing to probe because every line of the list was invalid: a usage error, and stdout stays empty.
+  const unusable = total === 0 && fileInput !== null && invalid > 0;
+  if (plan.output === 'json' && !unusable) {
     collected.sort((a, b) => a.index - b.index);
     const doc = buildDocument(collected.map((c) => c.doc), startedAt, Date.now() - started);
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
-  if (matrixModule) io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} targets, ${total - silent} answered as MSNP\n`);
+  if (matrixModule && total > 0) io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} target${total === 1 ? '' : 's'}, ${total - silent} answered as MSNP\n`);
   // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
   const report = plan.output === 'table' ? io.stdout : io.stderr;
   for (const p of problems) report.write(`${p}\n`);
   if (invalid > MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets: ${invalid} lines skipped in all\n`);
   if (total === 0) {
-    io.stderr.write('msnp-probe: no targets to probe (empty list or empty shard)\n');
-    return fileInput !== null && invalid > 0 ? EXIT.usage : EXIT.ok;
+    io.stderr.write(unusable ? 'msnp-probe: --targets: no valid target in the list\n' : 'msnp-probe: no targets to probe (empty list or empty shard)\n');
+    return unusable ? EXIT.usage : EXIT.ok;
   }
-  if (silent > 0) return EXIT.noMsnpAnswer;
+  // A difference from what was expected is the answer a CI job asked for: it wins over a silent target.
   if (failed > 0) return EXIT.expectationNotMet;
+  if (silent > 0) return EXIT.noMsnpAnswer;
   return EXIT.ok;
 }

@@ -1,18 +1,30 @@
 /**
- * A one-line progress report on stderr for multi-target runs, redrawn at most every 250 ms.
- * Only used when stderr is a TTY, so it never mixes into piped output.
+ * A one-line progress report on stderr for multi-target runs: redrawn when targets finish (at most
+ * every 250 ms) and every second meanwhile, so a slow target does not freeze it. Only used when
+ * stderr is a TTY, so it never mixes into piped output; `around()` keeps it off rows written to
+ * the same terminal on stdout.
  */
 export class Progress {
   readonly #write: (text: string) => void;
   readonly #started = Date.now();
-  readonly #total: number | null;
+  #total: number | null;
   #targets = 0;
   #probes = 0;
   #lastDraw = 0;
   #drawn = false;
+  #timer: NodeJS.Timeout | null = null;
 
-  constructor(write: (text: string) => void, total: number | null) {
+  constructor(write: (text: string) => void, total: number | null, options: { tick?: boolean } = {}) {
     this.#write = write;
+    this.#total = total;
+    if (options.tick ?? true) {
+      this.#timer = setInterval(() => this.#draw(Date.now()), 1000);
+      this.#timer.unref();
+    }
+  }
+
+  /** The list's length, once known (a file is counted while it is probed). */
+  setTotal(total: number): void {
     this.#total = total;
   }
 
@@ -20,11 +32,13 @@ export class Progress {
     this.#targets++;
     this.#probes += probes;
     const now = Date.now();
-    if (now - this.#lastDraw >= 250) {
-      this.#lastDraw = now;
-      this.#write(`\r\x1b[2K${this.line(now)}`);
-      this.#drawn = true;
-    }
+    if (now - this.#lastDraw >= 250) this.#draw(now);
+  }
+
+  #draw(now: number): void {
+    this.#lastDraw = now;
+    this.#write(`\r\x1b[2K${this.line(now)}`);
+    this.#drawn = true;
   }
 
   line(now = Date.now()): string {
@@ -38,9 +52,21 @@ export class Progress {
     return text;
   }
 
-  /** Clears the line so what follows starts clean. */
+  /** Runs `write` (output for the same terminal) with the line taken away, then puts it back. */
+  around<T>(write: () => T): T {
+    if (!this.#drawn) return write();
+    this.#write('\r\x1b[2K');
+    const result = write();
+    this.#write(this.line());
+    return result;
+  }
+
+  /** Stops redrawing and clears the line so what follows starts clean. */
   finish(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
     if (this.#drawn) this.#write('\r\x1b[2K');
+    this.#drawn = false;
   }
 }
 

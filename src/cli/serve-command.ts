@@ -53,7 +53,7 @@ export async function demo(args: Args, io: Io): Promise<number> {
     if (plan.output === 'table') {
       io.stdout.write(`Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`);
     }
-    return await runProbes({ ...plan, targets: [{ host: emulator.host, port: emulator.port }], targetsFile: null }, args, io);
+    return await runProbes({ ...plan, targets: [{ host: emulator.host, port: emulator.port }], targetsFile: null, defaultPort: emulator.port }, args, io);
   } finally {
     await emulator.close();
   }

@@ -70,7 +70,15 @@ export function errorCodeName(code: number): string | null {
   return NAMES[code] ?? null;
 }
 
-/** Busy and unavailable codes: a reason to back off from a server and try again later. */
+/**
+ * Busy, unavailable and rate-limit codes: a reason to back off from a server and try again later.
+ * 5xx, 6xx and the 91x-92x busy codes (PROTOCOL.md), and 712-714 (session overloaded, calling too
+ * rapidly, too many sessions), which are a server asking to be called less often.
+ */
 export function isBusyCode(code: number): boolean {
-  return (code >= 500 && code < 700) || (code >= 910 && code <= 922 && code !== 911 && code !== 913 && code !== 917);
+  return (
+    (code >= 500 && code < 700) ||
+    (code >= 712 && code <= 714) ||
+    (code >= 910 && code <= 922 && code !== 911 && code !== 913 && code !== 917)
+  );
 }

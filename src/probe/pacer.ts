@@ -17,6 +17,11 @@ export const DEFAULT_MAX_BACKOFF_MS = 2000;
 /**
  * Spaces out the connections to one target: at most `ratePerSecond`, with jitter, and an
  * exponential back-off after busy codes and resets that clears on the next clean answer.
+ *
+ * Two steps, because a connection may wait for the shared budget (`--global-concurrency`) after
+ * its turn here: `reserve()` before that wait says how long to sleep, and `start()` after it
+ * checks the spacing against the connection that actually started last, so connections the
+ * budget held back do not then leave together in a burst.
  */
 export class Pacer {
   readonly #interval: number;
@@ -26,6 +31,7 @@ export class Pacer {
   readonly #random: () => number;
   readonly #now: () => number;
   #nextAt = 0;
+  #lastStart = Number.NEGATIVE_INFINITY;
   #backoff = 0;
 
   constructor(options: PacerOptions = {}) {
@@ -38,13 +44,29 @@ export class Pacer {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The least time between two connection starts: the rate's shortest jittered interval, or the back-off. */
+  #minGap(): number {
+    return Math.max(this.#interval * (1 - this.#jitter), this.#backoff);
+  }
+
   /** Milliseconds until the next connection may start, reserving that slot. */
   reserve(): number {
     const now = this.#now();
-    const at = Math.max(now, this.#nextAt);
+    const at = Math.max(now, this.#nextAt, this.#lastStart + this.#minGap());
     const spread = 1 + this.#jitter * (2 * this.#random() - 1);
     this.#nextAt = at + this.#interval * spread;
     return at - now;
+  }
+
+  /**
+   * Called just before connecting: true, and the start is recorded, if it keeps the spacing from
+   * the last start; false if not (reserve again and wait).
+   */
+  start(): boolean {
+    const now = this.#now();
+    if (now < this.#lastStart + this.#minGap()) return false;
+    this.#lastStart = now;
+    return true;
   }
 
   /** The server said it is busy, or reset us: hold off further connections. */

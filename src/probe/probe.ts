@@ -58,6 +58,9 @@ export interface Agreement {
   attempts: number;
   /** How many attempts ended in each status. */
   statuses: Partial<Record<ProbeStatus, number>>;
+  /** How many attempts gave each answer: the status, with its code for `error` (`error 600`). */
+  answers: Record<string, number>;
+  /** Every attempt gave the same answer (status, and code for errors). */
   agree: boolean;
 }
 
@@ -181,14 +184,21 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const gate = options.gate ?? passThrough;
   const pacer = new Pacer({ ratePerSecond });
 
-  /** One connection: wait for this target's pace, then for the shared budget. */
+  const single = (request: VerRequest): number | undefined => (request.offered.length === 1 ? request.offered[0] : undefined);
+  /** One connection: wait for this target's pace, then for the shared budget, then check the pace again. */
   const once = async (request: VerRequest): Promise<ExchangeOutcome & { deep?: DeepMeasured }> => {
-    signal?.throwIfAborted();
-    // No pace and no back-off (the common case) costs no timer and no extra await.
-    const delay = pacer.reserve();
-    if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
-    const single = request.offered.length === 1 ? request.offered[0] : undefined;
-    const outcome = await gate(() => (options.deep && single !== undefined ? sendDeep(connect, single) : sendVer(connect, request)));
+    const version = single(request);
+    const send = (): Promise<ExchangeOutcome & { deep?: DeepMeasured }> =>
+      options.deep && version !== undefined ? sendDeep(connect, version) : sendVer(connect, request);
+    let outcome: (ExchangeOutcome & { deep?: DeepMeasured }) | null = null;
+    while (outcome === null) {
+      signal?.throwIfAborted();
+      // No pace and no back-off (the common case) costs no timer and no extra await.
+      const delay = pacer.reserve();
+      if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
+      // Held back by the shared budget past the pace: give the slot back and take a new turn.
+      outcome = await gate(() => (pacer.start() ? send() : Promise.resolve(null)));
+    }
     if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
     else if (outcome.status !== 'timeout') pacer.relax();
     return outcome;
@@ -203,7 +213,7 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
     }
     return used > 0 ? { ...outcome, retries: used } : outcome;
   };
-  /** Every attempt at one request; the reported outcome is the most common status (ties: the earliest). */
+  /** Every attempt at one request; the reported outcome is the most common answer (ties: the earliest). */
   const measure = (request: VerRequest): Promise<ExchangeOutcome & Repeats & { deep?: DeepMeasured }> =>
     limit(async () => {
       if (attempts === 1) return attempt(request);
@@ -252,14 +262,24 @@ function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
   return [...byAddress.values()];
 }
 
+/** An attempt's answer for agreement: errors with different codes are different answers. */
+function answerOf(outcome: ExchangeOutcome): string {
+  return outcome.status === 'error' ? `error ${outcome.code}` : outcome.status;
+}
+
 function withAgreement<R extends ExchangeOutcome & Repeats>(results: R[]): R {
   const statuses: Partial<Record<ProbeStatus, number>> = {};
-  for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const answers: Record<string, number> = {};
+  for (const r of results) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    answers[answerOf(r)] = (answers[answerOf(r)] ?? 0) + 1;
+  }
+  // The reported outcome is the most common answer (ties: the earliest).
   let best = results[0];
-  for (const r of results) if ((statuses[r.status] ?? 0) > (statuses[best?.status ?? r.status] ?? 0)) best = r;
+  for (const r of results) if ((answers[answerOf(r)] ?? 0) > (best ? (answers[answerOf(best)] ?? 0) : 0)) best = r;
   if (!best) throw new Error('no attempts');
   const retries = results.reduce((n, r) => n + (r.retries ?? 0), 0);
-  const agreement: Agreement = { attempts: results.length, statuses, agree: Object.keys(statuses).length === 1 };
+  const agreement: Agreement = { attempts: results.length, statuses, answers, agree: Object.keys(answers).length === 1 };
   const { retries: _ignored, ...rest } = best;
   return (retries > 0 ? { ...rest, retries, agreement } : { ...rest, agreement }) as R;
 }

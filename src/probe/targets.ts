@@ -17,7 +17,9 @@ export interface InvalidLine {
  * (`open tcp PORT IP TIMESTAMP`). Throws MsnpProbeError ERR_TARGET on anything else.
  */
 export function parseTargetLine(raw: string, defaultPort = DEFAULT_PORT): Target | null {
-  const text = raw.replace(/#.*$/, '').trim();
+  // Everything from `#` on is a comment, up to and including a CRLF list's `\r`.
+  const hash = raw.indexOf('#');
+  const text = (hash === -1 ? raw : raw.slice(0, hash)).trim();
   if (text === '') return null;
   const tokens = text.split(/\s+/);
   if (tokens.length === 1) return parseTarget(text, defaultPort);
@@ -31,28 +33,44 @@ export function parseTargetLine(raw: string, defaultPort = DEFAULT_PORT): Target
   throw msnpError('ERR_TARGET', `'${text.slice(0, 80)}' is not HOST[:PORT]`);
 }
 
+/** A UTF-8 byte order mark as read through latin1, or as a decoded string. */
+const BOM = /^(\xef\xbb\xbf|\ufeff)/;
+
+/** What an invalid line's message may quote of it. */
+const QUOTED = 80;
+
 /**
  * Streams targets from a byte stream (a file or stdin), one per line, never holding more than one
- * line: a list of a million lines costs no more memory than a list of ten.
+ * line: a list of a million lines costs no more memory than a list of ten. LF or CRLF line ends,
+ * an optional UTF-8 byte order mark. A line longer than MAX_TARGET_LINE is invalid wherever the
+ * read chunks happen to split it, unless it is a comment.
  */
 export async function* readTargets(
   input: AsyncIterable<Buffer | string>,
   options: { defaultPort?: number; onInvalid?: (invalid: InvalidLine) => void } = {},
 ): AsyncGenerator<Target> {
   let pending = '';
+  /** Inside an over-long line: drop bytes until its newline. */
   let skipping = false;
   let lineNo = 0;
+  const invalid = (text: string, message: string): void => {
+    options.onInvalid?.({ line: lineNo, text: text.slice(0, QUOTED), message: message.length > 200 ? `${message.slice(0, 200)}...` : message });
+  };
+  /** A line's number is counted when its first bytes are seen. */
+  const tooLong = (start: string): void => {
+    if (!start.trimStart().startsWith('#')) invalid(start, `line longer than ${MAX_TARGET_LINE} characters`);
+  };
   const emit = (text: string): Target | null => {
-    lineNo++;
     try {
       return parseTargetLine(text, options.defaultPort);
     } catch (err) {
-      options.onInvalid?.({ line: lineNo, text: text.slice(0, 80), message: isMsnpProbeError(err) ? err.message : String(err) });
+      invalid(text, isMsnpProbeError(err) ? err.message : String(err));
       return null;
     }
   };
   for await (const chunk of input) {
     let data = pending + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+    if (lineNo === 0 && !skipping) data = data.replace(BOM, '');
     pending = '';
     for (;;) {
       const nl = data.indexOf('\n');
@@ -63,21 +81,23 @@ export async function* readTargets(
         skipping = false;
         continue;
       }
+      lineNo++;
+      if (line.replace(/\r$/, '').length > MAX_TARGET_LINE) {
+        tooLong(line);
+        continue;
+      }
       const target = emit(line);
       if (target) yield target;
     }
-    if (data.length > MAX_TARGET_LINE) {
-      // An over-long line: report it once, then drop bytes until its newline.
-      if (!skipping) {
-        lineNo++;
-        options.onInvalid?.({ line: lineNo, text: data.slice(0, 80), message: `line longer than ${MAX_TARGET_LINE} characters` });
-      }
+    if (!skipping && data.length > MAX_TARGET_LINE) {
+      lineNo++;
+      tooLong(data);
       skipping = true;
-      data = '';
     }
-    pending = data;
+    pending = skipping ? '' : data;
   }
   if (!skipping && pending !== '') {
+    lineNo++;
     const target = emit(pending);
     if (target) yield target;
   }

@@ -1,4 +1,4 @@
-import { isTransient, type Outcome } from '../codec/outcome.js';
+import { isTransient, STATUSES, type Outcome } from '../codec/outcome.js';
 import { msnpError } from '../errors.js';
 import type { TargetReport } from '../probe/probe.js';
 
@@ -15,6 +15,8 @@ export interface BaselineTarget {
   port: number;
   probes: BaselineProbe[];
   preferred: number | null;
+  /** The combined offer; null when that run did not send it (`--no-offer`). */
+  offer?: BaselineProbe | null;
 }
 
 export interface VersionChange {
@@ -39,6 +41,18 @@ export function baselineKey(host: string, port: number): string {
   return `${host.toLowerCase()}|${port}`;
 }
 
+/** A probe as msnp-probe writes it: a known status, and a numeric code if any (text from a file reaches the terminal). */
+function isBaselineProbe(value: unknown): value is BaselineProbe {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return (
+    (STATUSES as readonly unknown[]).includes(p['status']) &&
+    (p['code'] === undefined || typeof p['code'] === 'number') &&
+    (p['busy'] === undefined || typeof p['busy'] === 'boolean') &&
+    (p['bytesReceived'] === undefined || typeof p['bytesReceived'] === 'number')
+  );
+}
+
 function isBaselineTarget(value: unknown): value is BaselineTarget {
   if (typeof value !== 'object' || value === null) return false;
   const t = value as Record<string, unknown>;
@@ -46,12 +60,18 @@ function isBaselineTarget(value: unknown): value is BaselineTarget {
     typeof t['host'] === 'string' &&
     typeof t['port'] === 'number' &&
     Array.isArray(t['probes']) &&
-    t['probes'].every((p: unknown) => typeof p === 'object' && p !== null && typeof (p as BaselineProbe).version === 'number' && typeof (p as BaselineProbe).status === 'string')
+    t['probes'].every((p: unknown) => isBaselineProbe(p) && typeof (p as BaselineProbe).version === 'number') &&
+    (t['preferred'] === undefined || t['preferred'] === null || typeof t['preferred'] === 'number') &&
+    (t['offer'] === undefined || t['offer'] === null || isBaselineProbe(t['offer']))
   );
 }
 
-/** Reads a `--json` document or `--ndjson` lines. Throws MsnpProbeError ERR_OPTION with a one-line reason. */
-export function parseBaseline(text: string): Map<string, BaselineTarget> {
+/**
+ * Reads a `--json` document or `--ndjson` lines. Throws MsnpProbeError ERR_OPTION with a one-line
+ * reason. An NDJSON file whose last line is cut off (a run killed while writing into a pipe) keeps
+ * its complete lines; `onCutLine` is told about the one skipped.
+ */
+export function parseBaseline(text: string, onCutLine?: (line: number) => void): Map<string, BaselineTarget> {
   let targets: unknown[];
   try {
     const whole = JSON.parse(text) as unknown;
@@ -60,14 +80,17 @@ export function parseBaseline(text: string): Map<string, BaselineTarget> {
       : [whole];
   } catch {
     targets = [];
-    let n = 0;
-    for (const line of text.split('\n')) {
-      n++;
+    const lines = text.split('\n');
+    for (const [i, line] of lines.entries()) {
       if (line.trim() === '') continue;
       try {
         targets.push(JSON.parse(line) as unknown);
       } catch {
-        throw msnpError('ERR_OPTION', `line ${n} is neither an msnp-probe JSON document nor an NDJSON line`);
+        if (i === lines.length - 1) {
+          onCutLine?.(i + 1);
+          continue;
+        }
+        throw msnpError('ERR_OPTION', `line ${i + 1} is neither an msnp-probe JSON document nor an NDJSON line`);
       }
     }
   }
@@ -76,6 +99,8 @@ export function parseBaseline(text: string): Map<string, BaselineTarget> {
     if (!isBaselineTarget(t)) throw msnpError('ERR_OPTION', 'not an msnp-probe report (expected targets with host, port and probes)');
     map.set(baselineKey(t.host, t.port), t);
   }
+  // An empty baseline would pass every target: almost always a truncated or wrong file.
+  if (map.size === 0) throw msnpError('ERR_OPTION', 'it has no targets to compare with');
   return map;
 }
 
@@ -102,11 +127,13 @@ export function compareBaseline(report: TargetReport, baseline: BaselineTarget |
     if (change.before === change.after) continue;
     (transient(then) || transient(now) ? inconclusive : differences).push(change);
   }
+  // The preferred version is compared only when both runs sent the combined offer.
+  const bothOffered = report.offer !== null && baseline.offer !== null;
   const preferred =
-    baseline.preferred !== undefined && baseline.preferred !== report.preferred && report.offer !== null
+    bothOffered && baseline.preferred !== undefined && baseline.preferred !== report.preferred
       ? { before: baseline.preferred, after: report.preferred }
       : null;
-  const offerTransient = report.offer !== null && isTransient(report.offer, report.offer.bytesReceived);
+  const offerTransient = (report.offer !== null && isTransient(report.offer, report.offer.bytesReceived)) || transient(baseline.offer ?? undefined);
   const preferredFails = preferred !== null && !offerTransient;
   return { inBaseline: true, differences, inconclusive, preferred, met: differences.length === 0 && !preferredFails };
 }

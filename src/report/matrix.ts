@@ -28,6 +28,19 @@ export const MATRIX_LEGEND = `legend: ${Object.entries(STATUS_MARKS)
 const TARGET_WIDTH = 30;
 
 /**
+ * A target that fits the column: a long one loses the middle of its host name, never its port,
+ * so two long names on different ports stay apart.
+ */
+export function fitTarget(text: string, width = TARGET_WIDTH - 1): string {
+  if (text.length <= width) return text;
+  const colon = text.lastIndexOf(':');
+  const tail = colon > 0 && /^:\d+$/.test(text.slice(colon)) ? text.slice(colon) : '';
+  const room = width - tail.length - 1;
+  const head = Math.ceil(room / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - tail.length - (room - head), text.length - tail.length)}${tail}`;
+}
+
+/**
  * A compact matrix for many targets: one row per target, one column per version. Rows have fixed
  * widths so they can be printed one at a time, as each target finishes.
  */
@@ -68,6 +81,6 @@ export class MatrixPrinter {
     const summary = !report.answered
       ? 'no MSNP answer'
       : `${report.accepted.length} accepted${report.preferred !== null ? `, prefers ${report.preferred}` : ''}`;
-    return `${this.#row([escapeText(formatTarget(report)), ...marks, summary])}\n`;
+    return `${this.#row([fitTarget(escapeText(formatTarget(report))), ...marks, summary])}\n`;
   }
 }

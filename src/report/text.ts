@@ -75,7 +75,7 @@ function replyCell(o: ExchangeOutcome, width: number): string {
 function repeats(p: Repeats): string {
   let text = '';
   if (p.agreement && !p.agreement.agree) {
-    const same = Math.max(...Object.values(p.agreement.statuses).map((n) => n ?? 0));
+    const same = Math.max(...Object.values(p.agreement.answers).map((n) => n ?? 0));
     text += ` [${same}/${p.agreement.attempts} agree]`;
   }
   if (p.retries) text += ` [${p.retries} ${p.retries === 1 ? 'retry' : 'retries'}]`;
