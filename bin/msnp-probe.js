@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Node 22+ caches compiled modules between runs (start-up is most of a one-target probe); a no-op on Node 20.
 import module from 'node:module';
+// The bundled CLI loads Node's built-ins with process.getBuiltinModule (Node 20.16+, 22.3+).
+if (typeof process.getBuiltinModule !== 'function') {
+  process.stderr.write(`msnp-probe: needs Node.js 20.19+, 22.12+ or 23+ (this is ${process.version})\n`);
+  process.exit(2);
+}
+// Node 22+ caches compiled modules between runs (start-up is most of a one-target probe); a no-op on Node 20.
 module.enableCompileCache?.();
 const { run } = await import('../dist/cli.mjs');
 await run();

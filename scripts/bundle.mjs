@@ -3,7 +3,7 @@
 // (yargs alone is ~20); one file loads measurably faster (docs/BENCHMARKS.md). The library keeps
 // its unbundled modules (dist/src), which is what `import 'msnp-probe'` gets.
 import { isBuiltin } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { build } from 'esbuild';
 
 /**
@@ -25,17 +25,18 @@ const deferStringWidth = {
         pluginData: { deferred: true },
       });
       if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: 'deferred-string-width' };
+      // The namespace path shows in the bundle's comments: keep it relative, not this machine's.
+      return { path: relative(process.cwd(), real.path), namespace: 'deferred-string-width', pluginData: { real: real.path } };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-string-width' }, (args) => ({
       // require() of an ES module makes esbuild wrap it in a lazy initialiser that runs on first use.
       contents: `let width;
 export default function stringWidth(text, options) {
-  width ??= require(${JSON.stringify(args.path)}).default;
+  width ??= require(${JSON.stringify(args.pluginData.real)}).default;
   return width(text, options);
 }
 `,
-      resolveDir: dirname(args.path),
+      resolveDir: dirname(args.pluginData.real),
       loader: 'js',
     }));
   },
@@ -44,15 +45,19 @@ export default function stringWidth(text, options) {
 /**
  * An ESM import of a Node built-in builds a module facade that reads every export, and some
  * exports are lazy getters that load more of Node: node:http's load undici (about 20 ms on Node
- * 22), node:fs's its streams. In the bundle every such import becomes the CommonJS-style
- * `process.getBuiltinModule(id)` (Node 20.16+), whose exports esbuild reads only when used.
+ * 22), node:fs's its streams. In the bundle every static `import` of a built-in becomes the
+ * CommonJS-style `process.getBuiltinModule(id)` (Node 20.16+, 22.3+; package.json's engines),
+ * whose exports esbuild reads only when used. Dynamic import() and require() are left alone.
+ * The price: a named export a built-in lacks is `undefined` at its use instead of an error at
+ * start-up. TypeScript checks ours; the dependencies are pinned and run by the tests.
  */
 const builtinsWithoutFacade = {
   name: 'builtins-without-facade',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+    pluginBuild.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
+      // isBuiltin on the specifier as written: a bare `test` or `sqlite` is an npm package, not node:test.
+      if (args.kind !== 'import-statement' || !isBuiltin(args.path)) return undefined;
       const id = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
-      if (args.kind !== 'import-statement' || !isBuiltin(id)) return undefined;
       return { path: id, namespace: 'builtin' };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({

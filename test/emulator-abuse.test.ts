@@ -454,6 +454,72 @@ describe('emulator: a client that pipelines commands and never reads the answers
   });
 });
 
+describe('emulator: connections that go away or stall, counted in the heap', () => {
+  test('clients that leave while a --delay reply waits leave nothing behind', { timeout: 60_000 }, async () => {
+    const emu = new EmulatorChild({ profile: 'escargot', delayMs: 30 });
+    const exited = once(emu.child, 'exit');
+    try {
+      const { port } = JSON.parse(await emu.next()) as { port: number };
+      const before = await emu.mem();
+      for (let round = 0; round < 40; round++) {
+        const clients = await Promise.all(range(1, 100).map(() => client(port)));
+        for (const c of clients) c.socket.end('VER 1 MSNP8 CVR0\r\n');
+        await Promise.all(clients.map((c) => within(5000, 'client gone', c.closed)));
+      }
+      await sleep(200);
+      let after = await emu.mem();
+      for (let tries = 0; tries < 100 && after.stats.active > 0; tries++) {
+        await sleep(20);
+        after = await emu.mem();
+      }
+      assert.equal(after.stats.active, 0, JSON.stringify(after.stats));
+      assert.ok(after.stats.connections >= 4000, JSON.stringify(after.stats));
+      // Before the fix each such connection stayed in memory (about 4 KB: 16 MB for these 4,000).
+      const growth = after.heapUsed - before.heapUsed;
+      assert.ok(growth < 6 * 1024 * 1024, `heap grew ${Math.round(growth / 1024)} KiB over 4,000 connections`);
+      emu.child.stdin.write('exit\n');
+      const [code] = await within(5000, 'child exits after close()', exited);
+      assert.equal(code, 0);
+    } finally {
+      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+    }
+  });
+  test('50 stalled clients pipelining tiny commands: memory bounded, and other clients are still served', { timeout: 60_000 }, async () => {
+    const emu = new EmulatorChild({ profile: 'escargot' });
+    const exited = once(emu.child, 'exit');
+    try {
+      const { port } = JSON.parse(await emu.next()) as { port: number };
+      const before = await emu.mem();
+      const tiny = Buffer.from('CVR 2\r\n'.repeat(4096));
+      const clients = await Promise.all(range(1, 50).map(() => client(port)));
+      await Promise.all(
+        clients.map(async (c) => {
+          c.socket.pause();
+          c.socket.write('VER 1 MSNP8 CVR0\r\n');
+          const started = performance.now();
+          let sent = 0;
+          while (sent < 1024 * 1024 && performance.now() - started < 2000 && !c.socket.destroyed) {
+            sent += tiny.length;
+            if (!c.socket.write(tiny)) await Promise.race([once(c.socket, 'drain').catch(() => undefined), c.closed, sleep(200)]);
+          }
+        }),
+      );
+      const during = await emu.mem();
+      const growth = during.heapUsed - before.heapUsed;
+      assert.ok(growth < 12 * 1024 * 1024, `heap grew ${Math.round(growth / 1024)} KiB for 50 stalled clients`);
+      // Answering thousands of pipelined lines in one go used to hold the event loop until a normal
+      // probe timed out; the emulator now yields between slices of a read chunk.
+      await stillAnswers({ port }, [8, 21]);
+      for (const c of clients) c.socket.destroy();
+      emu.child.stdin.write('exit\n');
+      const [code] = await within(5000, 'child exits after close()', exited);
+      assert.equal(code, 0);
+    } finally {
+      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('bin serve under abuse', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     test(`serve survives abuse, answers probes, and ${sig} stops it with exit 0 while clients are still connected`, { timeout: 30_000 }, async () => {

@@ -55,6 +55,8 @@ const rows: [string[], RegExp][] = [
   [['--global-concurrency', 'x', T],           /--global-concurrency: 'x' is not a whole number of connections/],
   [['--transport', 'ftp', T],                  /Argument: transport, Given: "ftp", Choices: "tcp", "http"/],
   [['serve', '--transport', 'gopher'],         /transport.*"gopher"/],
+  [['serve', '--host', 'nowhere.invalid'],     /--host: cannot listen on 'nowhere\.invalid': ENOTFOUND/],
+  [['demo', '--host', 'nowhere.invalid'],      /--host: cannot listen on 'nowhere\.invalid': ENOTFOUND/],
   [[`no\x1bwhere.invalid:1863`],               /target 'no\\x1bwhere\.invalid:1863': 'no\\x1bwhere\.invalid' is not a valid host/],
 ];
 

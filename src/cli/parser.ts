@@ -87,7 +87,8 @@ function parser(): Argv {
     .strictOptions()
     .showHelpOnFail(false)
     .exitProcess(false)
-    .wrap(Math.min(100, process.stdout.columns ?? 100));
+    // A pty can report 0 columns, and wrap(0) would mean no wrapping at all.
+    .wrap(Math.min(100, process.stdout.columns || 100));
 }
 
 export type Parsed = { err: Error | null; args: Args; output: string };

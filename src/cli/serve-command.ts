@@ -3,14 +3,18 @@ import { formatTarget, DEFAULT_PORT } from '../codec/target.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { PROFILES } from '../emulator/profiles.js';
 import { EXIT, type Io } from './io.js';
-import { commonProbeOptions, servePlan, type Args } from './options.js';
+import { commonProbeOptions, servePlan, UsageError, type Args } from './options.js';
+import { resolveTarget } from '../transport/resolve.js';
 import { runProbes } from './probe-command.js';
 
 async function startFromArgs(args: Args, defaultPort: number): Promise<Emulator> {
   const plan = servePlan(args, defaultPort);
+  // Resolved like a probe target: a `.invalid` name fails without a DNS query, and a failure is a usage error.
+  const resolved = await resolveTarget(plan.host);
+  if (!resolved.ok) throw new UsageError(`--host: cannot listen on '${plan.host}': ${resolved.errno}`);
   return startEmulator({
     profile: plan.profile,
-    host: plan.host,
+    host: resolved.address.address,
     port: plan.port,
     versions: plan.versions,
     faults: plan.faults,

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { LineReader } from '../codec/lines.js';
 import { formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
@@ -62,8 +62,8 @@ export interface Emulator {
 }
 
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
-/** Replies a connection may have waiting before the emulator stops reading from it. */
-const MAX_QUEUED_REPLIES = 32;
+/** Lines are parsed from a read chunk this many bytes at a time, so a chunk of tiny lines is not all queued at once. */
+const LINE_SLICE_BYTES = 4096;
 
 /** Uncounts a connection in the stats; called when this server itself ends or resets it. */
 const releasers = new WeakMap<Socket, () => void>();
@@ -216,36 +216,43 @@ interface ConnectionOptions {
 
 function serveConnection(socket: Socket, session: EmulatorSession, options: ConnectionOptions): void {
   const reader = new LineReader({ maxLineBytes: options.maxLineBytes, maxPayloadBytes: 64 * 1024 });
-  // Actions run one after another, even when a client pipelines several lines. A client that
-  // pipelines faster than we answer (or never reads the answers) is stopped from sending more: reading
-  // pauses while MAX_QUEUED_REPLIES are waiting, and each write waits for the socket to drain, so
-  // what one connection holds is bounded by a read chunk, not by what the client sends.
-  let queue: Promise<void> = Promise.resolve();
-  let queued = 0;
-  const enqueue = (actions: Action[]): void => {
-    if (actions.length === 0) return;
-    if (++queued >= MAX_QUEUED_REPLIES) socket.pause();
-    queue = queue
-      .then(() => perform(socket, actions, options))
-      .catch(() => {
-        socket.destroy();
-      })
-      .finally(() => {
-        if (--queued <= MAX_QUEUED_REPLIES / 2 && socket.isPaused() && !socket.destroyed) socket.resume();
-      });
+  // One read chunk at a time, its lines answered in order before the next chunk is read, like a
+  // server whose socket buffer is full: a client that pipelines faster than the answers go out (or
+  // never reads them) stops being read from. What a connection holds is one chunk and one slice
+  // of its lines, whatever the client sends.
+  const handle = async (chunk: Buffer): Promise<void> => {
+    for (let at = 0; at < chunk.length; at += LINE_SLICE_BYTES) {
+      // Answers that go straight out never yield; let other connections in between slices.
+      if (at > 0) await nextTurn();
+      for (const frame of reader.push(chunk.subarray(at, at + LINE_SLICE_BYTES))) {
+        if (frame.kind === 'violation') {
+          socket.destroy();
+          return;
+        }
+        const actions = session.onLine(frame.text);
+        if (actions.length > 0) await perform(socket, actions, options);
+        if (socket.destroyed) return;
+      }
+    }
   };
+  let queue: Promise<void> = perform(socket, session.onConnect(), options).catch(() => {
+    socket.destroy();
+  });
   socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
-    for (const frame of reader.push(chunk)) {
-      if (frame.kind === 'violation') {
-        socket.destroy();
-        return;
-      }
-      enqueue(session.onLine(frame.text));
-    }
+    socket.pause();
+    queue = queue
+      .then(() => handle(chunk))
+      .then(
+        () => {
+          if (!socket.destroyed) socket.resume();
+        },
+        () => {
+          socket.destroy();
+        },
+      );
   });
-  enqueue(session.onConnect());
 }
 
 async function perform(socket: Socket, actions: Action[], options: ConnectionOptions): Promise<void> {
@@ -255,6 +262,8 @@ async function perform(socket: Socket, actions: Action[], options: ConnectionOpt
     switch (action.type) {
       case 'send':
         if (options.delayMs > 0) await sleep(options.delayMs, undefined, { signal });
+        // The client may have gone during the delay.
+        if (socket.destroyed) return;
         if (action.style === 'whole') {
           if (!socket.write(action.data)) await drainOrClose(socket, signal);
         } else {
@@ -288,7 +297,8 @@ async function perform(socket: Socket, actions: Action[], options: ConnectionOpt
 /** Waits for 'drain', 'close' or shutdown, then removes the listeners it added (none pile up per drain). */
 function drainOrClose(socket: Socket, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
+    // write() also returns false on a destroyed socket, whose 'close' may already have fired.
+    if (signal.aborted || socket.destroyed || !socket.writableNeedDrain) return resolve();
     const done = (): void => {
       socket.off('drain', done);
       socket.off('close', done);
