@@ -40,13 +40,19 @@ async function client(port: number): Promise<Client> {
   return { socket, received: () => Buffer.concat(chunks), closed };
 }
 
-/** Writes as fast as the server reads, until `total` bytes or the server goes away. Returns bytes written. */
-async function flood(socket: Socket, chunk: Buffer, total: number): Promise<number> {
+/**
+ * Writes as fast as the server reads, until `total` bytes, the server goes away, or `limitMs` has
+ * passed (a server that stops reading never drains). Returns bytes written.
+ */
+async function flood(socket: Socket, chunk: Buffer, total: number, limitMs = Number.POSITIVE_INFINITY): Promise<number> {
+  const deadline = performance.now() + limitMs;
   let written = 0;
-  while (written < total && !socket.destroyed && socket.writable) {
+  while (written < total && !socket.destroyed && socket.writable && performance.now() < deadline) {
     written += chunk.length;
     if (!socket.write(chunk)) {
-      await Promise.race([once(socket, 'drain'), once(socket, 'close')]).catch(() => undefined);
+      const waits: Promise<unknown>[] = [once(socket, 'drain'), once(socket, 'close')];
+      if (Number.isFinite(limitMs)) waits.push(sleep(Math.max(0, deadline - performance.now())));
+      await Promise.race(waits).catch(() => undefined);
     }
   }
   return written;
@@ -295,6 +301,7 @@ interface MemReport {
 
 class EmulatorChild {
   readonly child: ChildProcessWithoutNullStreams;
+  readonly #exited: Promise<unknown[]>;
   readonly #lines: string[] = [];
   #waiters: ((line: string) => void)[] = [];
 
@@ -316,6 +323,7 @@ class EmulatorChild {
       }
       process.stdin.destroy();`;
     this.child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#exited = once(this.child, 'exit');
     let buf = '';
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
@@ -339,14 +347,39 @@ class EmulatorChild {
     this.child.stdin.write('mem\n');
     return JSON.parse(await this.next()) as MemReport;
   }
+
+  /** The emulator's report once it has seen every client go (or after two seconds of asking). */
+  async idle(): Promise<MemReport> {
+    let m = await this.mem();
+    for (let tries = 0; tries < 100 && m.stats.active > 0; tries++) {
+      await sleep(20);
+      m = await this.mem();
+    }
+    return m;
+  }
+
+  /** Closes the emulator; the child must then exit by itself, with 0. */
+  async exit(): Promise<void> {
+    this.child.stdin.write('exit\n');
+    const [code] = await within(5000, 'child exits after close()', this.#exited);
+    assert.equal(code, 0);
+  }
+}
+
+/** An emulator in a child process for `fn`, given its port; killed afterwards whatever happens. */
+async function withEmulatorChild(options: object, fn: (emu: EmulatorChild, port: number) => Promise<void>): Promise<void> {
+  const emu = new EmulatorChild(options);
+  try {
+    const { port } = JSON.parse(await emu.next()) as { port: number };
+    await fn(emu, port);
+  } finally {
+    if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+  }
 }
 
 describe('emulator memory under repeated abuse', () => {
   test('heap and RSS stay flat over rounds of garbage, floods, over-long lines and idle clients', { timeout: 60_000 }, async () => {
-    const emu = new EmulatorChild({ profile: 'escargot' });
-    const exited = once(emu.child, 'exit');
-    try {
-      const { port } = JSON.parse(await emu.next()) as { port: number };
+    await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const round = async (): Promise<void> => {
         const idle = await Promise.all(range(1, 100).map(() => client(port)));
         idle.forEach((c, i) => c.socket.write(i % 2 ? 'VER 1 MSN' : (GARBAGE[i % GARBAGE.length] ?? '')));
@@ -361,12 +394,7 @@ describe('emulator memory under repeated abuse', () => {
       const samples: MemReport[] = [];
       for (let i = 0; i < 8; i++) {
         await round();
-        // Wait until the emulator has seen every client go.
-        for (let tries = 0; tries < 100; tries++) {
-          const m = await emu.mem();
-          if (m.stats.active === 0) break;
-          await sleep(20);
-        }
+        await emu.idle();
         samples.push(await emu.mem());
       }
       const first = samples[1];
@@ -378,12 +406,8 @@ describe('emulator memory under repeated abuse', () => {
       const growth = last.heapUsed - first.heapUsed;
       assert.ok(growth < 1024 * 1024, `heap grew ${Math.round(growth / 1024)} KiB over ${samples.length - 2} rounds: ${samples.map((s) => Math.round(s.heapUsed / 1024)).join(', ')}`);
       assert.ok(last.maxRSS < 200 * 1024 * 1024, `peak RSS ${Math.round(last.maxRSS / 1024 / 1024)} MB`);
-      emu.child.stdin.write('exit\n');
-      const [code] = await within(5000, 'child exits after close()', exited);
-      assert.equal(code, 0);
-    } finally {
-      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
-    }
+      await emu.exit();
+    });
   });
 });
 
@@ -413,53 +437,31 @@ function startServe(args: string[]): { child: ChildProcessWithoutNullStreams; po
 
 describe('emulator: a client that pipelines commands and never reads the answers', () => {
   test('the emulator stops reading from it: RSS bounded, others still served, the idle timeout drops it', { timeout: 30_000 }, async () => {
-    const emu = new EmulatorChild({ profile: 'escargot', idleTimeoutMs: 1500 });
-    const exited = once(emu.child, 'exit');
-    try {
-      const { port } = JSON.parse(await emu.next()) as { port: number };
+    await withEmulatorChild({ profile: 'escargot', idleTimeoutMs: 1500 }, async (emu, port) => {
       const before = await emu.mem();
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.pause();
-      socket.on('error', () => undefined);
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      await once(socket, 'connect');
-      socket.write('VER 1 MSNP8 CVR0\r\n');
+      const c = await client(port);
+      c.socket.pause();
+      c.socket.write('VER 1 MSNP8 CVR0\r\n');
       // Every CVR line has an answer of about its own size; before the fix the emulator buffered
       // them all (about 5 MB of memory per MB sent, over 600 MB after 8 s).
       const cvr = Buffer.from('CVR 2 0x0409 win 4.10 i386 MSNMSGR 5.0.0540 MSMSGS a@b.c\r\n'.repeat(2000));
-      let sent = 0;
-      const started = performance.now();
-      while (sent < 200 * 1024 * 1024 && performance.now() - started < 3000 && !socket.destroyed) {
-        sent += cvr.length;
-        if (!socket.write(cvr)) await Promise.race([once(socket, 'drain').catch(() => undefined), closed, sleep(250)]);
-      }
+      const sent = await flood(c.socket, cvr, 200 * 1024 * 1024, 3000);
       await stillAnswers({ port }, [8, 21]);
       const during = await emu.mem();
       assert.ok(during.maxRSS - before.rss < 64 * 1024 * 1024, `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`);
       // The stalled connection has no traffic in either direction, so the idle timeout ends it
-      // (possibly while the loop above was still writing).
-      await within(6000, 'idle timeout drops the stalled client', closed);
-      let after = await emu.mem();
-      for (let tries = 0; tries < 100 && after.stats.active > 0; tries++) {
-        await sleep(20);
-        after = await emu.mem();
-      }
+      // (possibly while the flood above was still writing).
+      await within(6000, 'idle timeout drops the stalled client', c.closed);
+      const after = await emu.idle();
       assert.equal(after.stats.active, 0, JSON.stringify(after.stats));
-      emu.child.stdin.write('exit\n');
-      const [code] = await within(5000, 'child exits after close()', exited);
-      assert.equal(code, 0);
-    } finally {
-      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
-    }
+      await emu.exit();
+    });
   });
 });
 
 describe('emulator: connections that go away or stall, counted in the heap', () => {
   test('clients that leave while a --delay reply waits leave nothing behind', { timeout: 60_000 }, async () => {
-    const emu = new EmulatorChild({ profile: 'escargot', delayMs: 30 });
-    const exited = once(emu.child, 'exit');
-    try {
-      const { port } = JSON.parse(await emu.next()) as { port: number };
+    await withEmulatorChild({ profile: 'escargot', delayMs: 30 }, async (emu, port) => {
       const before = await emu.mem();
       for (let round = 0; round < 40; round++) {
         const clients = await Promise.all(range(1, 100).map(() => client(port)));
@@ -467,41 +469,25 @@ describe('emulator: connections that go away or stall, counted in the heap', () 
         await Promise.all(clients.map((c) => within(5000, 'client gone', c.closed)));
       }
       await sleep(200);
-      let after = await emu.mem();
-      for (let tries = 0; tries < 100 && after.stats.active > 0; tries++) {
-        await sleep(20);
-        after = await emu.mem();
-      }
+      const after = await emu.idle();
       assert.equal(after.stats.active, 0, JSON.stringify(after.stats));
       assert.ok(after.stats.connections >= 4000, JSON.stringify(after.stats));
       // Before the fix each such connection stayed in memory (about 4 KB: 16 MB for these 4,000).
       const growth = after.heapUsed - before.heapUsed;
       assert.ok(growth < 6 * 1024 * 1024, `heap grew ${Math.round(growth / 1024)} KiB over 4,000 connections`);
-      emu.child.stdin.write('exit\n');
-      const [code] = await within(5000, 'child exits after close()', exited);
-      assert.equal(code, 0);
-    } finally {
-      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
-    }
+      await emu.exit();
+    });
   });
   test('50 stalled clients pipelining tiny commands: memory bounded, and other clients are still served', { timeout: 60_000 }, async () => {
-    const emu = new EmulatorChild({ profile: 'escargot' });
-    const exited = once(emu.child, 'exit');
-    try {
-      const { port } = JSON.parse(await emu.next()) as { port: number };
+    await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const before = await emu.mem();
       const tiny = Buffer.from('CVR 2\r\n'.repeat(4096));
       const clients = await Promise.all(range(1, 50).map(() => client(port)));
       await Promise.all(
-        clients.map(async (c) => {
+        clients.map((c) => {
           c.socket.pause();
           c.socket.write('VER 1 MSNP8 CVR0\r\n');
-          const started = performance.now();
-          let sent = 0;
-          while (sent < 1024 * 1024 && performance.now() - started < 2000 && !c.socket.destroyed) {
-            sent += tiny.length;
-            if (!c.socket.write(tiny)) await Promise.race([once(c.socket, 'drain').catch(() => undefined), c.closed, sleep(200)]);
-          }
+          return flood(c.socket, tiny, 1024 * 1024, 2000);
         }),
       );
       const during = await emu.mem();
@@ -511,12 +497,8 @@ describe('emulator: connections that go away or stall, counted in the heap', () 
       // probe timed out; the emulator now yields between slices of a read chunk.
       await stillAnswers({ port }, [8, 21]);
       for (const c of clients) c.socket.destroy();
-      emu.child.stdin.write('exit\n');
-      const [code] = await within(5000, 'child exits after close()', exited);
-      assert.equal(code, 0);
-    } finally {
-      if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
-    }
+      await emu.exit();
+    });
   });
 });
 
