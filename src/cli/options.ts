@@ -1,5 +1,5 @@
 import { isMsnpProbeError } from '../errors.js';
-import { parseRange } from '../codec/range.js';
+import { formatVersions, parseRange } from '../codec/range.js';
 import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
@@ -103,7 +103,7 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
 export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
-  return {
+  const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
     timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], wholeNumber(1, 600_000, 'milliseconds')),
     concurrency:
@@ -128,6 +128,21 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
   };
+  checkExpectWithinRange(common.expect, common.versions);
+  return common;
+}
+
+/**
+ * An expectation naming versions the run will not probe could only ever report them missing, or,
+ * narrowed silently to the range, pass a check the user never asked to weaken: a usage error.
+ */
+function checkExpectWithinRange(expect: readonly number[] | null, versions: readonly number[]): void {
+  const outside = (expect ?? []).filter((v) => !versions.includes(v));
+  if (outside.length === 0) return;
+  const verb = outside.length === 1 ? 'is' : 'are';
+  const range = formatVersions(versions);
+  const fix = 'widen --range or narrow --expect';
+  throw new UsageError(`--expect: ${formatVersions(outside)} ${verb} outside --range ${range} (never probed); ${fix}`);
 }
 
 function transportName(text: string): 'tcp' | 'http' {

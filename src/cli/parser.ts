@@ -15,7 +15,7 @@ function probeOptions(y: Argv): Argv {
     .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together [default: ${DEFAULT_TIMEOUT_MS}]` })
     .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
     .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
-    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set)' })
+    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set); must lie within --range' })
     .option('global-concurrency', { ...local, type: 'string', describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]` })
     .option('rate', { ...local, type: 'string', describe: 'new connections per second per target, with +-20% jitter [default: no limit]' })
     .option('retries', { ...local, type: 'string', describe: 're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]' })
