@@ -9,6 +9,7 @@ import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
+import { answerLabel } from '../report/answer.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
@@ -262,12 +263,16 @@ function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
   return [...byAddress.values()];
 }
 
-/** An attempt's answer for agreement: errors with different codes are different answers. */
-function answerOf(outcome: ExchangeOutcome): string {
-  return outcome.status === 'error' ? `error ${outcome.code}` : outcome.status;
+/**
+ * An attempt's answer for agreement: errors with different codes are different answers, and with
+ * `deep` so are logins that ended differently (`accepted/confirmed/notification` against
+ * `accepted/claimed-only/closed`).
+ */
+function answerOf(outcome: ExchangeOutcome & { deep?: DeepMeasured }): string {
+  return answerLabel({ status: outcome.status, code: outcome.status === 'error' ? outcome.code : undefined, deep: outcome.deep });
 }
 
-function withAgreement<R extends ExchangeOutcome & Repeats>(results: R[]): R {
+function withAgreement<R extends ExchangeOutcome & Repeats & { deep?: DeepMeasured }>(results: R[]): R {
   const statuses: Partial<Record<ProbeStatus, number>> = {};
   const answers: Record<string, number> = {};
   for (const r of results) {
