@@ -1,0 +1,120 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { startEmulator } from '../src/emulator/server.js';
+import { probe } from '../src/probe/probe.js';
+import type { ReportDocument } from '../src/report/json.js';
+import { runBin, ROOT } from './helpers.js';
+
+const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+  JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
+);
+
+async function tempFile(name: string, text: string): Promise<{ path: string; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-'));
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return { path, done: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A loopback server accepting every VER whose USR answer is chosen per connection by `login(n)`. */
+async function loginServer(login: (n: number) => 'challenge' | 'close'): Promise<{ server: Server; port: number }> {
+  let connections = 0;
+  const server = createServer((socket) => {
+    const n = connections++;
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      for (const line of chunk.toString('latin1').split('\r\n')) {
+        const [cmd, trId, ...rest] = line.split(' ');
+        if (cmd === 'VER') socket.write(`VER ${trId} ${rest[0]}\r\n`);
+        if (cmd === 'CVR') socket.write(`CVR ${trId} 8.1.0178 8.1.0178 8.1.0178 u u\r\n`);
+        if (cmd === 'USR') {
+          if (login(n) === 'challenge') socket.write(`USR ${trId} TWN S ct=1,rver=1\r\n`);
+          else socket.end();
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+describe('verdicts a CI job can trust', () => {
+  test('--expect outside --range: exit 2, one line, nothing probed', async () => {
+    const r = await runBin(['127.0.0.1:1', '--range', '8-9', '--expect', '2-21']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^msnp-probe: --expect: MSNP2-MSNP7, MSNP10-MSNP21 are outside --range MSNP8-MSNP9 \(never probed\)[^\n]*\n$/);
+  });
+
+  test('--deep --baseline: a login regression behind unchanged accepted VERs fails the run', async () => {
+    const first = await startEmulator({ profile: 'escargot' });
+    const port = first.port;
+    const target = `127.0.0.1:${port}`;
+    const saved = await runBin([target, '-r', '11-14', '--deep', '--json']);
+    await first.close();
+    assert.equal(saved.code, 0, saved.stderr);
+    const base = await tempFile('base.json', saved.stdout);
+    try {
+      const broken = await startEmulator({ profile: 'escargot', port, faults: ['11-14:claim-only'] });
+      let r;
+      try {
+        r = await runBin([target, '-r', '11-14', '--deep', '--baseline', base.path, '--json']);
+      } finally {
+        await broken.close();
+      }
+      assert.equal(r.code, 1, r.stderr);
+      const doc = JSON.parse(r.stdout) as ReportDocument;
+      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      assert.deepEqual(doc.targets[0]?.accepted, [11, 12, 13, 14]);
+      const b = doc.targets[0]?.baseline;
+      assert.equal(b?.met, false);
+      assert.deepEqual(b?.differences.map((d) => d.version), [11, 12, 13, 14]);
+      assert.match(b?.differences[0]?.before ?? '', /^accepted\/confirmed\//);
+      assert.match(b?.differences[0]?.after ?? '', /^accepted\/claimed-only\//);
+      assert.match(r.stderr, /baseline DIFFERENCE MSNP11: accepted\/confirmed\/notification -> accepted\/claimed-only\//);
+    } finally {
+      await base.done();
+    }
+  });
+
+  test('--baseline from a wider --range: no preferred difference, exit 0', async () => {
+    const emu = await startEmulator({ profile: 'escargot' });
+    const base = await tempFile('base.json', '');
+    try {
+      const target = `127.0.0.1:${emu.port}`;
+      const saved = await runBin([target, '-r', '2-21', '--json']);
+      await writeFile(base.path, saved.stdout);
+      const r = await runBin([target, '-r', '8-14', '--baseline', base.path, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as ReportDocument;
+      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      assert.equal(doc.targets[0]?.baseline?.preferred, null);
+      assert.equal(doc.targets[0]?.baseline?.preferredNotCompared, 'different-offer');
+    } finally {
+      await base.done();
+      await emu.close();
+    }
+  });
+
+  test('--attempts with --deep: attempts whose logins differ do not agree', async () => {
+    const { server, port } = await loginServer((n) => (n % 2 === 0 ? 'challenge' : 'close'));
+    try {
+      const report = await probe({ host: '127.0.0.1', port, versions: [11], offer: false, deep: true, attempts: 4, concurrency: 1 });
+      const a = report.probes[0]?.agreement;
+      assert.ok(a);
+      assert.deepEqual(a.statuses, { accepted: 4 });
+      assert.deepEqual(a.answers, { 'accepted/confirmed/notification': 2, 'accepted/claimed-only/closed': 2 });
+      assert.equal(a.agree, false);
+      const doc = { schemaVersion: 1, tool: { name: 'msnp-probe', version: '0' }, startedAt: new Date().toISOString(), durationMs: 1, targets: [report] };
+      assert.ok(validate(doc), JSON.stringify(validate.errors));
+    } finally {
+      server.close();
+    }
+  });
+});
