@@ -118,3 +118,41 @@ describe('verdicts a CI job can trust', () => {
     }
   });
 });
+
+describe('--timeout covers name resolution', { timeout: 60_000 }, () => {
+  test('a resolver that never answers: timeout in phase resolve, within the deadline, real elapsedMs', async () => {
+    let asked = 0;
+    const never = (): Promise<never> => {
+      asked++;
+      return new Promise<never>(() => undefined);
+    };
+    const started = performance.now();
+    const report = await probe({ host: 'slow-resolver.test', versions: [8, 9], timeoutMs: 300, lookup: never });
+    const took = performance.now() - started;
+    assert.equal(asked, 1);
+    // Bounded by the deadline (generous upper margin for a loaded machine), never by the resolver.
+    assert.ok(took >= 290 && took < 5000, `took ${took} ms`);
+    for (const p of report.probes) {
+      assert.deepEqual({ status: p.status, phase: p.status === 'timeout' ? p.phase : null }, { status: 'timeout', phase: 'resolve' });
+      assert.ok(p.elapsedMs >= 290, `elapsedMs ${p.elapsedMs}`);
+    }
+    assert.equal(report.address, null);
+    assert.ok(report.elapsedMs >= 290);
+    const doc = { schemaVersion: 1, tool: { name: 'msnp-probe', version: '0' }, startedAt: new Date().toISOString(), durationMs: 1, targets: [report] };
+    assert.ok(validate(doc), JSON.stringify(validate.errors));
+  });
+  test('a resolver that fails after a while: unreachable (dns), its time reported', async () => {
+    const slowFail = (): Promise<never> =>
+      new Promise<never>((_, reject) => setTimeout(() => reject(Object.assign(new Error('no'), { code: 'ENOTFOUND' })), 100));
+    const report = await probe({ host: 'gone.test', versions: [8], timeoutMs: 60_000, lookup: slowFail });
+    const p = report.probes[0];
+    assert.ok(p?.status === 'unreachable' && p.reason === 'dns' && p.errno === 'ENOTFOUND');
+    assert.ok(p.elapsedMs >= 90, `elapsedMs ${p.elapsedMs}`);
+  });
+  test('an abort while resolving ends the probe at once', async () => {
+    const controller = new AbortController();
+    const pending = probe({ host: 'slow.test', versions: [8], timeoutMs: 600_000, signal: controller.signal, lookup: () => new Promise<never>(() => undefined) });
+    controller.abort();
+    await assert.rejects(pending);
+  });
+});

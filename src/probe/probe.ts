@@ -156,20 +156,19 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
-  const resolved = await resolveTarget(options.host, options.lookup);
+  // The deadline covers resolution too: a resolver that never answers must not hold the target.
+  const resolved = await resolveTarget(options.host, options.lookup, { timeoutMs, signal });
   signal?.throwIfAborted();
   const transport = options.transport ?? 'tcp';
   const base = { host: options.host, port, transport };
   if (!resolved.ok) {
-    const probes: VersionProbe[] = versions.map((version) => ({
-      version,
-      status: 'unreachable',
-      reply: null,
-      errno: resolved.errno,
-      reason: 'dns',
-      elapsedMs: 0,
-      bytesReceived: 0,
-    }));
+    // Every version waited for this resolution: its time is theirs.
+    const spent = { elapsedMs: Math.round((performance.now() - started) * 10) / 10, bytesReceived: 0 };
+    const probes: VersionProbe[] = versions.map((version) =>
+      resolved.timedOut
+        ? { version, status: 'timeout', reply: null, phase: 'resolve', ...spent }
+        : { version, status: 'unreachable', reply: null, errno: resolved.errno, reason: 'dns', ...spent },
+    );
     const elapsedMs = Math.round(performance.now() - started);
     return { ...base, address: null, family: null, probes, accepted: [], preferred: null, offer: null, answered: false, elapsedMs };
   }
