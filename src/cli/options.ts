@@ -5,6 +5,7 @@ import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
+import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { parseShard } from '../probe/targets.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
@@ -60,6 +61,10 @@ export interface ProbePlan {
   progress: boolean | undefined;
   deep: boolean;
   follow: boolean;
+  /** --follow-any: lift the follow policy. */
+  followAny: boolean;
+  /** --follow-max N: servers followed per starting target. */
+  followMax: number;
   transcript: boolean;
   verbose: boolean;
   transport: 'tcp' | 'http';
@@ -123,12 +128,22 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
     deep: args['deep'] === true || args['follow'] === true,
     follow: args['follow'] === true,
+    followAny: args['follow-any'] === true,
+    followMax:
+      args['follow-max'] === undefined
+        ? DEFAULT_FOLLOW_MAX
+        : flag('follow-max', args['follow-max'], wholeNumber(0, 10_000, 'servers')),
     transcript: args['transcript'] === true || args['verbose'] === true,
     verbose: args['verbose'] === true,
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
   };
   checkExpectWithinRange(common.expect, common.versions);
+  // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.
+  for (const name of ['follow-any', 'follow-max']) {
+    const given = args[name] !== undefined && args[name] !== false;
+    if (given && !common.follow) throw new UsageError(`--${name}: only with --follow`);
+  }
   return common;
 }
 

@@ -10,6 +10,7 @@ import { Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/answer.js';
+import type { AddressClass } from './follow-policy.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
@@ -85,7 +86,18 @@ export interface RedirectSummary {
   formats: string[];
   /** Whether `follow` probed it; when not, why. */
   followed: boolean;
-  reason?: 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable';
+  /**
+   * `policy`: outside the follow policy (another address class, or a name outside the target's
+   * domain); `invalid-host`: not a valid host name; `cap`: past the servers followed per target;
+   * `unresolved`: the name did not resolve.
+   */
+  reason?:
+    | 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable'
+    | 'policy' | 'invalid-host' | 'cap' | 'unresolved';
+  /** With `follow`, for a redirect naming a host name that was resolved: the address it resolved to. */
+  address?: string;
+  /** With `follow`: the class of the redirect's address (`loopback`, `private`, `link-local`, `public`, `reserved`). */
+  addressClass?: AddressClass;
 }
 export type OfferProbe = { offered: number[] } & ExchangeOutcome & Repeats;
 
