@@ -56,17 +56,28 @@ function fakeResolver(names: Record<string, string>): { lookup: LookupFn; asked:
   return { lookup, asked };
 }
 
+const LOOP = '127.0.0.1';
+const DISPATCH = 'dispatch.msnp-follow.test';
+
+/** No combined offer, and a deadline generous enough for a busy machine. */
+const quiet = { offer: false, timeoutMs: 10_000 } as const;
+
 const summary = (r: { redirects?: { to: string; followed: boolean; reason?: string }[] } | undefined) =>
   (r?.redirects ?? []).map((x) => [x.to, x.followed, x.reason ?? null]);
 
 describe('--follow policy', () => {
-  test('from a loopback target: loopback redirects followed, other classes and names not, no name resolved', async () => {
+  test('from a loopback target: loopback redirects followed; other classes and names not, none resolved', async () => {
     const ns = await xfrServer(() => null);
-    const dispatch = await xfrServer((v) =>
-      ({ 8: `127.0.0.1:${ns}`, 9: '10.0.0.1:1863', 10: '0.0.0.0:1863', 11: 'ns.msnp-follow.test:1863', 12: 'bad_name!:1863' })[v] ?? null,
-    );
+    const routes: Record<number, string> = {
+      8: `127.0.0.1:${ns}`,
+      9: '10.0.0.1:1863',
+      10: '0.0.0.0:1863',
+      11: 'ns.msnp-follow.test:1863',
+      12: 'bad_name!:1863',
+    };
+    const dispatch = await xfrServer((v) => routes[v] ?? null);
     const { lookup, asked } = fakeResolver({ 'ns.msnp-follow.test': '127.0.0.1' });
-    const reports = await probeFollowing({ host: '127.0.0.1', port: dispatch, versions: range(8, 12), offer: false, lookup });
+    const reports = await probeFollowing({ ...quiet, host: LOOP, port: dispatch, versions: range(8, 12), lookup });
     assert.deepEqual(reports.map((r) => r.port), [dispatch, ns]);
     assert.deepEqual(summary(reports[0]), [
       [`127.0.0.1:${ns}`, true, null],
@@ -75,15 +86,17 @@ describe('--follow policy', () => {
       ['ns.msnp-follow.test:1863', false, 'policy'],
       ['bad_name!:1863', false, 'invalid-host'],
     ]);
-    assert.deepEqual(reports[0]?.redirects?.map((r) => r.addressClass ?? null), ['loopback', 'private', 'reserved', null, null]);
+    const classes = reports[0]?.redirects?.map((r) => r.addressClass ?? null);
+    assert.deepEqual(classes, ['loopback', 'private', 'reserved', null, null]);
     assert.deepEqual(asked, [], 'a name outside the target\'s domain never reaches the resolver');
   });
 
   test('a name under the target\'s domain is resolved once, checked, and probed at that address', async () => {
     const ns = await xfrServer(() => null);
-    const dispatch = await xfrServer((v) => (v === 8 ? `ns.msnp-follow.test:${ns}` : v === 9 ? `data-c2VjcmV0.elsewhere.test:${ns}` : null));
-    const { lookup, asked } = fakeResolver({ 'dispatch.msnp-follow.test': '127.0.0.1', 'ns.msnp-follow.test': '127.0.0.1' });
-    const reports = await probeFollowing({ host: 'dispatch.msnp-follow.test', port: dispatch, versions: [8, 9], offer: false, lookup });
+    const routes: Record<number, string> = { 8: `ns.msnp-follow.test:${ns}`, 9: `data-c2VjcmV0.elsewhere.test:${ns}` };
+    const dispatch = await xfrServer((v) => routes[v] ?? null);
+    const { lookup, asked } = fakeResolver({ [DISPATCH]: LOOP, 'ns.msnp-follow.test': LOOP });
+    const reports = await probeFollowing({ ...quiet, host: DISPATCH, port: dispatch, versions: [8, 9], lookup });
     assert.deepEqual(summary(reports[0]), [
       [`ns.msnp-follow.test:${ns}`, true, null],
       [`data-c2VjcmV0.elsewhere.test:${ns}`, false, 'policy'],
@@ -98,19 +111,20 @@ describe('--follow policy', () => {
   test('a name that resolves to another class is not followed', async () => {
     const dispatch = await xfrServer((v) => (v === 8 ? 'ns.msnp-follow.test:1863' : null));
     const { lookup } = fakeResolver({ 'dispatch.msnp-follow.test': '127.0.0.1', 'ns.msnp-follow.test': '10.9.8.7' });
-    const reports = await probeFollowing({ host: 'dispatch.msnp-follow.test', port: dispatch, versions: [8], offer: false, lookup });
+    const reports = await probeFollowing({ ...quiet, host: DISPATCH, port: dispatch, versions: [8], lookup });
     assert.equal(reports.length, 1);
     assert.deepEqual(summary(reports[0]), [['ns.msnp-follow.test:1863', false, 'policy']]);
     assert.equal(reports[0]?.redirects?.[0]?.addressClass, 'private');
   });
 
-  test('followAny lifts the policy: any valid name is resolved (an unresolvable one is listed), invalid ones still are not', async () => {
+  test('followAny lifts the policy: valid names resolved (unresolvable ones listed), invalid ones not', async () => {
     const ns = await xfrServer(() => null);
     const dispatch = await xfrServer((v) =>
       ({ 8: `ns.anywhere.test:${ns}`, 9: 'gone.invalid:1863', 10: 'bad_name!:1863' })[v] ?? null,
     );
     const { lookup, asked } = fakeResolver({ 'ns.anywhere.test': '127.0.0.1' });
-    const reports = await probeFollowing({ host: '127.0.0.1', port: dispatch, versions: [8, 9, 10], offer: false, lookup, followAny: true });
+    const options = { ...quiet, host: LOOP, port: dispatch, versions: [8, 9, 10], lookup, followAny: true };
+    const reports = await probeFollowing(options);
     assert.deepEqual(summary(reports[0]), [
       [`ns.anywhere.test:${ns}`, true, null],
       ['gone.invalid:1863', false, 'unresolved'],
@@ -125,9 +139,11 @@ describe('--follow cap', () => {
   test('a fan-out is cut at followMax servers per starting target, the rest listed as cap', async () => {
     const dead = await Promise.all(range(8, 12).map(() => closedPort()));
     const dispatch = await xfrServer((v) => `127.0.0.1:${dead[v - 8]}`);
-    const reports = await probeFollowing({ host: '127.0.0.1', port: dispatch, versions: range(8, 12), offer: false, followMax: 2, timeoutMs: 10_000 });
+    const options = { ...quiet, host: LOOP, port: dispatch, versions: range(8, 12), followMax: 2 };
+    const reports = await probeFollowing(options);
     assert.equal(reports.length, 3);
-    assert.deepEqual(reports[0]?.redirects?.map((r) => r.reason ?? 'followed'), ['followed', 'followed', 'cap', 'cap', 'cap']);
+    const reasons = reports[0]?.redirects?.map((r) => r.reason ?? 'followed');
+    assert.deepEqual(reasons, ['followed', 'followed', 'cap', 'cap', 'cap']);
   });
 
   test('the default cap (16) holds over two hops: 28 servers named, 16 followed', async () => {
@@ -136,7 +152,7 @@ describe('--follow cap', () => {
     // Fourteen servers, each redirecting every version to a leaf of its own: 14 + 14 servers named.
     const middles = await Promise.all(versions.map((_, i) => xfrServer(() => `127.0.0.1:${leaves[i]}`)));
     const dispatch = await xfrServer((v) => `127.0.0.1:${middles[v - 8]}`);
-    const reports = await probeFollowing({ host: '127.0.0.1', port: dispatch, versions, offer: false, timeoutMs: 10_000 });
+    const reports = await probeFollowing({ ...quiet, host: '127.0.0.1', port: dispatch, versions });
     assert.equal(reports.length, 1 + 16);
     const all = reports.flatMap((r) => r.redirects ?? []);
     assert.equal(all.filter((r) => r.followed).length, 16);
@@ -145,13 +161,14 @@ describe('--follow cap', () => {
 });
 
 describe('bin: --follow-max, --follow-any', () => {
-  test('--follow-max 0: the redirect is listed with reason cap, schema-valid; without --follow a usage error', async () => {
+  test('--follow-max 0: the redirect is listed as cap, schema-valid; without --follow: a usage error', async () => {
     await withEmulator({ profile: 'msn-2010' }, async (emu) => {
       const r = await runBin([`${emu.host}:${emu.port}`, '-r', '11-12', '--follow', '--follow-max', '0', '--json']);
       const doc = JSON.parse(r.stdout) as ReportDocument;
       assert.ok(validate(doc), JSON.stringify(validate.errors));
       assert.equal(doc.targets.length, 1);
-      assert.deepEqual(doc.targets[0]?.redirects?.map((x) => [x.followed, x.reason, x.addressClass]), [[false, 'cap', 'loopback']]);
+      const redirects = doc.targets[0]?.redirects?.map((x) => [x.followed, x.reason, x.addressClass]);
+      assert.deepEqual(redirects, [[false, 'cap', 'loopback']]);
       const usage = await runBin([`${emu.host}:${emu.port}`, '--follow-max', '2']);
       assert.equal(usage.code, 2);
       assert.match(usage.stderr, /^msnp-probe: --follow-max: only with --follow/);

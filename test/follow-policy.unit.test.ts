@@ -16,14 +16,15 @@ describe('address classes', () => {
     ['64.4.9.254', 'public'], ['172.32.0.1', 'public'], ['2620:1ec::1', 'public'],
     ['ns.example.invalid', null], ['', null],
   ];
-  for (const [address, cls] of cases) test(`${address || '(empty)'} is ${cls}`, () => assert.equal(addressClass(address), cls));
+  for (const [address, cls] of cases) {
+    test(`${address || '(empty)'} is ${cls}`, () => assert.equal(addressClass(address), cls));
+  }
 });
 
 describe('host names from an XFR', () => {
   test('RFC 1123 names pass', () => {
-    for (const name of ['ns7.example.invalid', 'a', 'x-1.y2.invalid', 'NS.Example.INVALID.', `${'a'.repeat(63)}.invalid`]) {
-      assert.equal(isHostName(name), true, name);
-    }
+    const good = ['ns7.example.invalid', 'a', 'x-1.y2.invalid', 'NS.Example.INVALID.', `${'a'.repeat(63)}.invalid`];
+    for (const name of good) assert.equal(isHostName(name), true, name);
   });
   test('anything else does not', () => {
     const bad = [
@@ -75,8 +76,12 @@ describe('--follow-any and --follow-max on the command line', () => {
     assert.equal(DEFAULT_FOLLOW_MAX, 16);
     const set = probePlan({ follow: true, 'follow-any': true, 'follow-max': '3' }, ['127.0.0.1']);
     assert.deepEqual([set.followAny, set.followMax], [true, 3]);
-    assert.throws(() => probePlan({ 'follow-max': '3' }, ['127.0.0.1']), (e: unknown) => e instanceof UsageError && e.message === '--follow-max: only with --follow');
+    assert.throws(
+      () => probePlan({ 'follow-max': '3' }, ['127.0.0.1']),
+      (e: unknown) => e instanceof UsageError && e.message === '--follow-max: only with --follow',
+    );
     assert.throws(() => probePlan({ 'follow-any': true }, ['127.0.0.1']), /--follow-any: only with --follow/);
-    assert.throws(() => probePlan({ follow: true, 'follow-max': 'many' }, ['127.0.0.1']), /--follow-max: 'many' is not a whole number/);
+    const many = { follow: true, 'follow-max': 'many' };
+    assert.throws(() => probePlan(many, ['127.0.0.1']), /--follow-max: 'many' is not a whole number/);
   });
 });

@@ -48,7 +48,8 @@ function targetReport(probes: VersionProbe[], offer: OfferProbe | null): TargetR
   return {
     host: '127.0.0.1', port: 1863, address: '127.0.0.1', family: 4, probes,
     accepted: probes.filter((p) => p.status === 'accepted').map((p) => p.version),
-    preferred: offer?.status === 'accepted' ? offer.version : null, offer, answered: true, elapsedMs: 1, transport: 'tcp',
+    preferred: offer?.status === 'accepted' ? offer.version : null,
+    offer, answered: true, elapsedMs: 1, transport: 'tcp',
   };
 }
 /** A report as a later run reads it back from a file. */
@@ -80,7 +81,10 @@ describe('--baseline compares only what both runs measured the same way', () => 
   });
   test('per version, only versions both runs probed', () => {
     const then = targetReport([accepted(8), accepted(9)], offerOf([8, 9], 9));
-    const now = targetReport([accepted(9), { ...accepted(10), status: 'rejected', reply: 'VER 1 0', form: 'zero', serverVersions: [] }], offerOf([9, 10], 9));
+    const rejected: VersionProbe = {
+      ...accepted(10), status: 'rejected', reply: 'VER 1 0', form: 'zero', serverVersions: [],
+    };
+    const now = targetReport([accepted(9), rejected], offerOf([9, 10], 9));
     const b = compareBaseline(now, asBaseline(then));
     assert.deepEqual(b.differences, []);
     assert.equal(b.met, true);
@@ -96,11 +100,14 @@ describe('--deep --baseline: the login outcome is part of the comparison', () =>
     const b = compareBaseline(now, asBaseline(then));
     assert.equal(b.met, false);
     assert.equal(b.differences.length, 20);
-    assert.deepEqual(b.differences[0], { version: 2, before: 'accepted/confirmed/notification', after: 'accepted/claimed-only/closed' });
-    assert.match(baselineLines(b)[0] ?? '', /baseline DIFFERENCE MSNP2: accepted\/confirmed\/notification -> accepted\/claimed-only\/closed/);
+    const before = 'accepted/confirmed/notification';
+    const after = 'accepted/claimed-only/closed';
+    assert.deepEqual(b.differences[0], { version: 2, before, after });
+    assert.equal(baselineLines(b)[0], `baseline DIFFERENCE MSNP2: ${before} -> ${after}`);
   });
   test('a login that timed out or met a busy code is inconclusive; error codes are told apart', () => {
-    const then = targetReport([accepted(8, confirmed), accepted(9, confirmed), accepted(10, { session: 'claimed-only', login: 'error', code: 911 })], null);
+    const refused = { session: 'claimed-only', login: 'error', code: 911 } as const;
+    const then = targetReport([accepted(8, confirmed), accepted(9, confirmed), accepted(10, refused)], null);
     const now = targetReport(
       [
         accepted(8, { session: 'claimed-only', login: 'timeout' }),
@@ -111,7 +118,8 @@ describe('--deep --baseline: the login outcome is part of the comparison', () =>
     );
     const b = compareBaseline(now, asBaseline(then));
     assert.deepEqual(b.inconclusive.map((c) => c.version), [8, 9]);
-    assert.deepEqual(b.differences, [{ version: 10, before: 'accepted/claimed-only/error 911', after: 'accepted/claimed-only/error 913' }]);
+    const change = { version: 10, before: 'accepted/claimed-only/error 911', after: 'accepted/claimed-only/error 913' };
+    assert.deepEqual(b.differences, [change]);
   });
   test('only one run went deep: compared by VER status as before', () => {
     const then = targetReport([accepted(8)], null);
