@@ -1,10 +1,11 @@
 import { isMsnpProbeError } from '../errors.js';
-import { parseRange } from '../codec/range.js';
+import { formatVersions, parseRange } from '../codec/range.js';
 import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
+import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { parseShard } from '../probe/targets.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
@@ -60,6 +61,10 @@ export interface ProbePlan {
   progress: boolean | undefined;
   deep: boolean;
   follow: boolean;
+  /** --follow-any: lift the follow policy. */
+  followAny: boolean;
+  /** --follow-max N: servers followed per starting target. */
+  followMax: number;
   transcript: boolean;
   verbose: boolean;
   transport: 'tcp' | 'http';
@@ -103,7 +108,7 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
 export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
-  return {
+  const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
     timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], wholeNumber(1, 600_000, 'milliseconds')),
     concurrency:
@@ -123,11 +128,36 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
     deep: args['deep'] === true || args['follow'] === true,
     follow: args['follow'] === true,
+    followAny: args['follow-any'] === true,
+    followMax:
+      args['follow-max'] === undefined
+        ? DEFAULT_FOLLOW_MAX
+        : flag('follow-max', args['follow-max'], wholeNumber(0, 10_000, 'servers')),
     transcript: args['transcript'] === true || args['verbose'] === true,
     verbose: args['verbose'] === true,
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
   };
+  checkExpectWithinRange(common.expect, common.versions);
+  // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.
+  for (const name of ['follow-any', 'follow-max']) {
+    const given = args[name] !== undefined && args[name] !== false;
+    if (given && !common.follow) throw new UsageError(`--${name}: only with --follow`);
+  }
+  return common;
+}
+
+/**
+ * An expectation naming versions the run will not probe could only ever report them missing, or,
+ * narrowed silently to the range, pass a check the user never asked to weaken: a usage error.
+ */
+function checkExpectWithinRange(expect: readonly number[] | null, versions: readonly number[]): void {
+  const outside = (expect ?? []).filter((v) => !versions.includes(v));
+  if (outside.length === 0) return;
+  const verb = outside.length === 1 ? 'is' : 'are';
+  const range = formatVersions(versions);
+  const fix = 'widen --range or narrow --expect';
+  throw new UsageError(`--expect: ${formatVersions(outside)} ${verb} outside --range ${range} (never probed); ${fix}`);
 }
 
 function transportName(text: string): 'tcp' | 'http' {

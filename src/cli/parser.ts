@@ -3,6 +3,7 @@ import { FAULT_MODES } from '../emulator/faults.js';
 import { PROFILE_NAMES, DEMO_PROFILE } from '../emulator/profiles.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
+import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { DEFAULT_PORT } from '../codec/target.js';
 import { PACKAGE } from '../version.js';
 import { UsageError, type Args } from './options.js';
@@ -12,10 +13,10 @@ function probeOptions(y: Argv): Argv {
   const local = { global: false } as const;
   return y
     .option('range', { ...local, alias: 'r', type: 'string', describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]' })
-    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together [default: ${DEFAULT_TIMEOUT_MS}]` })
+    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together; also bounds name resolution [default: ${DEFAULT_TIMEOUT_MS}]` })
     .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
     .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
-    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set)' })
+    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set); must lie within --range' })
     .option('global-concurrency', { ...local, type: 'string', describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]` })
     .option('rate', { ...local, type: 'string', describe: 'new connections per second per target, with +-20% jitter [default: no limit]' })
     .option('retries', { ...local, type: 'string', describe: 're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]' })
@@ -27,6 +28,8 @@ function probeOptions(y: Argv): Argv {
     .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
     .option('deep', { ...local, type: 'boolean', describe: 'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only' })
     .option('follow', { ...local, type: 'boolean', describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep' })
+    .option('follow-any', { ...local, type: 'boolean', describe: 'with --follow: follow any address or valid host name a redirect names [default: same host, or same address class as the target]' })
+    .option('follow-max', { ...local, type: 'string', describe: `with --follow: servers followed per starting target at the most [default: ${DEFAULT_FOLLOW_MAX}]` })
     .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
     .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })
     .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]' })

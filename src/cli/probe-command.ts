@@ -130,6 +130,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       attempts: plan.attempts,
       deep: plan.deep,
       follow: plan.follow,
+      followAny: plan.followAny,
+      followMax: plan.followMax,
       transcript: plan.transcript,
       transport: plan.transport,
       ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),

@@ -29,7 +29,8 @@ export type Outcome =
   | { status: 'error'; reply: string; code: number; codeName: string | null; trId: number | null; busy: boolean }
   | { status: 'closed'; reply: string | null; out: string | null }
   | { status: 'reset'; reply: null }
-  | { status: 'timeout'; reply: null; phase: 'connect' | 'reply' }
+  /** `resolve`: the name resolver did not answer within the deadline. */
+  | { status: 'timeout'; reply: null; phase: 'connect' | 'reply' | 'resolve' }
   | { status: 'refused'; reply: null; errno: string }
   | { status: 'unreachable'; reply: null; errno: string; reason: 'dns' | 'network' }
   | { status: 'unexpected'; reply: string | null; reason: UnexpectedReason }

@@ -9,6 +9,8 @@ import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
+import { answerLabel } from '../report/answer.js';
+import type { AddressClass } from './follow-policy.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
@@ -84,7 +86,18 @@ export interface RedirectSummary {
   formats: string[];
   /** Whether `follow` probed it; when not, why. */
   followed: boolean;
-  reason?: 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable';
+  /**
+   * `policy`: outside the follow policy (another address class, or a name outside the target's
+   * domain); `invalid-host`: not a valid host name; `cap`: past the servers followed per target;
+   * `unresolved`: the name did not resolve.
+   */
+  reason?:
+    | 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable'
+    | 'policy' | 'invalid-host' | 'cap' | 'unresolved';
+  /** With `follow`, for a redirect naming a host name that was resolved: the address it resolved to. */
+  address?: string;
+  /** With `follow`: the class of the redirect's address (`loopback`, `private`, `link-local`, `public`, `reserved`). */
+  addressClass?: AddressClass;
 }
 export type OfferProbe = { offered: number[] } & ExchangeOutcome & Repeats;
 
@@ -155,20 +168,19 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
-  const resolved = await resolveTarget(options.host, options.lookup);
+  // The deadline covers resolution too: a resolver that never answers must not hold the target.
+  const resolved = await resolveTarget(options.host, options.lookup, { timeoutMs, signal });
   signal?.throwIfAborted();
   const transport = options.transport ?? 'tcp';
   const base = { host: options.host, port, transport };
   if (!resolved.ok) {
-    const probes: VersionProbe[] = versions.map((version) => ({
-      version,
-      status: 'unreachable',
-      reply: null,
-      errno: resolved.errno,
-      reason: 'dns',
-      elapsedMs: 0,
-      bytesReceived: 0,
-    }));
+    // Every version waited for this resolution: its time is theirs.
+    const spent = { elapsedMs: Math.round((performance.now() - started) * 10) / 10, bytesReceived: 0 };
+    const probes: VersionProbe[] = versions.map((version) =>
+      resolved.timedOut
+        ? { version, status: 'timeout', reply: null, phase: 'resolve', ...spent }
+        : { version, status: 'unreachable', reply: null, errno: resolved.errno, reason: 'dns', ...spent },
+    );
     const elapsedMs = Math.round(performance.now() - started);
     return { ...base, address: null, family: null, probes, accepted: [], preferred: null, offer: null, answered: false, elapsedMs };
   }
@@ -262,12 +274,16 @@ function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
   return [...byAddress.values()];
 }
 
-/** An attempt's answer for agreement: errors with different codes are different answers. */
-function answerOf(outcome: ExchangeOutcome): string {
-  return outcome.status === 'error' ? `error ${outcome.code}` : outcome.status;
+/**
+ * An attempt's answer for agreement: errors with different codes are different answers, and with
+ * `deep` so are logins that ended differently (`accepted/confirmed/notification` against
+ * `accepted/claimed-only/closed`).
+ */
+function answerOf(outcome: ExchangeOutcome & { deep?: DeepMeasured }): string {
+  return answerLabel({ status: outcome.status, code: outcome.status === 'error' ? outcome.code : undefined, deep: outcome.deep });
 }
 
-function withAgreement<R extends ExchangeOutcome & Repeats>(results: R[]): R {
+function withAgreement<R extends ExchangeOutcome & Repeats & { deep?: DeepMeasured }>(results: R[]): R {
   const statuses: Partial<Record<ProbeStatus, number>> = {};
   const answers: Record<string, number> = {};
   for (const r of results) {

@@ -2,11 +2,11 @@ import pLimit from 'p-limit';
 import type { Target } from '../codec/target.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
-import { probeFollowing } from './follow.js';
+import { probeFollowing, type FollowOptions } from './follow.js';
 
 export const DEFAULT_GLOBAL_CONCURRENCY = 64;
 
-export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'> {
+export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'>, FollowOptions {
   /** Connections in flight across all targets. */
   globalConcurrency?: number;
   /** Probe the notification servers that dispatch answers name (implies `deep`). */

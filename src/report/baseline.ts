@@ -1,6 +1,7 @@
 import { isTransient, STATUSES, type Outcome } from '../codec/outcome.js';
 import { msnpError } from '../errors.js';
 import type { TargetReport } from '../probe/probe.js';
+import { answerLabel, deepTransient, type DeepAnswerParts } from './answer.js';
 
 /** The parts of an earlier report a comparison needs. */
 export interface BaselineProbe {
@@ -9,6 +10,10 @@ export interface BaselineProbe {
   code?: number;
   busy?: boolean;
   bytesReceived?: number;
+  /** On the combined offer: the versions it offered. */
+  offered?: number[];
+  /** With `--deep`, on accepted versions: the login verdict. */
+  deep?: DeepAnswerParts;
 }
 export interface BaselineTarget {
   host: string;
@@ -34,6 +39,11 @@ export interface BaselineComparison {
   /** Changes where either side was transient (timeout, reset, closed without bytes, busy): reported, not failed. */
   inconclusive: VersionChange[];
   preferred: { before: number | null; after: number | null } | null;
+  /**
+   * Why the preferred versions were not compared: a run without the combined offer, or offers of
+   * different version lists (a different `--range`), whose choices say nothing about each other.
+   */
+  preferredNotCompared?: 'no-offer' | 'different-offer';
   met: boolean;
 }
 
@@ -49,7 +59,22 @@ function isBaselineProbe(value: unknown): value is BaselineProbe {
     (STATUSES as readonly unknown[]).includes(p['status']) &&
     (p['code'] === undefined || typeof p['code'] === 'number') &&
     (p['busy'] === undefined || typeof p['busy'] === 'boolean') &&
-    (p['bytesReceived'] === undefined || typeof p['bytesReceived'] === 'number')
+    (p['bytesReceived'] === undefined || typeof p['bytesReceived'] === 'number') &&
+    (p['offered'] === undefined || (Array.isArray(p['offered']) && p['offered'].every(Number.isInteger))) &&
+    (p['deep'] === undefined || p['deep'] === null || isDeepParts(p['deep']))
+  );
+}
+
+/** Login verdicts are words (`confirmed`, `notification`...): anything else in a file is not ours. */
+const WORD = /^[a-z][a-z-]{0,31}$/;
+
+function isDeepParts(value: unknown): value is DeepAnswerParts {
+  if (typeof value !== 'object' || value === null) return false;
+  const d = value as Record<string, unknown>;
+  return (
+    typeof d['session'] === 'string' && WORD.test(d['session']) &&
+    typeof d['login'] === 'string' && WORD.test(d['login']) &&
+    (d['code'] === undefined || typeof d['code'] === 'number')
   );
 }
 
@@ -104,14 +129,25 @@ export function parseBaseline(text: string, onCutLine?: (line: number) => void):
   return map;
 }
 
-function label(p: BaselineProbe | undefined): string {
+function label(p: BaselineProbe | undefined, withDeep: boolean): string {
   if (!p) return 'not probed';
-  return p.status === 'error' && p.code !== undefined ? `error ${p.code}` : p.status;
+  return answerLabel({ status: p.status, code: p.code, deep: p.deep ?? undefined }, withDeep);
 }
 
-function transient(p: BaselineProbe | undefined): boolean {
+function transient(p: BaselineProbe | undefined, withDeep = false): boolean {
   if (!p) return false;
+  if (withDeep && deepTransient(p.deep ?? undefined)) return true;
   return isTransient({ status: p.status, busy: p.busy ?? false } as Outcome, p.bytesReceived ?? 0);
+}
+
+const hasDeep = (probes: readonly { deep?: unknown }[]): boolean =>
+  probes.some((p) => p.deep !== undefined && p.deep !== null);
+
+function sameVersions(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (!a || !b) return false;
+  const x = [...new Set(a)].sort((m, n) => m - n);
+  const y = [...new Set(b)].sort((m, n) => m - n);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 /** Compares a fresh report with its baseline entry, version by version. */
@@ -120,20 +156,30 @@ export function compareBaseline(report: TargetReport, baseline: BaselineTarget |
   const before = new Map(baseline.probes.map((p) => [p.version, p]));
   const differences: VersionChange[] = [];
   const inconclusive: VersionChange[] = [];
+  // The login outcome is compared when both runs went past VER (`--deep`): else a login regression
+  // behind an unchanged `accepted` passes.
+  const withDeep = hasDeep(baseline.probes) && hasDeep(report.probes);
   for (const now of report.probes) {
     const then = before.get(now.version);
     if (!then) continue; // newly probed versions have nothing to compare with
-    const change = { version: now.version, before: label(then), after: label(now) };
+    const nowParts: BaselineProbe = { ...now, ...(now.deep ? { deep: now.deep } : {}) };
+    const change = { version: now.version, before: label(then, withDeep), after: label(nowParts, withDeep) };
     if (change.before === change.after) continue;
-    (transient(then) || transient(now) ? inconclusive : differences).push(change);
+    (transient(then, withDeep) || transient(nowParts, withDeep) ? inconclusive : differences).push(change);
   }
-  // The preferred version is compared only when both runs sent the combined offer.
-  const bothOffered = report.offer !== null && baseline.offer !== null;
+  // Preferred versions are compared only when both runs offered the same versions: the choice from
+  // MSNP8-9 says nothing about the choice from MSNP2-21.
+  const bothOffered = report.offer !== null && baseline.offer !== null && baseline.offer !== undefined;
+  const sameOffer = bothOffered && sameVersions(report.offer?.offered, baseline.offer?.offered);
   const preferred =
-    bothOffered && baseline.preferred !== undefined && baseline.preferred !== report.preferred
+    sameOffer && baseline.preferred !== undefined && baseline.preferred !== report.preferred
       ? { before: baseline.preferred, after: report.preferred }
       : null;
   const offerTransient = (report.offer !== null && isTransient(report.offer, report.offer.bytesReceived)) || transient(baseline.offer ?? undefined);
   const preferredFails = preferred !== null && !offerTransient;
-  return { inBaseline: true, differences, inconclusive, preferred, met: differences.length === 0 && !preferredFails };
+  const met = differences.length === 0 && !preferredFails;
+  const comparison: BaselineComparison = { inBaseline: true, differences, inconclusive, preferred, met };
+  if (!bothOffered) comparison.preferredNotCompared = 'no-offer';
+  else if (!sameOffer) comparison.preferredNotCompared = 'different-offer';
+  return comparison;
 }

@@ -14,21 +14,56 @@ export const systemLookup: LookupFn = async (host) => {
   return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
-export type ResolveResult = { ok: true; address: ResolvedAddress } | { ok: false; errno: string };
+/** `timedOut`: the resolver gave no answer within the deadline (errno `ETIMEOUT`, as c-ares names it). */
+export type ResolveResult = { ok: true; address: ResolvedAddress } | { ok: false; errno: string; timedOut?: true };
+
+export interface ResolveOptions {
+  /** The resolver's answer must come within this many ms; a resolver that never answers cannot hold a probe. */
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+}
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** Settles with `work`, or rejects with TIMED_OUT after `timeoutMs`, or with the abort reason. */
+function within<T>(work: Promise<T>, { timeoutMs, signal }: ResolveOptions): Promise<T> {
+  if (timeoutMs === undefined && !signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(() => reject(TIMED_OUT)), timeoutMs);
+    const onAbort = (): void => done(() => reject(signal?.reason));
+    const done = (settle: () => void): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => done(() => resolve(value)),
+      (err: unknown) => done(() => reject(err)),
+    );
+  });
+}
 
 /**
  * Resolves once per target so every version probes the same address. Names under `.invalid`
- * (RFC 6761) fail without a query.
+ * (RFC 6761) fail without a query. Rejects only when `signal` aborts.
  */
-export async function resolveTarget(host: string, lookup: LookupFn = systemLookup): Promise<ResolveResult> {
+export async function resolveTarget(
+  host: string,
+  lookup: LookupFn = systemLookup,
+  options: ResolveOptions = {},
+): Promise<ResolveResult> {
   const family = isIP(host);
   if (family !== 0) return { ok: true, address: { address: host, family: family === 6 ? 6 : 4 } };
   if (/(^|\.)invalid\.?$/i.test(host)) return { ok: false, errno: 'ENOTFOUND' };
   try {
-    const found = await lookup(host);
+    const found = await within(lookup(host), options);
     const first = found[0];
     return first ? { ok: true, address: first } : { ok: false, errno: 'ENOTFOUND' };
   } catch (err) {
+    if (err === TIMED_OUT) return { ok: false, errno: 'ETIMEOUT', timedOut: true };
+    if (options.signal?.aborted) throw options.signal.reason;
     return { ok: false, errno: errnoOf(err) ?? 'ENOTFOUND' };
   }
 }
