@@ -59,8 +59,8 @@ describe('DeepConversation (pure)', () => {
   test('claimed-only when the server closes, errs or stalls after VER', () => {
     const closed = play(19, [reply.verAccepted(1, [19])], 0).result.deep;
     assert.deepEqual([closed?.session, closed?.login, closed?.decidedBy], ['claimed-only', 'closed', 'CVR']);
-    const err = play(8, [reply.verAccepted(1, [8]), reply.cvrReply(2, 'a', 'a', 'u', 'u'), reply.errorLine(911, 3)], 0).result.deep;
-    assert.deepEqual([err?.session, err?.login, err?.code, err?.decidedBy], ['claimed-only', 'error', 911, 'USR']);
+    const err = play(8, [reply.verAccepted(1, [8]), reply.cvrReply(2, 'a', 'a', 'u', 'u'), reply.errorLine(502, 3)], 0).result.deep;
+    assert.deepEqual([err?.session, err?.login, err?.code, err?.decidedBy], ['claimed-only', 'error', 502, 'USR']);
     const c = new DeepConversation(8);
     c.push(bytes(reply.verAccepted(1, [8])));
     const timeout = c.end('timeout').deep;
