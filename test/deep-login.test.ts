@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { DeepConversation, buildCvrRequest, isValidHandle, type DeepOutcome, type DeepResult } from '../src/codec/deep.js';
+import { DeepConversation, buildCvrRequest, isValidHandle } from '../src/codec/deep.js';
+import type { DeepOutcome, DeepResult } from '../src/codec/deep.js';
 import type { Step } from '../src/codec/conversation.js';
 import { probe, type TargetReport } from '../src/probe/probe.js';
 import { summaryLine } from '../src/report/text.js';
@@ -33,7 +34,8 @@ describe('deep login verdicts (pure)', () => {
   test('an account refusal at the first USR step is account-refused, a disabled method is an error', () => {
     for (const code of [911, 917, 205]) {
       const deep = play(8, ['VER 1 MSNP8\r\n', 'CVR 2 a a a u u\r\n', `${code} 3\r\n`]).result.deep;
-      assert.deepEqual([deep?.session, deep?.login, deep?.code, deep?.decidedBy], ['account-refused', 'account-refused', code, 'USR']);
+      const got = [deep?.session, deep?.login, deep?.code, deep?.decidedBy];
+      assert.deepEqual(got, ['account-refused', 'account-refused', code, 'USR']);
     }
     const disabled = play(8, ['VER 1 MSNP8\r\n', 'CVR 2 a a a u u\r\n', '502 3\r\n']).result.deep;
     assert.deepEqual([disabled?.session, disabled?.login, disabled?.code], ['claimed-only', 'error', 502]);
@@ -65,8 +67,10 @@ describe('deep login verdicts (pure)', () => {
   test('a challenge in another method than the one asked is flagged and not confirmed', () => {
     const twn = play(16, ['VER 1 MSNP16\r\n', 'CVR 2 a a a u u\r\n', 'USR 3 TWN S 1d2c-guid\r\n'], KNOWN).result.deep;
     assert.deepEqual([twn?.session, twn?.login], ['claimed-only', 'notification']);
-    assert.deepEqual(twn?.auth, { method: 'TWN', policy: '1d2c-guid', challenge: null, methodMismatch: true, requested: 'SSO' });
-    const sso = play(16, ['VER 1 MSNP16\r\n', 'CVR 2 a a a u u\r\n', 'USR 3 SSO S MBI_KEY_OLD bm9uY2U=\r\n']).result.deep;
+    const flagged = { method: 'TWN', policy: '1d2c-guid', challenge: null, methodMismatch: true, requested: 'SSO' };
+    assert.deepEqual(twn?.auth, flagged);
+    const ssoReply = 'USR 3 SSO S MBI_KEY_OLD bm9uY2U=\r\n';
+    const sso = play(16, ['VER 1 MSNP16\r\n', 'CVR 2 a a a u u\r\n', ssoReply]).result.deep;
     assert.equal(sso?.session, 'confirmed');
     assert.equal(sso?.auth?.methodMismatch, undefined);
   });
@@ -82,9 +86,8 @@ describe('deep login verdicts (pure)', () => {
 
   test('handles: e-mail-like only, so nothing can be forged into CVR or USR', () => {
     for (const ok of ['probe@example.com', 'a.b+c@x-y.invalid', 'x@y']) assert.ok(isValidHandle(ok), ok);
-    for (const bad of ['', 'nobody', 'a b@c.d', 'a@b\r\nOUT', 'a@@b', '@b.c', 'a@', 'a@b c', 'é@x.y', `${'a'.repeat(65)}@b`]) {
-      assert.ok(!isValidHandle(bad), JSON.stringify(bad));
-    }
+    const bad = ['', 'nobody', 'a b@c.d', 'a@b\r\nOUT', 'a@@b', '@b.c', 'a@', 'a@b c', 'é@x.y', `${'a'.repeat(65)}@b`];
+    for (const text of bad) assert.ok(!isValidHandle(text), JSON.stringify(text));
     assert.throws(() => new DeepConversation(8, 'a@b\r\nOUT'), { code: 'ERR_OPTION' });
   });
 });
@@ -170,7 +173,8 @@ async function withLivePulse<T>(fn: (port: number, seen: string[]) => Promise<T>
   }
 }
 
-const byVersion = (report: TargetReport): Map<number, DeepResult | undefined> => new Map(report.probes.map((p) => [p.version, p.deep]));
+const byVersion = (report: TargetReport): Map<number, DeepResult | undefined> =>
+  new Map(report.probes.map((p) => [p.version, p.deep]));
 const versions = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('deep probes against a LivePulse-like scripted server', () => {
@@ -185,20 +189,24 @@ describe('deep probes against a LivePulse-like scripted server', () => {
       for (const v of versions(3, 22)) {
         assert.deepEqual([deep.get(v)?.session, deep.get(v)?.code], ['account-refused', 911], `MSNP${v}`);
       }
-      assert.equal(seen.filter((l) => l.startsWith('USR') && l.includes(' CTP ')).length, 0, 'CTP (a password) never sent');
+      const ctp = seen.filter((l) => l.startsWith('USR') && l.includes(' CTP '));
+      assert.equal(ctp.length, 0, 'CTP (a password) never sent');
       assert.equal(report.preferred, 22);
-      assert.match(summaryLine(report), /prefers MSNP22 \(session: account-refused\); confirmed 0 of 21 accepted, account refused at 20/);
+      const summary = /prefers MSNP22 \(session: account-refused\); confirmed 0 of 21 accepted, account refused at 20/;
+      assert.match(summaryLine(report), summary);
     });
   });
 
-  test('a handle the server knows: confirmed where a client could continue, the SSO-as-TWN answer flagged', async () => {
+  test('a known handle: confirmed where a client could continue, the SSO-as-TWN answer flagged', async () => {
     await withLivePulse(async (port) => {
       const report = await probe({ ...options, port, handle: KNOWN });
       const deep = byVersion(report);
       assert.equal(deep.get(2)?.login, 'not-attempted');
       for (const v of versions(3, 14)) assert.equal(deep.get(v)?.session, 'confirmed', `MSNP${v}`);
       for (const v of versions(15, 20)) {
-        assert.deepEqual([deep.get(v)?.session, deep.get(v)?.auth?.methodMismatch, deep.get(v)?.auth?.method], ['claimed-only', true, 'TWN']);
+        const d = deep.get(v);
+        const got = [d?.session, d?.auth?.methodMismatch, d?.auth?.method];
+        assert.deepEqual(got, ['claimed-only', true, 'TWN'], `MSNP${v}`);
       }
       for (const v of [21, 22]) assert.deepEqual([deep.get(v)?.login, deep.get(v)?.code], ['error', 502]);
       assert.match(summaryLine(report), /prefers MSNP22 \(session: claimed-only\); confirmed 12 of 21 accepted$/);
@@ -221,7 +229,8 @@ describe('deep probes against a LivePulse-like scripted server', () => {
     });
     try {
       // Generous: the server answers at once; only the stalled payload has to run into the deadline.
-      const report = await probe({ host: '127.0.0.1', port, versions: [15], deep: true, offer: false, timeoutMs: 3000 });
+      const options = { host: '127.0.0.1', port, versions: [15], deep: true, offer: false, timeoutMs: 3_000 };
+      const report = await probe(options);
       const deep = report.probes[0]?.deep;
       assert.deepEqual([deep?.login, deep?.decidedBy, deep?.session], ['timeout', 'USR', 'claimed-only']);
     } finally {
@@ -231,7 +240,7 @@ describe('deep probes against a LivePulse-like scripted server', () => {
 });
 
 describe('bin: --handle, --transcript', () => {
-  test('--handle reaches CVR and USR; the JSON is schema-valid and never stores the handle outside the transcript', async () => {
+  test('--handle reaches CVR and USR; the JSON is schema-valid and names it only in a transcript', async () => {
     await withLivePulse(async (port, seen) => {
       const r = await runBin([`127.0.0.1:${port}`, '-r', '8', '--deep', '--handle', KNOWN, '--json', '--no-offer']);
       assert.equal(r.code, 0, r.stderr);

@@ -109,7 +109,8 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
   // Transcripts only reach the JSON (or stderr with --verbose): a table run would drop them silently.
   if (args['transcript'] === true && args['json'] !== true && args['ndjson'] !== true && args['verbose'] !== true) {
-    throw new UsageError('--transcript keeps bytes in the JSON: add --json or --ndjson, or use --verbose to print them');
+    const why = 'add --json or --ndjson, or use --verbose to print them';
+    throw new UsageError(`--transcript keeps bytes in the JSON: ${why}`);
   }
   if (args['handle'] !== undefined && args['deep'] !== true && args['follow'] !== true) {
     throw new UsageError('--handle is only sent by --deep (or --follow)');

@@ -217,7 +217,11 @@ export class DeepConversation implements Conversation<DeepOutcome> {
    */
   #shown(line: string): string {
     const text = line.slice(0, -2);
-    return this.#handle === PROBE_HANDLE ? text : text.split(' ').map((f) => (f === this.#handle ? '<handle>' : f)).join(' ');
+    if (this.#handle === PROBE_HANDLE) return text;
+    return text
+      .split(' ')
+      .map((f) => (f === this.#handle ? '<handle>' : f))
+      .join(' ');
   }
 
   #usrLine(trId: number): string {
@@ -361,7 +365,9 @@ export class DeepConversation implements Conversation<DeepOutcome> {
     if (!this.#result) {
       if (stopped && asStep) {
         const current = this.#plan[this.#steps.length];
-        if (current) this.#steps.push({ command: current.command, request: this.#shown(current.line), outcome: stopped });
+        if (current) {
+          this.#steps.push({ command: current.command, request: this.#shown(current.line), outcome: stopped });
+        }
       }
       const last = this.#steps.at(-1);
       const closed: StepOutcome = { status: 'closed', reply: null, out: null };

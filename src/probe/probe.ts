@@ -155,7 +155,9 @@ const passThrough: Gate = (fn) => fn();
  */
 export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checkOptions(options);
-  if (options.handle !== undefined && !isValidHandle(options.handle)) throw msnpError('ERR_OPTION', 'handle must be an e-mail-like address (name@domain)');
+  if (options.handle !== undefined && !isValidHandle(options.handle)) {
+    throw msnpError('ERR_OPTION', 'handle must be an e-mail-like address (name@domain)');
+  }
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();

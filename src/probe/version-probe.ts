@@ -54,7 +54,11 @@ export async function sendVer(options: ConnectOptions, request: VerRequest): Pro
  * VER, then (when accepted) CVR, INF and the first USR step on the same connection, naming
  * `handle` (default: a placeholder) where a client names its account.
  */
-export async function sendDeep(options: ConnectOptions, version: number, handle?: string): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
+export async function sendDeep(
+  options: ConnectOptions,
+  version: number,
+  handle?: string,
+): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
   const conversation = new DeepConversation(version, handle);
   const done = await run(options, conversation);
   const out: ExchangeOutcome & { deep?: DeepMeasured } = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };

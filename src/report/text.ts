@@ -123,7 +123,8 @@ export function describeLogin(deep: DeepResult): string {
   switch (deep.login) {
     case 'notification': {
       const asked = deep.auth?.methodMismatch ? ` (asked ${escapeText(deep.auth.requested ?? '?')})` : '';
-      return `${escapeText(deep.auth?.method ?? '')} challenge${asked}${deep.payloads.length ? ` (after ${deep.payloads.map((p) => p.command).join(', ')})` : ''}`;
+      const after = deep.payloads.length ? ` (after ${deep.payloads.map((p) => p.command).join(', ')})` : '';
+      return `${escapeText(deep.auth?.method ?? '')} challenge${asked}${after}`;
     }
     case 'account-refused':
       return `account refused (${deep.code ?? '?'}) at ${deep.decidedBy}`;
