@@ -15,6 +15,8 @@ export { readTargets, parseTargetLine, parseShard, inShard } from './probe/targe
 export { Pacer } from './probe/pacer.js';
 export { DeepConversation, parseRedirect, authMethodFor, buildCvrRequest, PROBE_HANDLE } from './codec/deep.js';
 export type { DeepResult, DeepOutcome, Redirect, StepOutcome, LoginStatus } from './codec/deep.js';
+export { isValidHandle, ACCOUNT_REFUSED_CODES } from './codec/deep.js';
+export type { SessionVerdict } from './codec/deep.js';
 export { VerConversation } from './codec/conversation.js';
 export type { Conversation, Step } from './codec/conversation.js';
 export { parseBaseline, compareBaseline } from './report/baseline.js';

@@ -1,5 +1,7 @@
 import { isMsnpProbeError } from '../errors.js';
 import { formatVersions, parseRange } from '../codec/range.js';
+import { isValidHandle } from '../codec/deep.js';
+import { escapeText } from '../codec/escape.js';
 import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
@@ -69,6 +71,8 @@ export interface ProbePlan {
   verbose: boolean;
   transport: 'tcp' | 'http';
   gatewayNsHost: string | undefined;
+  /** --handle: the account a deep probe names (a test account of the operator's own server). */
+  handle: string | undefined;
 }
 
 function defaultPortOf(args: Args): number {
@@ -108,6 +112,14 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
 export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
+  // Transcripts only reach the JSON (or stderr with --verbose): a table run would drop them silently.
+  if (args['transcript'] === true && args['json'] !== true && args['ndjson'] !== true && args['verbose'] !== true) {
+    const why = 'add --json or --ndjson, or use --verbose to print them';
+    throw new UsageError(`--transcript keeps bytes in the JSON: ${why}`);
+  }
+  if (args['handle'] !== undefined && args['deep'] !== true && args['follow'] !== true) {
+    throw new UsageError('--handle is only sent by --deep (or --follow)');
+  }
   const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
     timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], wholeNumber(1, 600_000, 'milliseconds')),
@@ -137,6 +149,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     verbose: args['verbose'] === true,
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
+    handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
   };
   checkExpectWithinRange(common.expect, common.versions);
   // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.
@@ -158,6 +171,11 @@ function checkExpectWithinRange(expect: readonly number[] | null, versions: read
   const range = formatVersions(versions);
   const fix = 'widen --range or narrow --expect';
   throw new UsageError(`--expect: ${formatVersions(outside)} ${verb} outside --range ${range} (never probed); ${fix}`);
+}
+
+function handleOf(text: string): string {
+  if (!isValidHandle(text)) throw new UsageError(`'${escapeText(text)}' is not an e-mail-like handle (name@domain)`);
+  return text;
 }
 
 function transportName(text: string): 'tcp' | 'http' {

@@ -27,6 +27,13 @@ function probeOptions(y: Argv): Argv {
     .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
     .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
     .option('deep', { ...local, type: 'boolean', describe: 'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only' })
+    .option('handle', {
+      ...local,
+      type: 'string',
+      describe:
+        'with --deep: the account named in CVR and USR, e.g. a test account of your own server ' +
+        '(never a password) [default: probe@example.com]',
+    })
     .option('follow', { ...local, type: 'boolean', describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep' })
     .option('follow-any', { ...local, type: 'boolean', describe: 'with --follow: follow any address or valid host name a redirect names [default: same host, or same address class as the target]' })
     .option('follow-max', { ...local, type: 'string', describe: `with --follow: servers followed per starting target at the most [default: ${DEFAULT_FOLLOW_MAX}]` })

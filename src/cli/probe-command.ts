@@ -135,6 +135,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       transcript: plan.transcript,
       transport: plan.transport,
       ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
+      ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
     },
     async (report, index) => {
       const doc: TargetDocument = { ...report };

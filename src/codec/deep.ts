@@ -1,5 +1,6 @@
 import { buildVerRequest, VerReplyClassifier, notMsnpReason, streamEndOutcome } from './classify.js';
 import type { Conversation, Step } from './conversation.js';
+import { msnpError } from '../errors.js';
 import { errorCodeName, isBusyCode } from './error-codes.js';
 import type { Frame, LineReader } from './lines.js';
 import { parseMessage } from './message.js';
@@ -25,15 +26,31 @@ export function clientVersionFor(version: number): string {
   return byVersion[version] ?? '15.4.3508.1109';
 }
 
-/** `CVR t 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs probe@example.com` (the handle from MSNP8). */
+/**
+ * `CVR t 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs probe@example.com` (the handle from MSNP8).
+ * Eight fields at every version: a ninth at MSNP21 is confirmed by no source, and a server that
+ * checks the count (ReMessenger) refuses it with `731`, which would hide whether login works.
+ */
 export function buildCvrRequest(trId: number, version: number, handle = PROBE_HANDLE): string {
   const lib = version <= 7 ? 'MSMSGS' : 'MSNMSGR';
   const fields = ['CVR', String(trId), '0x0409', 'winnt', '5.1', 'i386', lib, clientVersionFor(version), 'msmsgs'];
   if (version >= 8) fields.push(handle);
-  // MSNP21 adds one field; which value real clients sent there is unverified: a zero machine GUID.
-  if (version >= 21) fields.push('{00000000-0000-0000-0000-000000000000}');
   return `${fields.join(' ')}\r\n`;
 }
+
+/**
+ * Whether `text` can be sent as a handle: one e-mail-like token, ASCII without spaces or control
+ * characters, so it cannot add fields or lines to the commands it is written into.
+ */
+export function isValidHandle(text: string): boolean {
+  return text.length <= 129 && /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(text);
+}
+
+/**
+ * Error codes that answer the first USR step with the version's own method by refusing the account
+ * (unknown user, authentication failed), not the method: the login path works at this version.
+ */
+export const ACCOUNT_REFUSED_CODES: readonly number[] = [205, 911, 917];
 
 export interface Redirect {
   /** The address as the server wrote it (`ip:port`, or `0` for "this server"). */
@@ -81,12 +98,16 @@ export function parseRedirect(args: readonly string[]): Redirect | undefined {
 
 export type DeepCommand = 'CVR' | 'INF' | 'USR';
 
+/** `not-attempted`: INF named a method that sends a password in its first step (CTP); USR was not sent. */
+
 /** How one follow-up command was answered. */
 export type StepOutcome =
   | { status: 'answered'; reply: string }
   | { status: 'notification'; reply: string; method: string; policy: string | null; challenge: string | null }
   | { status: 'dispatch'; reply: string; redirect: Redirect }
   | { status: 'error'; reply: string; code: number; codeName: string | null; busy: boolean }
+  | { status: 'account-refused'; reply: string; code: number; codeName: string | null }
+  | { status: 'not-attempted'; reply: null; method: string }
   | { status: 'closed'; reply: string | null; out: string | null }
   | { status: 'reset' | 'timeout'; reply: null }
   | { status: 'mismatch'; reply: string }
@@ -100,11 +121,27 @@ export interface DeepStep {
 }
 
 /** The outcome of the login step, or of the earlier step that stopped the conversation. */
-export type LoginStatus = 'notification' | 'dispatch' | 'closed' | 'error' | 'timeout' | 'reset' | 'mismatch' | 'unexpected';
+export type LoginStatus =
+  | 'notification'
+  | 'dispatch'
+  | 'account-refused'
+  | 'not-attempted'
+  | 'closed'
+  | 'error'
+  | 'timeout'
+  | 'reset'
+  | 'mismatch'
+  | 'unexpected';
+
+/**
+ * `confirmed`: an auth challenge in the method asked for, or a redirect. `account-refused`: the
+ * version's own method reached an account check that refused the handle (try a handle the server
+ * knows). `claimed-only`: VER was accepted but nothing showed that a login could go on.
+ */
+export type SessionVerdict = 'confirmed' | 'account-refused' | 'claimed-only';
 
 export interface DeepResult {
-  /** `confirmed`: the server went on to an auth challenge or a redirect at this version. */
-  session: 'confirmed' | 'claimed-only';
+  session: SessionVerdict;
   login: LoginStatus;
   /** The command whose answer decided `login`. */
   decidedBy: DeepCommand;
@@ -112,8 +149,12 @@ export interface DeepResult {
   cvr?: { recommended: string; minimum: string; downloadUrl: string | null; infoUrl: string | null };
   /** From `INF t MD5` (MSNP2-7). */
   infMethods?: string[];
-  /** From `USR t <method> S <policy/challenge...>`. */
-  auth?: { method: string; policy: string | null; challenge: string | null };
+  /**
+   * From `USR t <method> S <policy/challenge...>`: `method` is the one the server named. With
+   * `methodMismatch`, it differs from `requested` (e.g. SSO asked, TWN answered): not confirmed.
+   * With login `not-attempted`: the method INF named, never used.
+   */
+  auth?: { method: string; policy: string | null; challenge: string | null; methodMismatch?: true; requested?: string };
   redirect?: Redirect;
   /** With login `error`. */
   code?: number;
@@ -130,6 +171,11 @@ export interface DeepOutcome {
 }
 
 const MAX_SKIPPED = 32;
+
+function sessionVerdict(login: LoginStatus, methodMismatch: boolean): SessionVerdict {
+  if ((login === 'notification' && !methodMismatch) || login === 'dispatch') return 'confirmed';
+  return login === 'account-refused' ? 'account-refused' : 'claimed-only';
+}
 
 /**
  * VER, then the way a real client of that version goes on: CVR, INF (MSNP2-7), and the first USR
@@ -149,14 +195,47 @@ export class DeepConversation implements Conversation<DeepOutcome> {
   #cvr: DeepResult['cvr'];
   #inf: string[] | undefined;
 
+  readonly #handle: string;
+  #method: string;
+
   constructor(version: number, handle = PROBE_HANDLE) {
+    // The handle is written into CVR and USR lines: a space or CRLF in it would forge commands.
+    if (!isValidHandle(handle)) throw msnpError('ERR_OPTION', 'handle must be an e-mail-like address (name@domain)');
     this.#version = version;
+    this.#handle = handle;
+    this.#method = authMethodFor(version);
     this.#ver = new VerReplyClassifier({ trId: 1, offered: [version] });
-    const method = authMethodFor(version);
     let trId = 2;
     this.#plan.push({ command: 'CVR', trId, line: buildCvrRequest(trId++, version, handle) });
     if (version <= 7) this.#plan.push({ command: 'INF', trId, line: `INF ${trId++}\r\n` });
-    this.#plan.push({ command: 'USR', trId, line: `USR ${trId} ${method} I ${handle}\r\n` });
+    this.#plan.push({ command: 'USR', trId, line: this.#usrLine(trId) });
+  }
+
+  /**
+   * The request as recorded in `steps`: an operator's own handle is shown as `<handle>`, so a
+   * report (or a baseline made from it) names the account only in a transcript asked for.
+   */
+  #shown(line: string): string {
+    const text = line.slice(0, -2);
+    if (this.#handle === PROBE_HANDLE) return text;
+    return text
+      .split(' ')
+      .map((f) => (f === this.#handle ? '<handle>' : f))
+      .join(' ');
+  }
+
+  #usrLine(trId: number): string {
+    return `USR ${trId} ${this.#method} I ${this.#handle}\r\n`;
+  }
+
+  /**
+   * MSNP2-7: INF names the methods the server takes. Use MD5 when named; a method that sends the
+   * password in its first step (CTP), or one we do not know, is never attempted.
+   */
+  #followInf(methods: readonly string[]): StepOutcome | undefined {
+    if (methods.includes('MD5') || methods.length === 0) return undefined;
+    this.#method = methods[0] ?? '';
+    return { status: 'not-attempted', reply: null, method: this.#method };
   }
 
   get unsolicited(): readonly string[] {
@@ -183,6 +262,8 @@ export class DeepConversation implements Conversation<DeepOutcome> {
 
   end(how: 'close' | 'timeout'): DeepOutcome {
     if (!this.#verOutcome) return { ver: this.#ver.end(how), deep: null };
+    // A deadline inside a payload (header read, bytes still owed) is a timeout, whatever the bytes.
+    if (how === 'timeout' && this.#reader?.inPayload) return this.#finish({ status: 'timeout', reply: null });
     const ended = streamEndOutcome(this.#reader?.pending ?? new Uint8Array(0), how);
     return this.#finish(ended.status === 'timeout' ? { status: 'timeout', reply: null } : ended);
   }
@@ -215,8 +296,14 @@ export class DeepConversation implements Conversation<DeepOutcome> {
       }
       const current = this.#plan[this.#steps.length];
       if (!current) break;
-      this.#steps.push({ command: current.command, request: current.line.slice(0, -2), outcome });
+      this.#steps.push({ command: current.command, request: this.#shown(current.line), outcome });
       if (outcome.status !== 'answered') return { type: 'done', result: this.#finish(undefined) };
+      if (current.command === 'INF') {
+        const skip = this.#followInf(this.#inf ?? []);
+        if (skip) return { type: 'done', result: this.#finish(skip, false) };
+        const usr = this.#plan[this.#steps.length];
+        if (usr) usr.line = this.#usrLine(usr.trId);
+      }
       const next = this.#next();
       if (next.type !== 'wait') return next;
     }
@@ -235,6 +322,9 @@ export class DeepConversation implements Conversation<DeepOutcome> {
         return { status: 'closed', reply: line, out: msg.reason ?? '' };
       case 'error':
         if (msg.trId !== null && msg.trId !== current.trId) return undefined;
+        if (current.command === 'USR' && ACCOUNT_REFUSED_CODES.includes(msg.code)) {
+          return { status: 'account-refused', reply: line, code: msg.code, codeName: errorCodeName(msg.code) };
+        }
         return { status: 'error', reply: line, code: msg.code, codeName: errorCodeName(msg.code), busy: isBusyCode(msg.code) };
       case 'ver':
         return { status: 'mismatch', reply: line };
@@ -270,17 +360,22 @@ export class DeepConversation implements Conversation<DeepOutcome> {
     }
   }
 
-  #finish(stopped: StepOutcome | undefined): DeepOutcome {
+  /** `asStep`: false when `stopped` is a decision of ours, not an answer to a command sent. */
+  #finish(stopped: StepOutcome | undefined, asStep = true): DeepOutcome {
     if (!this.#result) {
-      if (stopped) {
+      if (stopped && asStep) {
         const current = this.#plan[this.#steps.length];
-        if (current) this.#steps.push({ command: current.command, request: current.line.slice(0, -2), outcome: stopped });
+        if (current) {
+          this.#steps.push({ command: current.command, request: this.#shown(current.line), outcome: stopped });
+        }
       }
       const last = this.#steps.at(-1);
-      const outcome = last?.outcome ?? ({ status: 'closed', reply: null, out: null } as StepOutcome);
+      const closed: StepOutcome = { status: 'closed', reply: null, out: null };
+      const outcome = (asStep ? undefined : stopped) ?? last?.outcome ?? closed;
       const login: LoginStatus = outcome.status === 'answered' ? 'mismatch' : outcome.status;
+      const mismatch = outcome.status === 'notification' && outcome.method !== this.#method;
       const result: DeepResult = {
-        session: login === 'notification' || login === 'dispatch' ? 'confirmed' : 'claimed-only',
+        session: sessionVerdict(login, mismatch),
         login,
         decidedBy: last?.command ?? 'CVR',
         steps: this.#steps,
@@ -288,9 +383,13 @@ export class DeepConversation implements Conversation<DeepOutcome> {
       };
       if (this.#cvr) result.cvr = this.#cvr;
       if (this.#inf) result.infMethods = this.#inf;
-      if (outcome.status === 'notification') result.auth = { method: outcome.method, policy: outcome.policy, challenge: outcome.challenge };
+      if (outcome.status === 'notification') {
+        result.auth = { method: outcome.method, policy: outcome.policy, challenge: outcome.challenge };
+        if (mismatch) Object.assign(result.auth, { methodMismatch: true, requested: this.#method });
+      }
+      if (outcome.status === 'not-attempted') result.auth = { method: outcome.method, policy: null, challenge: null };
       if (outcome.status === 'dispatch') result.redirect = outcome.redirect;
-      if (outcome.status === 'error') {
+      if (outcome.status === 'error' || outcome.status === 'account-refused') {
         result.code = outcome.code;
         result.codeName = outcome.codeName;
       }

@@ -49,6 +49,11 @@ export class LineReader {
     return this.#buf;
   }
 
+  /** True while the bytes of an announced payload are still owed (its header line was read). */
+  get inPayload(): boolean {
+    return this.#payload !== undefined;
+  }
+
   /** True once a violation was reported; later input is ignored. */
   get broken(): boolean {
     return this.#broken;

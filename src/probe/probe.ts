@@ -11,6 +11,7 @@ import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type Exchang
 import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/answer.js';
 import type { AddressClass } from './follow-policy.js';
+import { isValidHandle } from '../codec/deep.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
@@ -49,6 +50,8 @@ export interface ProbeOptions {
   transcript?: boolean;
   /** After an accepted VER, go on like a real client (CVR, INF, first USR) on the same connection. */
   deep?: boolean;
+  /** With `deep`: the account named in CVR and USR (e-mail-like; never a password). Default `probe@example.com`. */
+  handle?: string;
   /** `tcp` (default, port 1863) or `http`: tunnel every probe through the MSN HTTP gateway (port 80). */
   transport?: 'tcp' | 'http';
   /** With `transport: 'http'`: the `IP=` the gateway is asked to reach. Default: the target host. */
@@ -165,6 +168,9 @@ const passThrough: Gate = (fn) => fn();
  */
 export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checkOptions(options);
+  if (options.handle !== undefined && !isValidHandle(options.handle)) {
+    throw msnpError('ERR_OPTION', 'handle must be an e-mail-like address (name@domain)');
+  }
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
@@ -201,7 +207,7 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const once = async (request: VerRequest): Promise<ExchangeOutcome & { deep?: DeepMeasured }> => {
     const version = single(request);
     const send = (): Promise<ExchangeOutcome & { deep?: DeepMeasured }> =>
-      options.deep && version !== undefined ? sendDeep(connect, version) : sendVer(connect, request);
+      options.deep && version !== undefined ? sendDeep(connect, version, options.handle) : sendVer(connect, request);
     let outcome: (ExchangeOutcome & { deep?: DeepMeasured }) | null = null;
     while (outcome === null) {
       signal?.throwIfAborted();

@@ -50,9 +50,16 @@ export async function sendVer(options: ConnectOptions, request: VerRequest): Pro
   return { ...done.result, ...measured(done, done.result.reply, conversation.classifier.unsolicited) };
 }
 
-/** VER, then (when accepted) CVR, INF and the first USR step on the same connection. */
-export async function sendDeep(options: ConnectOptions, version: number): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
-  const conversation = new DeepConversation(version);
+/**
+ * VER, then (when accepted) CVR, INF and the first USR step on the same connection, naming
+ * `handle` (default: a placeholder) where a client names its account.
+ */
+export async function sendDeep(
+  options: ConnectOptions,
+  version: number,
+  handle?: string,
+): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
+  const conversation = new DeepConversation(version, handle);
   const done = await run(options, conversation);
   const out: ExchangeOutcome & { deep?: DeepMeasured } = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };
   if (done.result.deep) out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };

@@ -33,7 +33,11 @@ export function transcriptText(report: TargetReport): string {
   const lines: string[] = [];
   const target = escapeText(formatTarget(report));
   const add = (label: string, entries: TranscriptEntry[] | undefined): void => {
-    for (const e of entries ?? []) lines.push(`${target} ${label} +${e.t.toFixed(1)}ms ${e.dir === 'send' ? '>' : '<'} ${escapeText(e.data)}`);
+    for (const e of entries ?? []) {
+      const at = `${target} ${label} +${e.t.toFixed(1)}ms`;
+      if (e.dir === 'close') lines.push(`${at} x closed by ${e.by ?? 'unknown'}`);
+      else lines.push(`${at} ${e.dir === 'send' ? '>' : '<'} ${escapeText(e.data)}`);
+    }
   };
   for (const p of report.probes) add(`MSNP${p.version}`, p.transcript);
   if (report.offer) add('offer', report.offer.transcript);

@@ -94,19 +94,42 @@ export function summaryLine(report: TargetReport): string {
     return `no MSNP answer from ${escapeText(formatTarget(report))} (${statuses})`;
   }
   const deep = report.probes.filter((p) => p.deep);
-  const confirmed = deep.length ? `; confirmed ${deep.filter((p) => p.deep?.session === 'confirmed').length} of ${deep.length} accepted` : '';
+  const refused = deep.filter((p) => p.deep?.session === 'account-refused').length;
+  // A handle the server does not know says nothing against its login: name it beside the count.
+  const refusedText = refused ? `, account refused at ${refused} (try --handle with a test account)` : '';
+  const confirmedCount = deep.filter((p) => p.deep?.session === 'confirmed').length;
+  const confirmed = deep.length ? `; confirmed ${confirmedCount} of ${deep.length} accepted${refusedText}` : '';
   const accepts = report.accepted.length
     ? `accepts ${formatVersions(report.accepted)} (${report.accepted.length} of ${total})`
     : `accepts none of ${total} versions`;
-  const prefers = report.preferred !== null ? `; prefers MSNP${report.preferred}` : report.offer ? `; combined offer ${report.offer.status}` : '';
+  const prefers =
+    report.preferred !== null
+      ? `; prefers MSNP${report.preferred}${preferredSession(report)}`
+      : report.offer
+        ? `; combined offer ${report.offer.status}`
+        : '';
   return accepts + prefers + confirmed;
+}
+
+/** With deep probes: ` (session: confirmed)`, what the preferred version's own connection showed. */
+function preferredSession(report: TargetReport): string {
+  if (!report.probes.some((p) => p.deep)) return '';
+  const own = report.probes.find((p) => p.version === report.preferred);
+  return ` (session: ${own?.deep?.session ?? 'not tried'})`;
 }
 
 /** With --deep: how the login went, e.g. `TWN challenge`, `XFR -> 10.0.0.5:1863 (msnp13)`, `error 911 at USR`. */
 export function describeLogin(deep: DeepResult): string {
   switch (deep.login) {
-    case 'notification':
-      return `${escapeText(deep.auth?.method ?? '')} challenge${deep.payloads.length ? ` (after ${deep.payloads.map((p) => p.command).join(', ')})` : ''}`;
+    case 'notification': {
+      const asked = deep.auth?.methodMismatch ? ` (asked ${escapeText(deep.auth.requested ?? '?')})` : '';
+      const after = deep.payloads.length ? ` (after ${deep.payloads.map((p) => p.command).join(', ')})` : '';
+      return `${escapeText(deep.auth?.method ?? '')} challenge${asked}${after}`;
+    }
+    case 'account-refused':
+      return `account refused (${deep.code ?? '?'}) at ${deep.decidedBy}`;
+    case 'not-attempted':
+      return `not attempted (INF names ${escapeText(deep.auth?.method ?? '?')})`;
     case 'dispatch':
       return `XFR -> ${escapeText(deep.redirect?.address ?? '?')} (${deep.redirect?.format ?? '?'})`;
     case 'error':
@@ -135,7 +158,7 @@ export function renderTarget(report: TargetReport, options: TextOptions): string
   const row = (label: string, status: string, deepCells: [string, string], reply: string, time: string): string[] =>
     deep ? [label, status, ...deepCells, reply, time] : [label, status, reply, time];
   for (const p of report.probes) {
-    const session = p.deep ? (p.deep.session === 'confirmed' ? c.green('confirmed') : c.yellow('claimed-only')) : '';
+    const session = p.deep ? (p.deep.session === 'confirmed' ? c.green(p.deep.session) : c.yellow(p.deep.session)) : '';
     const login = p.deep ? describeLogin(p.deep) : '';
     table.push(row(`MSNP${p.version}`, paint(c, p.status, describeStatus(p) + repeats(p)), [session, login], replyCell(p, deep ? 32 : width), formatMs(p.elapsedMs)));
   }

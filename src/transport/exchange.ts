@@ -25,10 +25,15 @@ export interface ExchangeOptions {
 export interface TranscriptEntry {
   /** Milliseconds since the exchange started. */
   t: number;
-  dir: 'send' | 'recv';
+  /** `close`: the connection ended here (`data` is empty); `by` says who ended it. */
+  dir: 'send' | 'recv' | 'close';
   /** The bytes as a latin1 string (exact). */
   data: string;
+  /** With `close`: `server` (its FIN), `client` (we closed: done or deadline), `reset` (reset or socket error). */
+  by?: CloseBy;
 }
+
+export type CloseBy = 'server' | 'client' | 'reset';
 
 /** Where the conversation stood when it moved on: after its first reply, after the next... */
 export interface Mark {
@@ -78,6 +83,7 @@ export class Recorder {
   readonly #started = performance.now();
   readonly entries: TranscriptEntry[] | undefined;
   #bytes = 0;
+  readonly #closed = new Set<CloseBy>();
   bytesReceived = 0;
   firstBytes = Buffer.alloc(0);
   readonly marks: Mark[] = [];
@@ -100,6 +106,17 @@ export class Recorder {
       this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - this.firstBytes.length)]);
     }
     this.#record('recv', chunk);
+  }
+
+  /**
+   * Records each side's close once, in the order seen (a server that closes right after its reply
+   * shows as `client` then `server`). Not counted against the byte cap, so a full transcript still
+   * shows how it ended.
+   */
+  closed(by: CloseBy): void {
+    if (!this.entries || this.#closed.has(by)) return;
+    this.#closed.add(by);
+    this.entries.push({ t: this.elapsed(), dir: 'close', data: '', by });
   }
 
   mark(): void {
@@ -144,8 +161,9 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      if (phase === 'reply') recorder.closed('client');
       const out = recorder.result(result);
-      linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve(out));
+      linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve(out), () => recorder.closed('server'));
     };
 
     const onAbort = (): void => {
@@ -188,8 +206,14 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
         send(step.data);
       }
     });
-    socket.on('end', () => finish(conversation.end('close')));
-    socket.on('error', (err) => finish(conversation.fail(outcomeForErrno(errnoOf(err) ?? 'EUNKNOWN', phase))));
+    socket.on('end', () => {
+      recorder.closed('server');
+      finish(conversation.end('close'));
+    });
+    socket.on('error', (err) => {
+      if (phase === 'reply') recorder.closed('reset');
+      finish(conversation.fail(outcomeForErrno(errnoOf(err) ?? 'EUNKNOWN', phase)));
+    });
     // A close without 'end' or 'error' (rare) must still settle the promise.
     socket.on('close', () => finish(conversation.end('close')));
     socket.connect({ host: options.address, port: options.port, family: options.family ?? 0 });
@@ -200,7 +224,7 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
  * Closes gracefully: our FIN, then wait for the peer's close, discarding anything it still sends.
  * A peer that neither closes nor resets within `lingerMs` is destroyed.
  */
-function linger(socket: Socket, lingerMs: number, done: () => void): void {
+function linger(socket: Socket, lingerMs: number, done: () => void, onPeerEnd?: () => void): void {
   if (socket.destroyed || socket.connecting || lingerMs <= 0) {
     socket.destroy();
     done();
@@ -221,7 +245,10 @@ function linger(socket: Socket, lingerMs: number, done: () => void): void {
   socket.removeAllListeners('error');
   socket.on('data', () => undefined);
   socket.once('close', stop);
-  socket.once('end', stop);
+  socket.once('end', () => {
+    onPeerEnd?.();
+    stop();
+  });
   socket.on('error', stop);
   socket.end();
 }
