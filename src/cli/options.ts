@@ -73,6 +73,8 @@ export interface ProbePlan {
   gatewayNsHost: string | undefined;
   /** --handle: the account a deep probe names (a test account of the operator's own server). */
   handle: string | undefined;
+  /** --fingerprint: behavioural probes naming the implementation. */
+  fingerprint: boolean;
 }
 
 function defaultPortOf(args: Args): number {
@@ -150,6 +152,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
     handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
+    fingerprint: args['fingerprint'] === true,
   };
   checkExpectWithinRange(common.expect, common.versions);
   // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.

@@ -37,6 +37,11 @@ function probeOptions(y: Argv): Argv {
     .option('follow', { ...local, type: 'boolean', describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep' })
     .option('follow-any', { ...local, type: 'boolean', describe: 'with --follow: follow any address or valid host name a redirect names [default: same host, or same address class as the target]' })
     .option('follow-max', { ...local, type: 'string', describe: `with --follow: servers followed per starting target at the most [default: ${DEFAULT_FOLLOW_MAX}]` })
+    .option('fingerprint', {
+      ...local,
+      type: 'boolean',
+      describe: 'name the implementation (Escargot by era, ReMessenger, Microsoft...) from about ten behavioural probes; see docs/FINGERPRINTS.md',
+    })
     .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
     .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })
     .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]' })

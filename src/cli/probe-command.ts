@@ -136,6 +136,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       transport: plan.transport,
       ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
       ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
+      ...(plan.fingerprint ? { fingerprint: true } : {}),
     },
     async (report, index) => {
       const doc: TargetDocument = { ...report };

@@ -15,6 +15,11 @@ export type Step<T> =
 export interface Conversation<T> {
   /** The bytes to send first. */
   opening(): string;
+  /**
+   * Bytes to write after the opening once `afterMs` has passed, whatever came meanwhile: one line
+   * split over two TCP segments (a fingerprint probe). Plain TCP only; the gateway ignores it.
+   */
+  later?(): { afterMs: number; data: string } | undefined;
   push(chunk: Uint8Array): Step<T>;
   /** The stream ended (`close`) or the current deadline passed (`timeout`) before `done`. */
   end(how: 'close' | 'timeout'): T;

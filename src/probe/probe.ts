@@ -12,6 +12,7 @@ import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/answer.js';
 import type { AddressClass } from './follow-policy.js';
 import { isValidHandle } from '../codec/deep.js';
+import { fingerprint as fingerprintTarget, runScript, type FingerprintReport } from '../fingerprint/probe.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
@@ -56,6 +57,8 @@ export interface ProbeOptions {
   transport?: 'tcp' | 'http';
   /** With `transport: 'http'`: the `IP=` the gateway is asked to reach. Default: the target host. */
   gatewayNsHost?: string;
+  /** After the per-version probes, a few behavioural probes to name the implementation (docs/FINGERPRINTS.md). */
+  fingerprint?: boolean;
 }
 
 /** How far repeated attempts (`attempts` > 1) agreed. */
@@ -124,6 +127,8 @@ export interface TargetReport {
   redirects?: RedirectSummary[];
   /** Set on a report reached by following a redirect: the server that sent us here. */
   via?: { host: string; port: number };
+  /** With `fingerprint`: the traits measured and the implementations they match. */
+  fingerprint?: FingerprintReport;
 }
 
 interface Checked {
@@ -208,7 +213,14 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
     const version = single(request);
     const send = (): Promise<ExchangeOutcome & { deep?: DeepMeasured }> =>
       options.deep && version !== undefined ? sendDeep(connect, version, options.handle) : sendVer(connect, request);
-    let outcome: (ExchangeOutcome & { deep?: DeepMeasured }) | null = null;
+    const outcome = await paced(send);
+    if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
+    else if (outcome.status !== 'timeout') pacer.relax();
+    return outcome;
+  };
+  /** Any connection (version or fingerprint probe) under this target's pace and the shared budget. */
+  const paced = async <T>(send: () => Promise<T>): Promise<T> => {
+    let outcome: T | null = null;
     while (outcome === null) {
       signal?.throwIfAborted();
       // No pace and no back-off (the common case) costs no timer and no extra await.
@@ -217,8 +229,6 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
       // Held back by the shared budget past the pace: give the slot back and take a new turn.
       outcome = await gate(() => (pacer.start() ? send() : Promise.resolve(null)));
     }
-    if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
-    else if (outcome.status !== 'timeout') pacer.relax();
     return outcome;
   };
   /** One attempt with its retries of transient outcomes. */
@@ -250,8 +260,21 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   );
   let probes: VersionProbe[];
   let offer: OfferProbe | null;
+  let fingerprint: FingerprintReport | undefined;
   try {
     [offer, probes] = await Promise.all([offerTask, Promise.all(probeTasks)]);
+    const answered = probes.some(answeredAsMsnp) || (offer !== null && answeredAsMsnp(offer));
+    // After the matrix: its accepted versions choose what the behavioural probes offer.
+    if (options.fingerprint) {
+      const run = (script: Parameters<typeof runScript>[1]): ReturnType<typeof runScript> =>
+        limit(async () => {
+          const result = await paced(() => runScript(connect, script));
+          if (result.end === 'reset') pacer.backoff();
+          else if (result.end !== 'timeout') pacer.relax();
+          return result;
+        });
+      fingerprint = await fingerprintTarget({ probes, answered, transport, run });
+    }
   } finally {
     limit.clearQueue();
   }
@@ -261,6 +284,7 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const elapsedMs = Math.round(performance.now() - started);
   const report: TargetReport = { ...base, address, family, probes, accepted, preferred, offer, answered, elapsedMs };
   if (options.deep) report.redirects = summarizeRedirects(probes);
+  if (fingerprint) report.fingerprint = fingerprint;
   return report;
 }
 

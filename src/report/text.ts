@@ -7,6 +7,7 @@ import { formatTarget } from '../codec/target.js';
 import type { Repeats, TargetReport } from '../probe/probe.js';
 import type { DeepResult } from '../codec/deep.js';
 import type { ExchangeOutcome } from '../probe/version-probe.js';
+import { fingerprintLine } from '../fingerprint/render.js';
 
 export interface TextOptions {
   color: boolean;
@@ -168,6 +169,7 @@ export function renderTarget(report: TargetReport, options: TextOptions): string
     table.push(row('offer', paint(c, o.status, status), ['', ''], replyCell(o, deep ? 32 : width), formatMs(o.elapsedMs)));
   }
   const lines = [head, table.toString(), summaryLine(report)];
+  if (report.fingerprint) lines.push(fingerprintLine(report.fingerprint));
   for (const r of report.redirects ?? []) {
     const why = r.followed ? 'followed' : `not followed: ${r.reason ?? 'not-following'}`;
     lines.push(`redirects ${formatVersions(r.versions)} to ${escapeText(r.to)} (${r.formats.join(', ')}; ${why})`);

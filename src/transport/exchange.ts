@@ -156,10 +156,12 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
     let phase: Phase = 'connect';
     let settled = false;
 
+    let laterTimer: NodeJS.Timeout | undefined;
     const finish = (result: T): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(laterTimer);
       options.signal?.removeEventListener('abort', onAbort);
       if (phase === 'reply') recorder.closed('client');
       const out = recorder.result(result);
@@ -170,6 +172,7 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(laterTimer);
       socket.destroy();
       reject(options.signal?.reason ?? new Error('aborted'));
     };
@@ -193,6 +196,8 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
     socket.on('connect', () => {
       phase = 'reply';
       send(conversation.opening());
+      const later = conversation.later?.();
+      if (later) laterTimer = setTimeout(() => !settled && send(later.data), later.afterMs);
     });
     socket.on('data', (chunk: Buffer) => {
       if (settled) return;

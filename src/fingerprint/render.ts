@@ -1,0 +1,25 @@
+import { escapeAndClip } from '../codec/escape.js';
+import type { FingerprintReport } from './probe.js';
+
+/** The table's one line: `fingerprint: looks like Escargot (2020-04-11 or later), 12 of 12 traits`. */
+export function fingerprintLine(report: FingerprintReport): string {
+  return `fingerprint: ${fingerprintSummary(report)}`;
+}
+
+/** The verdict alone, short enough for a matrix cell once clipped. */
+export function fingerprintSummary(report: FingerprintReport): string {
+  if (report.skipped) return 'not taken (no MSNP answer)';
+  return report.verdict?.text ?? 'nothing measured';
+}
+
+/** One line per trait, with the raw reply escaped: for --verbose. */
+export function fingerprintDetail(report: FingerprintReport): string[] {
+  const out: string[] = [];
+  for (const [name, t] of Object.entries(report.traits)) {
+    if (!t) continue;
+    const answer = t.measured ? t.answer : `${t.answer} (${t.note ?? ''})`;
+    const reply = t.reply?.length ? `  <- ${escapeAndClip(t.reply.join('\r\n'), 100)}` : '';
+    out.push(`  ${name}: ${answer}${t.end && t.end !== 'done' ? ` [${t.end}]` : ''}${reply}`);
+  }
+  return out;
+}
