@@ -12,6 +12,7 @@ import { expectationLines, baselineLines, transcriptText } from '../report/lines
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args, type ProbePlan } from './options.js';
 import { Progress } from './progress.js';
+import { fingerprintDetail, fingerprintLine } from '../fingerprint/render.js';
 
 function useColor(args: Args, io: Io): boolean {
   if (args['color'] === true) return true;
@@ -101,7 +102,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   // The table modules (cli-table3 and its width tables) load only when a table is printed.
   const text = plan.output === 'table' && detailed ? await import('../report/text.js') : null;
   const matrixModule = plan.output === 'table' && !detailed ? await import('../report/matrix.js') : null;
-  const matrix = matrixModule ? new matrixModule.MatrixPrinter(plan.versions, color) : null;
+  const matrix = matrixModule ? new matrixModule.MatrixPrinter(plan.versions, color, plan.fingerprint) : null;
   // Rows for a terminal that also shows the progress line: take the line away while writing.
   const sink: Sink = io.stdout;
   const out = new BatchedWriter(
@@ -152,6 +153,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
       if (plan.verbose) note(transcriptText(report));
+      if (plan.verbose && report.fingerprint) note(`${[fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint)].join('\n')}\n`);
       switch (plan.output) {
         case 'ndjson':
           await out.write(`${JSON.stringify(doc)}\n`);

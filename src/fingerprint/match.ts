@@ -154,7 +154,9 @@ export function verdictOf(matches: readonly FingerprintMatch[]): FingerprintVerd
     const tied = matches.filter((m) => m.disagree.length === 0 && m.agree === best.agree);
     const others = tied.slice(1).map((m) => m.label);
     const also = others.length ? ` (or ${others.join(', ')})` : '';
-    return { kind: 'match', ids: tied.map((m) => m.id), text: `looks like ${best.label}${also}, ${of(best)}` };
+    // The emulator profiles that model it: `msnp-probe serve --profile P` stands in for this server.
+    const profiles = best.profiles.length ? `; emulator profile ${best.profiles.join(', ')}` : '';
+    return { kind: 'match', ids: tied.map((m) => m.id), text: `looks like ${best.label}${also}, ${of(best)}${profiles}` };
   }
   const differs = best.disagree.map((d) => d.trait).join(', ');
   return {

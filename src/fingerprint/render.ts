@@ -23,3 +23,14 @@ export function fingerprintDetail(report: FingerprintReport): string[] {
   }
   return out;
 }
+
+/** The matrix cell: the implementation, `unknown (closest: ...)`, or `-` when not taken. */
+export function fingerprintCell(report: FingerprintReport): string {
+  const best = report.matches[0];
+  if (report.skipped || !report.verdict || !best) return '-';
+  if (report.verdict.kind === 'match') {
+    const ties = report.verdict.ids.length - 1;
+    return `${best.label}${ties > 0 ? ` +${ties}` : ''}`;
+  }
+  return `unknown (closest: ${best.label})`;
+}

@@ -22,6 +22,8 @@ export interface BaselineTarget {
   preferred: number | null;
   /** The combined offer; null when that run did not send it (`--no-offer`). */
   offer?: BaselineProbe | null;
+  /** With `--fingerprint`: the verdict (which signatures matched). */
+  fingerprint?: { verdict: { kind: 'match' | 'closest'; ids: string[] } | null; skipped?: string };
 }
 
 export interface VersionChange {
@@ -44,6 +46,11 @@ export interface BaselineComparison {
    * different version lists (a different `--range`), whose choices say nothing about each other.
    */
   preferredNotCompared?: 'no-offer' | 'different-offer';
+  /**
+   * With `--fingerprint` in both runs: the implementation named before and now, when they differ
+   * (signature ids joined by ` | `, or `unknown`). A change fails the run.
+   */
+  implementation?: { before: string; after: string };
   met: boolean;
 }
 
@@ -87,8 +94,32 @@ function isBaselineTarget(value: unknown): value is BaselineTarget {
     Array.isArray(t['probes']) &&
     t['probes'].every((p: unknown) => isBaselineProbe(p) && typeof (p as BaselineProbe).version === 'number') &&
     (t['preferred'] === undefined || t['preferred'] === null || typeof t['preferred'] === 'number') &&
-    (t['offer'] === undefined || t['offer'] === null || isBaselineProbe(t['offer']))
+    (t['offer'] === undefined || t['offer'] === null || isBaselineProbe(t['offer'])) &&
+    (t['fingerprint'] === undefined || isFingerprintPart(t['fingerprint']))
   );
+}
+
+/** Signature ids are short names (`escargot@2019-08-10`): anything else in a file is not ours. */
+const SIGNATURE_ID = /^[a-z0-9][a-z0-9@._-]{0,63}$/i;
+
+function isFingerprintPart(value: unknown): value is BaselineTarget['fingerprint'] {
+  if (typeof value !== 'object' || value === null) return false;
+  const verdict = (value as Record<string, unknown>)['verdict'];
+  if (verdict === undefined || verdict === null) return true;
+  if (typeof verdict !== 'object') return false;
+  const v = verdict as Record<string, unknown>;
+  return (
+    (v['kind'] === 'match' || v['kind'] === 'closest') &&
+    Array.isArray(v['ids']) &&
+    v['ids'].every((id) => typeof id === 'string' && SIGNATURE_ID.test(id))
+  );
+}
+
+/** What a fingerprint named: the matching signatures, or `unknown` when none matched. */
+function implementationOf(fp: BaselineTarget['fingerprint'] | undefined): string | null {
+  if (!fp || fp.verdict === undefined || fp.skipped !== undefined) return null;
+  if (fp.verdict === null || fp.verdict.kind !== 'match') return 'unknown';
+  return [...fp.verdict.ids].sort().join(' | ');
 }
 
 /**
@@ -177,8 +208,14 @@ export function compareBaseline(report: TargetReport, baseline: BaselineTarget |
       : null;
   const offerTransient = (report.offer !== null && isTransient(report.offer, report.offer.bytesReceived)) || transient(baseline.offer ?? undefined);
   const preferredFails = preferred !== null && !offerTransient;
-  const met = differences.length === 0 && !preferredFails;
+  // Only when both runs fingerprinted a target that answered: a skipped fingerprint names nothing.
+  const implBefore = implementationOf(baseline.fingerprint);
+  const implAfter = implementationOf(report.fingerprint);
+  const implementation =
+    implBefore !== null && implAfter !== null && implBefore !== implAfter ? { before: implBefore, after: implAfter } : null;
+  const met = differences.length === 0 && !preferredFails && implementation === null;
   const comparison: BaselineComparison = { inBaseline: true, differences, inconclusive, preferred, met };
+  if (implementation) comparison.implementation = implementation;
   if (!bothOffered) comparison.preferredNotCompared = 'no-offer';
   else if (!sameOffer) comparison.preferredNotCompared = 'different-offer';
   return comparison;

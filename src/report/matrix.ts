@@ -4,6 +4,7 @@ import { escapeText } from '../codec/escape.js';
 import type { ProbeStatus } from '../codec/outcome.js';
 import { formatTarget } from '../codec/target.js';
 import type { TargetReport } from '../probe/probe.js';
+import { fingerprintCell } from '../fingerprint/render.js';
 
 /** One character per status, so twenty versions fit one terminal line per target. */
 export const STATUS_MARKS: Readonly<Record<ProbeStatus, string>> = {
@@ -47,15 +48,20 @@ export function fitTarget(text: string, width = TARGET_WIDTH - 1): string {
 export class MatrixPrinter {
   readonly #versions: readonly number[];
   readonly #color: boolean;
+  /** With `--fingerprint`: one more column, the implementation. */
+  readonly #fingerprint: boolean;
 
-  constructor(versions: readonly number[], color: boolean) {
+  constructor(versions: readonly number[], color: boolean, fingerprint = false) {
     this.#versions = versions;
     this.#color = color;
+    this.#fingerprint = fingerprint;
   }
 
   #row(cells: string[]): string {
     const table = new Table({
-      colWidths: [TARGET_WIDTH, ...this.#versions.map((v) => Math.max(3, String(v).length + 1)), 28],
+      colWidths: [
+        TARGET_WIDTH, ...this.#versions.map((v) => Math.max(3, String(v).length + 1)), 28, ...(this.#fingerprint ? [44] : []),
+      ],
       chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '' },
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': 1 },
       wordWrap: false,
@@ -66,7 +72,7 @@ export class MatrixPrinter {
   }
 
   header(): string {
-    return `${this.#row(['target', ...this.#versions.map(String), 'summary'])}\n`;
+    return `${this.#row(['target', ...this.#versions.map(String), 'summary', ...(this.#fingerprint ? ['implementation'] : [])])}\n`;
   }
 
   row(report: TargetReport): string {
@@ -81,6 +87,7 @@ export class MatrixPrinter {
     const summary = !report.answered
       ? 'no MSNP answer'
       : `${report.accepted.length} accepted${report.preferred !== null ? `, prefers ${report.preferred}` : ''}`;
-    return `${this.#row([fitTarget(escapeText(formatTarget(report))), ...marks, summary])}\n`;
+    const implementation = this.#fingerprint ? [report.fingerprint ? fingerprintCell(report.fingerprint) : '-'] : [];
+    return `${this.#row([fitTarget(escapeText(formatTarget(report))), ...marks, summary, ...implementation])}\n`;
   }
 }
