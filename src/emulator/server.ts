@@ -221,6 +221,12 @@ function serveConnection(socket: Socket, session: EmulatorSession, options: Conn
   // never reads them) stops being read from. What a connection holds is one chunk and one slice
   // of its lines, whatever the client sends.
   const handle = async (chunk: Buffer): Promise<void> => {
+    if (session.framing === 'per-read') {
+      // One read is at most one socket buffer (64 KiB), answered as one unit, as the profile does.
+      const actions = session.onRead(chunk);
+      if (actions.length > 0) await perform(socket, actions, options);
+      return;
+    }
     for (let at = 0; at < chunk.length; at += LINE_SLICE_BYTES) {
       // Answers that go straight out never yield; let other connections in between slices.
       if (at > 0) await nextTurn();
