@@ -35,6 +35,12 @@ export interface EmulatorOptions {
   maxConnections?: number;
   /** Longest line accepted from a client. Default 4096 bytes. */
   maxLineBytes?: number;
+  /** HTTP gateway: sessions held at once (default 1024); more get HTTP 503. */
+  maxGatewaySessions?: number;
+  /** HTTP gateway: open sessions held at once per client address (default 32); more get HTTP 503. */
+  maxGatewaySessionsPerClient?: number;
+  /** HTTP gateway: answer bytes one request gathers per session (default 256 KiB); past it the session ends. */
+  maxGatewayAnswerBytes?: number;
 }
 
 export interface EmulatorStats {
@@ -156,6 +162,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         idleTimeoutMs,
         maxLineBytes,
         signal: shutdown.signal,
+        style: profile.family === 'remessenger' ? 'none' : profile.family,
+        ...(options.maxGatewaySessions === undefined ? {} : { maxSessions: options.maxGatewaySessions }),
+        ...(options.maxGatewaySessionsPerClient === undefined ? {} : { maxSessionsPerClient: options.maxGatewaySessionsPerClient }),
+        ...(options.maxGatewayAnswerBytes === undefined ? {} : { maxAnswerBytes: options.maxGatewayAnswerBytes }),
       });
       main = gateway.server;
       const sockets = new Set<Socket>();
