@@ -12,6 +12,8 @@ function pythonInt(text: string): boolean {
 }
 
 function validUtf8(latin1: string): boolean {
+  // Plain ASCII, the usual case, needs no decoder.
+  if (/^[\x00-\x7f]*$/.test(latin1)) return true;
   try {
     utf8.decode(Buffer.from(latin1, 'latin1'));
     return true;

@@ -70,6 +70,8 @@ export interface Emulator {
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
 /** Lines are parsed from a read chunk this many bytes at a time, so a chunk of tiny lines is not all queued at once. */
 const LINE_SLICE_BYTES = 4096;
+/** Lines answered between two turns of the event loop. */
+const LINES_PER_TURN = 64;
 
 /** Uncounts a connection in the stats; called when this server itself ends or resets it. */
 const releasers = new WeakMap<Socket, () => void>();
@@ -240,7 +242,11 @@ function serveConnection(socket: Socket, session: EmulatorSession, options: Conn
     for (let at = 0; at < chunk.length; at += LINE_SLICE_BYTES) {
       // Answers that go straight out never yield; let other connections in between slices.
       if (at > 0) await nextTurn();
-      for (const frame of reader.push(chunk.subarray(at, at + LINE_SLICE_BYTES))) {
+      const frames = reader.push(chunk.subarray(at, at + LINE_SLICE_BYTES));
+      for (const [i, frame] of frames.entries()) {
+        // Lines that get no answer cost time too (Escargot ignores unknown commands): yield often enough
+        // that a flood of them from many clients does not hold up a probe on another connection.
+        if (i > 0 && i % LINES_PER_TURN === 0) await nextTurn();
         if (frame.kind === 'violation') {
           socket.destroy();
           return;
