@@ -13,11 +13,21 @@ interface HttpAnswer {
 function http(port: number, path: string, body = '', method = 'POST', localAddress = '127.0.0.1'): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method, localAddress, agent: false, headers: { 'Content-Type': 'application/x-msn-messenger' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        localAddress,
+        agent: false,
+        headers: { 'Content-Type': 'application/x-msn-messenger' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       },
     );
@@ -46,7 +56,11 @@ describe('escargot gateway: session semantics as Escargot has them', () => {
       assert.doesNotMatch(String(a.headers['x-msn-messenger']), /Session=close/);
       const id = sessionOf(a);
       for (const path of [`/gateway/gateway.dll?SessionID=${id}`, `/gateway/gateway.dll?Action=poll&SessionID=${id}`]) {
-        const later = await http(emu.port, path, path.includes('poll') ? '' : 'CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs a@b.c\r\n');
+        const later = await http(
+          emu.port,
+          path,
+          path.includes('poll') ? '' : 'CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs a@b.c\r\n',
+        );
         assert.equal(later.status, 200);
         assert.equal(later.body.length, 0);
         assert.equal(String(later.headers['x-msn-messenger']), `SessionID=${id}; GW-IP=127.0.0.2`);
@@ -107,14 +121,17 @@ describe('gateway bounds: one client cannot lock others out or amplify without l
   test('answer bytes per request are capped; past the cap the session ends', async () => {
     const cap = 100_000;
     for (const profile of ['escargot', 'escargot@2017-05-30']) {
-      await withEmulator({ profile, transport: 'http', faults: ['endless'], maxGatewayAnswerBytes: cap }, async (emu) => {
-        // 50 commands that each ask for 64 KiB of answer: 3.2 MB without the cap.
-        const a = await http(emu.port, OPEN, 'VER 1 MSNP8 CVR0\r\n'.repeat(50));
-        assert.equal(a.status, 200);
-        assert.equal(a.body.length, cap, profile);
-        const later = await http(emu.port, `/gateway/gateway.dll?SessionID=${sessionOf(a)}`, 'VER 1 MSNP8 CVR0\r\n');
-        assert.ok(later.body.length === 0, profile);
-      });
+      await withEmulator(
+        { profile, transport: 'http', faults: ['endless'], maxGatewayAnswerBytes: cap },
+        async (emu) => {
+          // 50 commands that each ask for 64 KiB of answer: 3.2 MB without the cap.
+          const a = await http(emu.port, OPEN, 'VER 1 MSNP8 CVR0\r\n'.repeat(50));
+          assert.equal(a.status, 200);
+          assert.equal(a.body.length, cap, profile);
+          const later = await http(emu.port, `/gateway/gateway.dll?SessionID=${sessionOf(a)}`, 'VER 1 MSNP8 CVR0\r\n');
+          assert.ok(later.body.length === 0, profile);
+        },
+      );
     }
   });
 });

@@ -53,7 +53,8 @@ class Wire {
     const deadline = Date.now() + DEADLINE_MS;
     while (!ready() && !this.closed) {
       const left = deadline - Date.now();
-      if (left <= 0) assert.fail(`timed out waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`);
+      if (left <= 0)
+        assert.fail(`timed out waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#wake.push(() => {

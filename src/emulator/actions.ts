@@ -10,7 +10,11 @@ export type Action =
 
 export const DEFAULT_DRIP_MS = 200;
 
-export function send(data: string | Buffer, style: 'whole' | 'drip' | 'split' = 'whole', dripMs = DEFAULT_DRIP_MS): Action {
+export function send(
+  data: string | Buffer,
+  style: 'whole' | 'drip' | 'split' = 'whole',
+  dripMs = DEFAULT_DRIP_MS,
+): Action {
   return { type: 'send', data: typeof data === 'string' ? Buffer.from(data, 'latin1') : data, style, dripMs };
 }
 

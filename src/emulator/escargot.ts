@@ -31,7 +31,7 @@ function fits(method: string, dialect: number): boolean {
 
 /**
  * One connection to an emulated Escargot server, as its code behaves on the profile's date
- * (docs/PROTOCOL.md, "Escargot in more detail" and "Escargot through time"). Lines arrive with
+ * (docs/PROTOCOL.md, "Escargot in detail" and "Escargot through time"). Lines arrive with
  * their line end removed, as latin1 text, so trIds are echoed byte for byte.
  */
 export class EscargotBehaviour {
@@ -95,7 +95,9 @@ export class EscargotBehaviour {
     const own = this.#ownOrder();
     const chosen = own.find((v) => offered.has(`MSNP${v}`));
     if (chosen === undefined) {
-      return this.#traits.reject === 'close' ? [send(reply.verRejected(trId)), CLOSE] : [send(reply.verRejected(trId, own))];
+      return this.#traits.reject === 'close'
+        ? [send(reply.verRejected(trId)), CLOSE]
+        : [send(reply.verRejected(trId, own))];
     }
     this.#verDone = true;
     this.#dialect = chosen;

@@ -216,6 +216,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
 }
 
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+  const length = Buffer.byteLength(text);
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain', 'Content-Length': length, Connection: 'close' });
   res.end(text);
 }

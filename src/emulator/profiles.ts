@@ -76,12 +76,20 @@ export const ESCARGOT_ERAS: readonly { from: string; change: Partial<EscargotTra
     },
     note: 'MSNP2-21, highest offered wins, `VER t 0 MSNP21 ... MSNP2` and stays open, INF/MD5 at 8+ get 502',
   },
-  { from: '2017-12-22', change: { pick: 'own' }, note: 'picks by its own order 18..2, 19, 20, 21 (the rejection list too)' },
+  {
+    from: '2017-12-22',
+    change: { pick: 'own' },
+    note: 'picks by its own order 18..2, 19, 20, 21 (rejection list too)',
+  },
   { from: '2018-03-25', change: { reject: 'close' }, note: 'a rejection is `VER t 0`, then close' },
-  { from: '2018-12-12', change: { gcfBeforeUsr: true }, note: '`GCF 0 <len>` + Policies before `USR ... S` from MSNP13' },
+  { from: '2018-12-12', change: { gcfBeforeUsr: true }, note: '`GCF 0 <len>` + Policies before `USR ... S` (MSNP13+)' },
   { from: '2019-06-19', change: { secondVer715: true, trIdCheck: true }, note: 'a second VER gets 715; trId checked' },
-  { from: '2019-08-10', change: { authFitsVersion: true }, note: 'the auth method must fit the version, else a silent close' },
-  { from: '2020-04-11', change: { md5UnknownHandle: 'salt' }, note: 'MD5 `I` for an unknown handle gets a salt (was 911)' },
+  {
+    from: '2019-08-10',
+    change: { authFitsVersion: true },
+    note: 'the auth method must fit the version, else silent close',
+  },
+  { from: '2020-04-11', change: { md5UnknownHandle: 'salt' }, note: 'MD5 `I` for an unknown handle: a salt (was 911)' },
 ];
 
 /** The Escargot behaviour in force on `date` (ISO `YYYY-MM-DD`, not before ESCARGOT_FIRST_DATE). */
@@ -121,7 +129,11 @@ function escargotOn(date: string, name = `escargot@${date}`, summary?: string): 
   };
 }
 
-const escargot: Profile = escargotOn(TODAY, 'escargot', 'Escargot revival server (today): MSNP2-21, picks by its own order');
+const escargot: Profile = escargotOn(
+  TODAY,
+  'escargot',
+  'Escargot revival server (today): MSNP2-21, picks by its own order',
+);
 
 /** Accounts the `remessenger` profile knows (`--handle` can name one to get past the first USR). */
 export const REMESSENGER_ACCOUNTS: readonly string[] = ['probe@remessenger.test', 'alice@remessenger.test'];

@@ -104,7 +104,8 @@ export const GCF_SHIELDS_BYTES = 151;
 
 /** The Shields.xml document Escargot sends for `GCF t Shields.xml` (its size is Escargot's). */
 export const GCF_SHIELDS = padXml(
-  '<?xml version="1.0" encoding="utf-8" ?><config><shield><cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield><block></block></config>',
+  '<?xml version="1.0" encoding="utf-8" ?><config><shield>' +
+    '<cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield><block></block></config>',
   GCF_SHIELDS_BYTES,
 );
 

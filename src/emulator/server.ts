@@ -165,9 +165,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         maxLineBytes,
         signal: shutdown.signal,
         style: profile.family === 'remessenger' ? 'none' : profile.family,
-        ...(options.maxGatewaySessions === undefined ? {} : { maxSessions: options.maxGatewaySessions }),
-        ...(options.maxGatewaySessionsPerClient === undefined ? {} : { maxSessionsPerClient: options.maxGatewaySessionsPerClient }),
-        ...(options.maxGatewayAnswerBytes === undefined ? {} : { maxAnswerBytes: options.maxGatewayAnswerBytes }),
+        maxSessions: options.maxGatewaySessions,
+        maxSessionsPerClient: options.maxGatewaySessionsPerClient,
+        maxAnswerBytes: options.maxGatewayAnswerBytes,
       });
       main = gateway.server;
       const sockets = new Set<Socket>();

@@ -80,10 +80,14 @@ export class EmulatorSession {
     const tokens = line.split(/[ \t]+/).filter((t) => t !== '');
     const isVer = tokens[0]?.toUpperCase() === 'VER' && tokens[1] !== undefined;
     if (!isVer) {
-      if (faultFor(this.#faults, undefined)?.mode === 'banner') return { actions: [send(reply.SMTP_UNKNOWN_COMMAND)], dropRest: false };
+      if (faultFor(this.#faults, undefined)?.mode === 'banner') {
+        return { actions: [send(reply.SMTP_UNKNOWN_COMMAND)], dropRest: false };
+      }
       if (this.#claimOnly) return { actions: [CLOSE], dropRest: false };
     }
-    const normal = this.#escargot ? { actions: this.#escargot.line(line), dropRest: false } : (this.#livePulse?.line(line) ?? { actions: [], dropRest: false });
+    const normal = this.#escargot
+      ? { actions: this.#escargot.line(line), dropRest: false }
+      : (this.#livePulse?.line(line) ?? { actions: [], dropRest: false });
     if (!isVer) return normal;
     const offered = tokens.slice(2).flatMap((t) => {
       const m = /^MSNP(\d{1,3})$/i.exec(t);
@@ -186,7 +190,8 @@ export class EmulatorSession {
       case 'wrong-trid': {
         const other = /^\d{1,10}$/.test(String(trId)) ? Number(trId) + 1 : 1;
         if (this.#profile.family === 'microsoft') return this.#answer(other, offered, true);
-        return normal.map((a) => (a.type === 'send' ? send(a.data.toString('latin1').replace(/^(\S+)[ \t]+\S+/, `$1 ${other}`)) : a));
+        const retag = (text: string): string => text.replace(/^(\S+)[ \t]+\S+/, `$1 ${other}`);
+        return normal.map((a) => (a.type === 'send' ? send(retag(a.data.toString('latin1'))) : a));
       }
       case 'wrong-version': {
         const other = Math.max(...offered, 0) < 99 ? Math.max(...offered, 0) + 1 : Math.min(...offered) - 1;
