@@ -3,7 +3,7 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { REMESSENGER_PASSWORD } from '../src/emulator/livepulse.js';
 import { REMESSENGER_ACCOUNTS } from '../src/emulator/profiles.js';
 import * as reply from '../src/emulator/replies.js';
-import { range } from './helpers.js';
+import { range, withEmulator } from './helpers.js';
 import { runExchange, type Exchange } from './raw-exchange.js';
 
 const ACCOUNT = REMESSENGER_ACCOUNTS[0] ?? '';
@@ -181,4 +181,13 @@ describe('remessenger: raw exchanges over TCP', () => {
   });
   after(() => emu.close());
   for (const row of ROWS) test(row.name, () => runExchange(emu.port, row).then(() => undefined));
+});
+
+describe('remessenger with faults', () => {
+  test('a fault acts on what LivePulse takes as VER (upper case only)', async () => {
+    await withEmulator({ profile: 'remessenger', faults: ['8:error:600'] }, async (emu) => {
+      await runExchange(emu.port, { name: 'fault', steps: [{ send: 'VER 1 MSNP8 CVR0\r\n', expect: '600 1\r\n' }], end: 'closed' });
+      await runExchange(emu.port, { name: 'lower case', steps: [{ send: 'ver 1 msnp8 cvr0\r\n' }, ver(9)], end: 'open' });
+    });
+  });
 });

@@ -75,10 +75,11 @@ export class EmulatorSession {
 
   #line(line: string): LineOutcome {
     if (this.#hung) return { actions: [], dropRest: false };
-    const behaviour = this.#escargot ?? this.#livePulse;
-    if (behaviour === undefined) return { actions: this.#microsoftLine(line), dropRest: false };
+    if (!this.#escargot && !this.#livePulse) return { actions: this.#microsoftLine(line), dropRest: false };
     const tokens = line.split(/[ \t]+/).filter((t) => t !== '');
-    const isVer = tokens[0]?.toUpperCase() === 'VER' && tokens[1] !== undefined;
+    // Faults act on what the profile takes as a VER: Escargot upper-cases commands, LivePulse does not.
+    const command = this.#escargot ? tokens[0]?.toUpperCase() : tokens[0];
+    const isVer = command === 'VER' && tokens[1] !== undefined;
     if (!isVer) {
       if (faultFor(this.#faults, undefined)?.mode === 'banner') {
         return { actions: [send(reply.SMTP_UNKNOWN_COMMAND)], dropRest: false };
@@ -94,7 +95,8 @@ export class EmulatorSession {
       return m?.[1] ? [Number(m[1])] : [];
     });
     const fault = faultFor(this.#faults, offered[0]);
-    return fault ? { actions: this.#faulty(fault, tokens[1] ?? '', offered, normal.actions), dropRest: false } : normal;
+    if (!fault) return normal;
+    return { actions: this.#faulty(fault, tokens[1] ?? '', offered, normal.actions), dropRest: false };
   }
 
   #microsoftLine(line: string): Action[] {
