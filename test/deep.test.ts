@@ -116,7 +116,7 @@ describe('EmulatorSession after VER', () => {
     assert.equal(text(session('escargot', 15).onLine('USR 2 TWN I a@b')), '<close>');
     assert.equal(text(session('escargot', 8).onLine('USR 2 SSO I a@b')), '<close>');
     assert.equal(text(session('escargot', 8).onLine('USR 2 MD5 I a@b')), '<close>');
-    assert.equal(text(session('escargot', 8).onLine('USR 2 TWN I nobody')), reply.errorLine(911, 2));
+    assert.equal(text(session('escargot', 8).onLine('USR 2 TWN I nobody')), `${reply.errorLine(911, 2)}<close>`);
     assert.equal(text(session('escargot', 12).onLine('USR 2 TWN I a@b')), reply.usrChallenge(2, 'TWN'));
     assert.equal(text(session('escargot', 13).onLine('USR 2 TWN I a@b')), reply.gcfPolicies() + reply.usrChallenge(2, 'TWN'));
     assert.equal(text(session('escargot', 8).onLine('INF 2')), '<close>');

@@ -52,7 +52,13 @@ function probeOptions(y: Argv): Argv {
 function emulatorOptions(y: Argv, defaultPort: number): Argv {
   const local = { global: false } as const;
   return y
-    .option('profile', { ...local, type: 'string', describe: `server generation to emulate [default: ${DEMO_PROFILE}]`, choices: PROFILE_NAMES as string[] })
+    .option('profile', {
+      ...local,
+      type: 'string',
+      describe:
+        `server generation to emulate: ${PROFILE_NAMES.join(', ')}, or escargot@YYYY-MM-DD ` +
+        `(Escargot as of that date, from 2017-05-30; see \`profiles\`) [default: ${DEMO_PROFILE}]`,
+    })
     .option('versions', { ...local, type: 'string', describe: "override the profile's accepted versions, e.g. 8-18" })
     .option('fault', {
       ...local,

@@ -1,7 +1,7 @@
 import { escapeText } from '../codec/escape.js';
 import { formatTarget, DEFAULT_PORT } from '../codec/target.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
-import { PROFILES } from '../emulator/profiles.js';
+import { ESCARGOT_ERAS, PROFILES } from '../emulator/profiles.js';
 import { EXIT, type Io } from './io.js';
 import { commonProbeOptions, servePlan, UsageError, type Args } from './options.js';
 import { resolveTarget } from '../transport/resolve.js';
@@ -67,5 +67,8 @@ export function profiles(io: Io): number {
   for (const p of Object.values(PROFILES)) {
     io.stdout.write(`${p.name.padEnd(14)} ${p.summary}\n${''.padEnd(14)} source: ${p.source}\n`);
   }
+  io.stdout.write('\nescargot@YYYY-MM-DD: Escargot as of that date, each change below applied from its date on:\n');
+  for (const era of ESCARGOT_ERAS) io.stdout.write(`  ${era.from}  ${era.note}\n`);
+  io.stdout.write('\nThe facts behind every profile, and their public sources: docs/PROTOCOL.md\n');
   return EXIT.ok;
 }

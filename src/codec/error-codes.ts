@@ -72,7 +72,7 @@ export function errorCodeName(code: number): string | null {
 
 /**
  * Busy, unavailable and rate-limit codes: a reason to back off from a server and try again later.
- * 5xx, 6xx and the 91x-92x busy codes (PROTOCOL.md), and 712-714 (session overloaded, calling too
+ * 5xx, 6xx and the 91x-92x busy codes (docs/PROTOCOL.md), and 712-714 (session overloaded, calling too
  * rapidly, too many sessions), which are a server asking to be called less often.
  */
 export function isBusyCode(code: number): boolean {

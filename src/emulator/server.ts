@@ -35,6 +35,12 @@ export interface EmulatorOptions {
   maxConnections?: number;
   /** Longest line accepted from a client. Default 4096 bytes. */
   maxLineBytes?: number;
+  /** HTTP gateway: sessions held at once (default 1024); more get HTTP 503. */
+  maxGatewaySessions?: number;
+  /** HTTP gateway: open sessions held at once per client address (default 32); more get HTTP 503. */
+  maxGatewaySessionsPerClient?: number;
+  /** HTTP gateway: answer bytes one request gathers per session (default 256 KiB); past it the session ends. */
+  maxGatewayAnswerBytes?: number;
 }
 
 export interface EmulatorStats {
@@ -64,6 +70,8 @@ export interface Emulator {
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 0x41);
 /** Lines are parsed from a read chunk this many bytes at a time, so a chunk of tiny lines is not all queued at once. */
 const LINE_SLICE_BYTES = 4096;
+/** Lines answered between two turns of the event loop. */
+const LINES_PER_TURN = 64;
 
 /** Uncounts a connection in the stats; called when this server itself ends or resets it. */
 const releasers = new WeakMap<Socket, () => void>();
@@ -156,6 +164,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         idleTimeoutMs,
         maxLineBytes,
         signal: shutdown.signal,
+        style: profile.family === 'remessenger' ? 'none' : profile.family,
+        maxSessions: options.maxGatewaySessions,
+        maxSessionsPerClient: options.maxGatewaySessionsPerClient,
+        maxAnswerBytes: options.maxGatewayAnswerBytes,
       });
       main = gateway.server;
       const sockets = new Set<Socket>();
@@ -221,10 +233,20 @@ function serveConnection(socket: Socket, session: EmulatorSession, options: Conn
   // never reads them) stops being read from. What a connection holds is one chunk and one slice
   // of its lines, whatever the client sends.
   const handle = async (chunk: Buffer): Promise<void> => {
+    if (session.framing === 'per-read') {
+      // One read is at most one socket buffer (64 KiB), answered as one unit, as the profile does.
+      const actions = session.onRead(chunk);
+      if (actions.length > 0) await perform(socket, actions, options);
+      return;
+    }
     for (let at = 0; at < chunk.length; at += LINE_SLICE_BYTES) {
       // Answers that go straight out never yield; let other connections in between slices.
       if (at > 0) await nextTurn();
-      for (const frame of reader.push(chunk.subarray(at, at + LINE_SLICE_BYTES))) {
+      const frames = reader.push(chunk.subarray(at, at + LINE_SLICE_BYTES));
+      for (const [i, frame] of frames.entries()) {
+        // Lines that get no answer cost time too (Escargot ignores unknown commands): yield often enough
+        // that a flood of them from many clients does not hold up a probe on another connection.
+        if (i > 0 && i % LINES_PER_TURN === 0) await nextTurn();
         if (frame.kind === 'violation') {
           socket.destroy();
           return;

@@ -1,19 +1,12 @@
 import { authMethodFor } from '../codec/deep.js';
+import { CLOSE, DEFAULT_DRIP_MS, send, type Action } from './actions.js';
+import { EscargotBehaviour } from './escargot.js';
+import { LivePulseBehaviour, livePulseLines, type LineOutcome } from './livepulse.js';
 import { faultFor, type Fault } from './faults.js';
 import type { Profile } from './profiles.js';
 import * as reply from './replies.js';
 
-/** What the server does next; the socket layer carries these out in order. */
-export type Action =
-  | { type: 'send'; data: Buffer; style: 'whole' | 'drip' | 'split'; dripMs: number }
-  | { type: 'close' }
-  | { type: 'reset' }
-  /** Stop answering anything on this connection. */
-  | { type: 'hang' }
-  /** Send an endless line until the client goes away. */
-  | { type: 'endless' };
-
-export const DEFAULT_DRIP_MS = 200;
+export { DEFAULT_DRIP_MS, type Action } from './actions.js';
 
 export interface SessionContext {
   /** `dispatch` answers the first USR with an XFR to `notificationAddress` (Microsoft profiles). */
@@ -23,15 +16,9 @@ export interface SessionContext {
   clientAddress?: string;
 }
 
-function send(data: string | Buffer, style: 'whole' | 'drip' | 'split' = 'whole', dripMs = DEFAULT_DRIP_MS): Action {
-  return { type: 'send', data: typeof data === 'string' ? Buffer.from(data, 'latin1') : data, style, dripMs };
-}
-const CLOSE: Action = { type: 'close' };
-
 /** URLs the Microsoft profiles give in CVR replies (historical client download and info pages). */
 const MS_DOWNLOAD = 'http://download.microsoft.com/download/msnmessenger';
 const MS_INFO = 'http://messenger.msn.com';
-const ESCARGOT_URL = 'https://escargot.log1p.xyz';
 
 /**
  * One client connection's protocol state, free of sockets: lines in, actions out. This is the
@@ -46,11 +33,34 @@ export class EmulatorSession {
   readonly #profile: Profile;
   readonly #faults: readonly Fault[];
   readonly #context: SessionContext;
+  readonly #escargot: EscargotBehaviour | undefined;
+  readonly #livePulse: LivePulseBehaviour | undefined;
+  /**
+   * `lines`: the server feeds whole lines to onLine. `per-read`: it feeds each TCP read to onRead,
+   * because the profile's framing depends on read boundaries (ReMessenger).
+   */
+  readonly framing: 'lines' | 'per-read';
 
   constructor(profile: Profile, faults: readonly Fault[] = [], context: SessionContext = { role: 'notification' }) {
     this.#profile = profile;
     this.#faults = faults;
     this.#context = context;
+    this.#escargot = profile.family === 'escargot' ? new EscargotBehaviour(profile) : undefined;
+    this.#livePulse = profile.family === 'remessenger' ? new LivePulseBehaviour(profile) : undefined;
+    this.framing = this.#livePulse ? 'per-read' : 'lines';
+  }
+
+  /** One TCP read (per-read framing): a read that breaks the profile's framing closes silently. */
+  onRead(chunk: Buffer): Action[] {
+    const lines = livePulseLines(chunk);
+    if (lines === null) return [CLOSE];
+    const out: Action[] = [];
+    for (const line of lines) {
+      const outcome = this.#line(line);
+      out.push(...outcome.actions);
+      if (outcome.dropRest || outcome.actions.some((a) => a.type !== 'send')) break;
+    }
+    return out;
   }
 
   /** A fault that covers every version and speaks first (banner) does so on connect. */
@@ -60,7 +70,36 @@ export class EmulatorSession {
   }
 
   onLine(line: string): Action[] {
-    if (this.#hung) return [];
+    return this.#line(line).actions;
+  }
+
+  #line(line: string): LineOutcome {
+    if (this.#hung) return { actions: [], dropRest: false };
+    if (!this.#escargot && !this.#livePulse) return { actions: this.#microsoftLine(line), dropRest: false };
+    const tokens = line.split(/[ \t]+/).filter((t) => t !== '');
+    // Faults act on what the profile takes as a VER: Escargot upper-cases commands, LivePulse does not.
+    const command = this.#escargot ? tokens[0]?.toUpperCase() : tokens[0];
+    const isVer = command === 'VER' && tokens[1] !== undefined;
+    if (!isVer) {
+      if (faultFor(this.#faults, undefined)?.mode === 'banner') {
+        return { actions: [send(reply.SMTP_UNKNOWN_COMMAND)], dropRest: false };
+      }
+      if (this.#claimOnly) return { actions: [CLOSE], dropRest: false };
+    }
+    const normal = this.#escargot
+      ? { actions: this.#escargot.line(line), dropRest: false }
+      : (this.#livePulse?.line(line) ?? { actions: [], dropRest: false });
+    if (!isVer) return normal;
+    const offered = tokens.slice(2).flatMap((t) => {
+      const m = /^MSNP(\d{1,3})$/i.exec(t);
+      return m?.[1] ? [Number(m[1])] : [];
+    });
+    const fault = faultFor(this.#faults, offered[0]);
+    if (!fault) return normal;
+    return { actions: this.#faulty(fault, tokens[1] ?? '', offered, normal.actions), dropRest: false };
+  }
+
+  #microsoftLine(line: string): Action[] {
     const tokens = line.split(' ').filter((t) => t !== '');
     const raw = tokens[0] ?? '';
     const command = this.#profile.caseInsensitive ? raw.toUpperCase() : raw;
@@ -71,7 +110,7 @@ export class EmulatorSession {
     const known = command === 'CVR' || command === 'INF' || command === 'USR';
     if (known && this.#dialect !== undefined && /^\d{1,10}$/.test(trIdText)) {
       const trId = Number(trIdText);
-      if (command === 'CVR') return this.#cvr(trId, tokens.slice(2));
+      if (command === 'CVR') return this.#cvr(trId);
       if (command === 'INF') return this.#dialect <= 7 ? [send(reply.infReply(trId))] : [CLOSE];
       return this.#usr(trId, tokens.slice(2));
     }
@@ -116,12 +155,7 @@ export class EmulatorSession {
     return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, [chosen], cvr0) : reply.verAccepted(trId, [chosen]))];
   }
 
-  #cvr(trId: number, args: string[]): Action[] {
-    if (this.#profile.family === 'escargot') {
-      // Escargot echoes the client's own version three times, with its URLs.
-      const clientVersion = args[5] ?? '1.0.0000';
-      return [send(reply.cvrReply(trId, clientVersion, clientVersion, ESCARGOT_URL, ESCARGOT_URL))];
-    }
+  #cvr(trId: number): Action[] {
     return [send(reply.cvrReply(trId, '7.5.0324', '6.0.0602', MS_DOWNLOAD, MS_INFO))];
   }
 
@@ -131,19 +165,14 @@ export class EmulatorSession {
     if (phase !== 'I' || handle === undefined) return [CLOSE];
     // Both families only take the auth method of the negotiated version; Escargot closes silently otherwise.
     if (method !== authMethodFor(dialect)) return [CLOSE];
-    if (this.#profile.family === 'microsoft' && this.#context.role === 'dispatch') {
+    if (this.#context.role === 'dispatch') {
       const ns = this.#context.notificationAddress ?? '0';
       return [send(reply.xfrReply(trId, dialect, ns, this.#context.clientAddress)), CLOSE];
-    }
-    if (this.#profile.family === 'escargot') {
-      if (!handle.includes('@')) return [send(reply.errorLine(911, trId))];
-      const challenge = reply.usrChallenge(trId, method);
-      return dialect >= 13 ? [send(reply.gcfPolicies() + challenge)] : [send(challenge)];
     }
     return [send(reply.usrChallenge(trId, method))];
   }
 
-  #faulty(fault: Fault, trId: number, offered: number[], normal: Action[]): Action[] {
+  #faulty(fault: Fault, trId: number | string, offered: number[], normal: Action[]): Action[] {
     const first = offered[0] ?? 0;
     switch (fault.mode) {
       case 'close':
@@ -160,8 +189,12 @@ export class EmulatorSession {
         const data = normal.find((a) => a.type === 'send')?.data ?? Buffer.from(reply.verAccepted(trId, [first]));
         return [send(data.subarray(0, Math.max(1, Math.floor(data.length / 2)))), CLOSE];
       }
-      case 'wrong-trid':
-        return this.#answer(trId + 1, offered, true);
+      case 'wrong-trid': {
+        const other = /^\d{1,10}$/.test(String(trId)) ? Number(trId) + 1 : 1;
+        if (this.#profile.family === 'microsoft') return this.#answer(other, offered, true);
+        const retag = (text: string): string => text.replace(/^(\S+)[ \t]+\S+/, `$1 ${other}`);
+        return normal.map((a) => (a.type === 'send' ? send(retag(a.data.toString('latin1'))) : a));
+      }
       case 'wrong-version': {
         const other = Math.max(...offered, 0) < 99 ? Math.max(...offered, 0) + 1 : Math.min(...offered) - 1;
         return [send(reply.verAccepted(trId, [other]))];
