@@ -1,6 +1,6 @@
 import { formatVersions, parseRange } from '../codec/range.js';
 import { SIGNATURES, type SignatureEntry } from './signatures.js';
-import type { TraitName, Traits } from './traits.js';
+import { NO_REPLY, type TraitName, type Traits } from './traits.js';
 
 /** A signature with `extends` applied. */
 export interface Signature {
@@ -104,7 +104,7 @@ export function matchSignature(traits: Traits, signature: Signature): Fingerprin
     } else {
       const want = signature.traits[name];
       if (want === undefined) continue;
-      ok = want.includes(got.answer);
+      ok = want.includes(got.answer) || (got.answer === NO_REPLY && (want.includes('closed') || want.includes('silent')));
       expected = want.join(' | ');
     }
     if (ok) {

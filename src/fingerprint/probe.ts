@@ -6,6 +6,7 @@ import {
   probeVersion,
   ScriptConversation,
   TRAIT_PROBES,
+  overGateway,
   traitsOf,
   unmeasuredOver,
   versionsTrait,
@@ -67,7 +68,8 @@ export async function fingerprint(input: FingerprintInput): Promise<FingerprintR
       const script = probe.script(version);
       connections++;
       const result = await input.run(script);
-      return traitsOf(probe, result, version, script);
+      const traits = traitsOf(probe, result, version, script);
+      return input.transport === 'http' ? overGateway(traits) : traits;
     }),
   );
   const traits: Traits = Object.assign({}, ...parts, { versions: versionsTrait(input.probes) }) as Traits;

@@ -42,6 +42,12 @@ export const TRAIT_NAMES: readonly TraitName[] = [...(Object.keys(TRAIT_ANSWERS)
 
 /** `unmeasured`: not asked (over the gateway, no connection, target not MSNP); never counted. */
 export const UNMEASURED = 'unmeasured';
+/**
+ * Over the HTTP gateway `closed` and `silent` cannot be told apart (Escargot's gateway never says
+ * the server closed; the session just stays empty), so both read `no-reply`, which agrees with
+ * either in a signature.
+ */
+export const NO_REPLY = 'no-reply';
 
 export interface TraitResult {
   /** One of the trait's answers, or `unmeasured`. */
@@ -435,6 +441,15 @@ export function traitsOf(probe: TraitProbe, result: ScriptResult, version: numbe
       ? { answer: a.answer, measured: true, ...(a.code !== undefined ? { code: a.code } : {}) }
       : { answer: UNMEASURED, measured: false, note: 'the first answer did not allow the question' };
     out[name] = { ...base, sent, reply: result.lines, end: result.end };
+  }
+  return out;
+}
+
+/** Over the gateway: `closed` and `silent` become `no-reply` (see NO_REPLY). */
+export function overGateway(traits: Traits): Traits {
+  const out: Traits = {};
+  for (const [name, t] of Object.entries(traits) as [TraitName, TraitResult][]) {
+    out[name] = t.measured && (t.answer === 'closed' || t.answer === 'silent') ? { ...t, answer: NO_REPLY } : t;
   }
   return out;
 }

@@ -88,8 +88,9 @@ function post(agent: Agent, options: GatewayOptions, path: string, body: string,
       settle({ kind: 'timeout', connected });
     }, timeoutMs);
     req.on('socket', (socket) => {
+      // A kept-alive socket is reused by every poll: a listener per request would pile up on it.
       if (!socket.connecting) connected = true;
-      socket.once('connect', () => (connected = true));
+      else socket.once('connect', () => (connected = true));
     });
     req.on('error', (err) => {
       const errno = errnoOf(err) ?? 'EUNKNOWN';
