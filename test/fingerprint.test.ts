@@ -24,6 +24,9 @@ function checkDocument(stdout: string): ReportDocument {
  * enough that a real answer on a loaded machine is never taken for silence.
  */
 const TIMEOUT_MS = 4000;
+/** Runs the executable with --fingerprint and the deadline above. */
+const fpBin = (args: string[]): ReturnType<typeof runBin> =>
+  runBin([...args, '--fingerprint', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
 
 const PROFILES_TO_NAME = [...PROFILE_NAMES, ...ESCARGOT_ERAS.map((e) => `escargot@${e.from}`)];
 
@@ -55,7 +58,8 @@ describe('fingerprint connections follow the probe rules', () => {
         taken++;
         return fn();
       };
-      const report = await probe({ host: emu.host, port: emu.port, fingerprint: true, timeoutMs: TIMEOUT_MS, versions: [8, 9], gate });
+      const at = { host: emu.host, port: emu.port };
+      const report = await probe({ ...at, fingerprint: true, timeoutMs: TIMEOUT_MS, versions: [8, 9], gate });
       // Two versions, the combined offer and the fingerprint connections.
       assert.equal(taken, 2 + 1 + (report.fingerprint?.connections ?? 0));
       assert.equal(report.fingerprint?.connections, TRAIT_PROBES.length);
@@ -68,7 +72,9 @@ describe('fingerprint connections follow the probe rules', () => {
 
   test('with concurrency 1 it still finishes, one connection at a time', async () => {
     await withEmulator({ profile: 'msn-2003' }, async (emu) => {
-      const report = await probe({ host: emu.host, port: emu.port, fingerprint: true, timeoutMs: TIMEOUT_MS, concurrency: 1, versions: [8, 9, 10] });
+      const at = { host: emu.host, port: emu.port };
+      const one = { concurrency: 1, versions: [8, 9, 10] };
+      const report = await probe({ ...at, ...one, fingerprint: true, timeoutMs: TIMEOUT_MS });
       assert.equal(report.fingerprint?.verdict?.ids[0], 'microsoft-2003');
     });
   });
@@ -76,16 +82,19 @@ describe('fingerprint connections follow the probe rules', () => {
 
 describe('bin --fingerprint', () => {
   test('demo names the profile; JSON carries traits with raw replies and validates', async () => {
-    const r = await runBin(['demo', '--profile', 'escargot@2019-06-19', '--fingerprint', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+    const r = await fpBin(['demo', '--profile', 'escargot@2019-06-19']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^fingerprint: looks like Escargot \(2019-06-19 to 2019-08-09\), 13 of 13 traits; emulator profile escargot@2019-06-19$/m);
-    const j = await runBin(['demo', '--profile', 'remessenger', '--fingerprint', '--json', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+    const line =
+      'fingerprint: looks like Escargot (2019-06-19 to 2019-08-09), 13 of 13 traits; emulator profile escargot@2019-06-19';
+    assert.ok(r.stdout.split('\n').includes(line), r.stdout);
+    const j = await fpBin(['demo', '--profile', 'remessenger', '--json']);
     assert.equal(j.code, 0, j.stderr);
     const fp = checkDocument(j.stdout).targets[0]?.fingerprint;
     assert.ok(fp);
     assert.deepEqual(fp.verdict?.ids, ['remessenger']);
     assert.equal(fp.traits['ascending-offer']?.answer, 'sorted-echo');
-    assert.deepEqual(fp.traits['ascending-offer']?.reply, ['VER 1 MSNP21 MSNP18 MSNP12 MSNP11 MSNP9 MSNP8 MSNP3 MSNP2 CVR0']);
+    const sorted = 'VER 1 MSNP21 MSNP18 MSNP12 MSNP11 MSNP9 MSNP8 MSNP3 MSNP2 CVR0';
+    assert.deepEqual(fp.traits['ascending-offer']?.reply, [sorted]);
     assert.equal(fp.traits['split-segment']?.answer, 'closed');
     assert.equal(fp.traits['split-segment']?.sent, 'VER 1 MSNP8 CVR0\r\n');
     assert.equal(fp.traits['lowercase-ver']?.answer, 'silent');
@@ -95,12 +104,12 @@ describe('bin --fingerprint', () => {
     await withEmulator({ profile: 'msn-2000' }, async (a) => {
       await withEmulator({ profile: 'escargot' }, async (b) => {
         const targets = [`${a.host}:${a.port}`, `${b.host}:${b.port}`];
-        const table = await runBin([...targets, '--fingerprint', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+        const table = await fpBin(targets);
         assert.equal(table.code, 0, table.stderr);
         assert.match(table.stdout, /implementation/);
         assert.match(table.stdout, new RegExp(`${a.port}.*Microsoft \\(2000\\)`));
         assert.match(table.stdout, new RegExp(`${b.port}.*Escargot \\(2020-04-11 or later\\)`));
-        const nd = await runBin([...targets, '--fingerprint', '--ndjson', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+        const nd = await fpBin([...targets, '--ndjson']);
         assert.equal(nd.code, 0, nd.stderr);
         const rows = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as ReportDocument['targets'][number]);
         const byPort = new Map(rows.map((t) => [t.port, t.fingerprint?.verdict?.ids]));
@@ -112,7 +121,7 @@ describe('bin --fingerprint', () => {
 
   test('--transport http: split segments and bare LF unmeasured, Escargot still named', async () => {
     await withEmulator({ profile: 'escargot', transport: 'http' }, async (emu) => {
-      const r = await runBin([`${emu.host}:${emu.port}`, '--transport', 'http', '--fingerprint', '--json', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+      const r = await fpBin([`${emu.host}:${emu.port}`, '--transport', 'http', '--json']);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /Warning/);
       const fp = checkDocument(r.stdout).targets[0]?.fingerprint;
@@ -131,11 +140,11 @@ describe('bin --fingerprint', () => {
     try {
       await withEmulator({ profile: 'escargot@2019-08-10' }, async (emu) => {
         const target = `${emu.host}:${emu.port}`;
-        const first = await runBin([target, '--fingerprint', '--json', '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+        const first = await fpBin([target, '--json']);
         assert.equal(first.code, 0, first.stderr);
         const same = join(dir, 'same.json');
         writeFileSync(same, first.stdout);
-        const ok = await runBin([target, '--fingerprint', '--baseline', same, '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+        const ok = await fpBin([target, '--baseline', same]);
         assert.equal(ok.code, 0, ok.stdout + ok.stderr);
         // The same run, as if the server had been Escargot of 2020 when the baseline was taken.
         const doc = JSON.parse(first.stdout) as { targets: { fingerprint: { verdict: { ids: string[] } } }[] };
@@ -144,7 +153,7 @@ describe('bin --fingerprint', () => {
         t.fingerprint.verdict.ids = ['escargot@2020-04-11'];
         const other = join(dir, 'other.json');
         writeFileSync(other, JSON.stringify(doc));
-        const bad = await runBin([target, '--fingerprint', '--baseline', other, '--timeout', String(TIMEOUT_MS)], { timeoutMs: 60_000 });
+        const bad = await fpBin([target, '--baseline', other]);
         assert.equal(bad.code, 1, bad.stdout + bad.stderr);
         assert.match(bad.stdout, /baseline DIFFERENCE implementation: escargot@2020-04-11 -> escargot@2019-08-10/);
       });

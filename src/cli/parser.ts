@@ -40,7 +40,9 @@ function probeOptions(y: Argv): Argv {
     .option('fingerprint', {
       ...local,
       type: 'boolean',
-      describe: 'name the implementation (Escargot by era, ReMessenger, Microsoft...) from about ten behavioural probes; see docs/FINGERPRINTS.md',
+      describe:
+        'name the implementation (Escargot by era, ReMessenger, Microsoft...) from about ten ' +
+        'behavioural probes; see docs/FINGERPRINTS.md',
     })
     .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
     .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })

@@ -153,7 +153,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
       if (plan.verbose) note(transcriptText(report));
-      if (plan.verbose && report.fingerprint) note(`${[fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint)].join('\n')}\n`);
+      if (plan.verbose && report.fingerprint) {
+        note(`${[fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint)].join('\n')}\n`);
+      }
       switch (plan.output) {
         case 'ndjson':
           await out.write(`${JSON.stringify(doc)}\n`);

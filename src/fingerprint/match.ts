@@ -61,7 +61,9 @@ export function resolveSignatures(entries: readonly SignatureEntry[] = SIGNATURE
       parent = resolve(p, seen);
     }
     const traits: Record<string, string[]> = { ...(parent?.traits ?? {}) };
-    for (const [name, expected] of Object.entries(entry.traits ?? {})) traits[name] = Array.isArray(expected) ? [...expected] : [expected];
+    for (const [name, expected] of Object.entries(entry.traits ?? {})) {
+      traits[name] = Array.isArray(expected) ? [...expected] : [expected];
+    }
     const out: Signature = {
       id: entry.id,
       implementation: entry.implementation,
@@ -104,7 +106,8 @@ export function matchSignature(traits: Traits, signature: Signature): Fingerprin
     } else {
       const want = signature.traits[name];
       if (want === undefined) continue;
-      ok = want.includes(got.answer) || (got.answer === NO_REPLY && (want.includes('closed') || want.includes('silent')));
+      const noReply = got.answer === NO_REPLY && (want.includes('closed') || want.includes('silent'));
+      ok = want.includes(got.answer) || noReply;
       expected = want.join(' | ');
     }
     if (ok) {
@@ -128,7 +131,10 @@ export function matchSignature(traits: Traits, signature: Signature): Fingerprin
 }
 
 /** Every signature, best first: fewest disagreements, then most agreements, then fewest inferred ones. */
-export function rankMatches(traits: Traits, signatures: readonly Signature[] = resolveSignatures()): FingerprintMatch[] {
+export function rankMatches(
+  traits: Traits,
+  signatures: readonly Signature[] = resolveSignatures(),
+): FingerprintMatch[] {
   const all = signatures.map((s) => matchSignature(traits, s));
   return all
     .map((m, order) => ({ m, order }))
@@ -156,7 +162,8 @@ export function verdictOf(matches: readonly FingerprintMatch[]): FingerprintVerd
     const also = others.length ? ` (or ${others.join(', ')})` : '';
     // The emulator profiles that model it: `msnp-probe serve --profile P` stands in for this server.
     const profiles = best.profiles.length ? `; emulator profile ${best.profiles.join(', ')}` : '';
-    return { kind: 'match', ids: tied.map((m) => m.id), text: `looks like ${best.label}${also}, ${of(best)}${profiles}` };
+    const text = `looks like ${best.label}${also}, ${of(best)}${profiles}`;
+    return { kind: 'match', ids: tied.map((m) => m.id), text };
   }
   const differs = best.disagree.map((d) => d.trait).join(', ');
   return {

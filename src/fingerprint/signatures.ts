@@ -23,7 +23,8 @@ export interface SignatureEntry {
   inferred?: string[];
 }
 
-const ESCARGOT_HISTORY = 'Escargot front/msn/msnp_ns.py and its git history (docs/PROTOCOL.md, "Escargot through time")';
+const ESCARGOT_HISTORY =
+  'Escargot front/msn/msnp_ns.py and its git history (docs/PROTOCOL.md, "Escargot through time")';
 
 export const SIGNATURES: readonly SignatureEntry[] = [
   {

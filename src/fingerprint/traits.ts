@@ -10,7 +10,9 @@ import { formatVersions } from '../codec/range.js';
  */
 export const TRAIT_ANSWERS = {
   /** `VER 1 MSNP2 MSNP3 MSNP8 ... MSNP21 CVR0`, lowest first: which version, in which form. */
-  'ascending-offer': ['lowest', 'highest', 'own-order', 'client-echo', 'sorted-echo', 'rejected', 'closed', 'silent', 'error', 'other'],
+  'ascending-offer': [
+    'lowest', 'highest', 'own-order', 'client-echo', 'sorted-echo', 'rejected', 'closed', 'silent', 'error', 'other',
+  ],
   /** `VER 1 MSNPn` without `CVR0`. */
   'no-cvr0': ['accepted', 'rejected', 'closed', 'silent', 'error', 'other'],
   /** `ver 1 msnpn cvr0`. */
@@ -32,7 +34,9 @@ export const TRAIT_ANSWERS = {
   /** MSNP5, then `USR 2 MD5 I <made-up handle>`. */
   'md5-unknown-handle': ['challenge', '911', 'xfr', '502', 'rejected', 'closed', 'silent', 'error', 'other'],
   /** MSNP15, then `USR 2 TWN I <handle>` (TWN belongs to MSNP8-14). */
-  'wrong-auth-method': ['closed', 'challenge', 'gcf-challenge', '502', '911', 'xfr', 'rejected', 'silent', 'error', 'other'],
+  'wrong-auth-method': [
+    'closed', 'challenge', 'gcf-challenge', '502', '911', 'xfr', 'rejected', 'silent', 'error', 'other',
+  ],
 } as const;
 
 export type BehaviourTrait = keyof typeof TRAIT_ANSWERS;
@@ -167,6 +171,10 @@ function acceptedVer(line: string): boolean {
 
 type Answer = { answer: string; code?: number };
 
+function errorAnswer(code: number | undefined): Answer {
+  return code !== undefined ? { answer: 'error', code } : { answer: 'error' };
+}
+
 /** How the connection answered, when no reply line settles it. */
 function noLine(result: ScriptResult): Answer {
   return result.end === 'timeout' ? { answer: 'silent' } : { answer: 'closed' };
@@ -215,7 +223,7 @@ function verOutcome(result: ScriptResult): Answer {
     case 'cvr0':
       return { answer: 'rejected' };
     case 'error':
-      return ver.code !== undefined ? { answer: 'error', code: ver.code } : { answer: 'error' };
+      return errorAnswer(ver.code);
     default:
       return { answer: 'other' };
   }
@@ -244,7 +252,7 @@ function loginOutcome(result: ScriptResult, method: string): Answer {
   if (first === undefined) return noLine(result);
   const ver = readVerLine(first);
   if (ver.kind === 'zero' || ver.kind === 'list' || ver.kind === 'cvr0') return { answer: 'rejected' };
-  if (ver.kind === 'error') return ver.code !== undefined ? { answer: 'error', code: ver.code } : { answer: 'error' };
+  if (ver.kind === 'error') return errorAnswer(ver.code);
   if (ver.kind !== 'accepted') return { answer: 'other' };
   const line = afterFollowUp(result);
   if (line === undefined) return noLine(result);
@@ -265,7 +273,7 @@ function ascendingAnswer(result: ScriptResult, offered: readonly number[]): Answ
   const first = result.lines[0];
   if (first === undefined) return noLine(result);
   const ver = readVerLine(first);
-  if (ver.kind === 'error') return ver.code !== undefined ? { answer: 'error', code: ver.code } : { answer: 'error' };
+  if (ver.kind === 'error') return errorAnswer(ver.code);
   if (ver.kind === 'zero' || ver.kind === 'list' || ver.kind === 'cvr0') return { answer: 'rejected' };
   if (ver.kind !== 'accepted') return { answer: 'other' };
   const got = ver.versions;
@@ -295,7 +303,8 @@ export interface TraitProbe {
 /** The ascending offer: low versions of every era, then 18 and 21 to tell Escargot's order from "highest". */
 export const ASCENDING_OFFER: readonly number[] = [2, 3, 8, 9, 11, 12, 18, 21];
 
-const ver = (trId: string, version: number, tail = ' CVR0', end = '\r\n'): string => `VER ${trId} MSNP${version}${tail}${end}`;
+const ver = (trId: string, version: number, tail = ' CVR0', end = '\r\n'): string =>
+  `VER ${trId} MSNP${version}${tail}${end}`;
 
 export const TRAIT_PROBES: readonly TraitProbe[] = [
   {
@@ -330,7 +339,7 @@ export const TRAIT_PROBES: readonly TraitProbe[] = [
       if (first === undefined) return { 'unknown-command': noLine(r) };
       const answer = readVerLine(first);
       if (answer.kind === 'error') {
-        return { 'unknown-command': answer.code !== undefined ? { answer: 'error', code: answer.code } : { answer: 'error' } };
+        return { 'unknown-command': errorAnswer(answer.code) };
       }
       return { 'unknown-command': { answer: answer.kind === 'other' ? 'other' : 'ignored' } };
     },
@@ -348,7 +357,10 @@ export const TRAIT_PROBES: readonly TraitProbe[] = [
         return out;
       }
       const answer = readVerLine(first);
-      if (answer.kind === 'accepted') out['leading-zero-trid'] = { answer: answer.trId === '007' ? 'as-written' : answer.trId === '7' ? 'normalized' : 'other' };
+      if (answer.kind === 'accepted') {
+        const echoed = answer.trId === '007' ? 'as-written' : answer.trId === '7' ? 'normalized' : 'other';
+        out['leading-zero-trid'] = { answer: echoed };
+      }
       else out['leading-zero-trid'] = verOutcome(r);
       if (!r.followed) return out;
       const second = afterFollowUp(r);
@@ -356,8 +368,9 @@ export const TRAIT_PROBES: readonly TraitProbe[] = [
       else {
         const code = errorCode(second);
         const again = readVerLine(second);
-        out['second-ver'] =
-          code === 715 ? { answer: '715', code } : code !== undefined ? { answer: 'error', code } : again.kind === 'other' ? { answer: 'other' } : { answer: 'answered' };
+        if (code === 715) out['second-ver'] = { answer: '715', code };
+        else if (code !== undefined) out['second-ver'] = errorAnswer(code);
+        else out['second-ver'] = { answer: again.kind === 'other' ? 'other' : 'answered' };
       }
       return out;
     },
@@ -398,7 +411,7 @@ export const TRAIT_PROBES: readonly TraitProbe[] = [
       const first = r.lines[0];
       if (first === undefined) return { 'reject-form': noLine(r) };
       const answer = readVerLine(first);
-      if (answer.kind === 'error') return { 'reject-form': answer.code !== undefined ? { answer: 'error', code: answer.code } : { answer: 'error' } };
+      if (answer.kind === 'error') return { 'reject-form': errorAnswer(answer.code) };
       return { 'reject-form': { answer: answer.kind } };
     },
   },
@@ -457,14 +470,21 @@ export function overGateway(traits: Traits): Traits {
 /** Traits a transport cannot carry, reported unmeasured with the reason. */
 export function unmeasuredOver(probe: TraitProbe, transport: 'tcp' | 'http'): Traits {
   const out: Traits = {};
-  for (const name of probe.traits) out[name] = { answer: UNMEASURED, measured: false, note: `not measurable over ${transport}` };
+  for (const name of probe.traits) {
+    out[name] = { answer: UNMEASURED, measured: false, note: `not measurable over ${transport}` };
+  }
   return out;
 }
 
 /** The `versions` trait: the per-version matrix, counted only where it gave a yes or a no. */
 export function versionsTrait(probes: readonly { version: number; status: string }[]): TraitResult {
-  const probed = probes.filter((p) => p.status === 'accepted' || p.status === 'rejected').map((p) => p.version).sort((a, b) => a - b);
+  const probed = probes
+    .filter((p) => p.status === 'accepted' || p.status === 'rejected')
+    .map((p) => p.version)
+    .sort((a, b) => a - b);
   const accepted = probes.filter((p) => p.status === 'accepted').map((p) => p.version).sort((a, b) => a - b);
-  if (probed.length === 0) return { answer: UNMEASURED, measured: false, note: 'no version gave a yes or a no', accepted, probed };
+  if (probed.length === 0) {
+    return { answer: UNMEASURED, measured: false, note: 'no version gave a yes or a no', accepted, probed };
+  }
   return { answer: accepted.length ? formatVersions(accepted) : 'none', measured: true, accepted, probed };
 }

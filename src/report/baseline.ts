@@ -211,8 +211,8 @@ export function compareBaseline(report: TargetReport, baseline: BaselineTarget |
   // Only when both runs fingerprinted a target that answered: a skipped fingerprint names nothing.
   const implBefore = implementationOf(baseline.fingerprint);
   const implAfter = implementationOf(report.fingerprint);
-  const implementation =
-    implBefore !== null && implAfter !== null && implBefore !== implAfter ? { before: implBefore, after: implAfter } : null;
+  const changed = implBefore !== null && implAfter !== null && implBefore !== implAfter;
+  const implementation = changed ? { before: implBefore, after: implAfter } : null;
   const met = differences.length === 0 && !preferredFails && implementation === null;
   const comparison: BaselineComparison = { inBaseline: true, differences, inconclusive, preferred, met };
   if (implementation) comparison.implementation = implementation;

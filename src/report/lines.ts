@@ -22,7 +22,8 @@ export function baselineLines(b: BaselineComparison): string[] {
   for (const d of b.differences) lines.push(`baseline DIFFERENCE MSNP${d.version}: ${d.before} -> ${d.after}`);
   if (b.preferred) lines.push(`baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`);
   for (const d of b.inconclusive) lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
-  if (b.implementation) lines.push(`baseline DIFFERENCE implementation: ${escapeText(b.implementation.before)} -> ${escapeText(b.implementation.after)}`);
+  const impl = b.implementation;
+  if (impl) lines.push(`baseline DIFFERENCE implementation: ${escapeText(impl.before)} -> ${escapeText(impl.after)}`);
   if (b.preferredNotCompared === 'different-offer') {
     lines.push('baseline: preferred version not compared (the offers named different versions: another --range?)');
   }

@@ -60,7 +60,10 @@ export class MatrixPrinter {
   #row(cells: string[]): string {
     const table = new Table({
       colWidths: [
-        TARGET_WIDTH, ...this.#versions.map((v) => Math.max(3, String(v).length + 1)), 28, ...(this.#fingerprint ? [44] : []),
+        TARGET_WIDTH,
+        ...this.#versions.map((v) => Math.max(3, String(v).length + 1)),
+        28,
+        ...(this.#fingerprint ? [44] : []),
       ],
       chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '' },
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': 1 },
@@ -72,7 +75,8 @@ export class MatrixPrinter {
   }
 
   header(): string {
-    return `${this.#row(['target', ...this.#versions.map(String), 'summary', ...(this.#fingerprint ? ['implementation'] : [])])}\n`;
+    const implementation = this.#fingerprint ? ['implementation'] : [];
+    return `${this.#row(['target', ...this.#versions.map(String), 'summary', ...implementation])}\n`;
   }
 
   row(report: TargetReport): string {
