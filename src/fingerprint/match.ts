@@ -155,7 +155,9 @@ export const MIN_COMPARED = 3;
 export function verdictOf(matches: readonly FingerprintMatch[]): FingerprintVerdict | null {
   const best = matches[0];
   if (!best || best.compared === 0) return null;
-  const of = (m: FingerprintMatch): string => `${m.agree} of ${m.compared} trait${m.compared === 1 ? '' : 's'}`;
+  // Agreement with an expectation no source settles is weaker evidence: say how much of it there is.
+  const of = (m: FingerprintMatch): string =>
+    `${m.agree} of ${m.compared} trait${m.compared === 1 ? '' : 's'}${m.inferred ? ` (${m.inferred} inferred)` : ''}`;
   if (best.disagree.length === 0 && best.compared >= MIN_COMPARED) {
     const tied = matches.filter((m) => m.disagree.length === 0 && m.agree === best.agree);
     const others = tied.slice(1).map((m) => m.label);

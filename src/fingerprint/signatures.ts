@@ -111,7 +111,7 @@ export const SIGNATURES: readonly SignatureEntry[] = [
   {
     id: 'remessenger',
     implementation: 'ReMessenger LivePulse',
-    era: 'as run in December 2026',
+    era: '2026',
     profiles: ['remessenger'],
     source: 'ReMessenger "LivePulse" public Node code, run on loopback, December 2026 (docs/PROTOCOL.md)',
     versions: '2-22',
