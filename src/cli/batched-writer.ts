@@ -13,12 +13,18 @@ export interface Sink {
  */
 export class BatchedWriter {
   readonly #sink: Sink;
+  readonly #stop: AbortSignal | undefined;
   #buffer = '';
   #scheduled = false;
   #drain: Promise<void> | null = null;
 
-  constructor(sink: Sink) {
+  /**
+   * Once `stop` aborts (the sink failed: it will never drain), waits for drain end and what is
+   * written later is dropped.
+   */
+  constructor(sink: Sink, stop?: AbortSignal) {
     this.#sink = sink;
+    this.#stop = stop;
   }
 
   /** Resolves at once, or when the sink has drained if it is full. */
@@ -42,17 +48,22 @@ export class BatchedWriter {
   }
 
   #flushNow(): void {
+    if (this.#stop?.aborted) this.#buffer = '';
     if (this.#buffer === '') return;
     const text = this.#buffer;
     this.#buffer = '';
     const ok = this.#sink.write(text);
     if (ok === false && this.#drain === null && typeof this.#sink.once === 'function') {
-      this.#drain = new Promise((resolve) =>
-        this.#sink.once?.('drain', () => {
+      const stop = this.#stop;
+      this.#drain = new Promise((resolve) => {
+        const done = (): void => {
+          stop?.removeEventListener('abort', done);
           this.#drain = null;
           resolve();
-        }),
-      );
+        };
+        this.#sink.once?.('drain', done);
+        stop?.addEventListener('abort', done, { once: true });
+      });
     }
   }
 }
