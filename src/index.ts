@@ -45,3 +45,6 @@ export type { ReportDocument, TargetDocument } from './report/json.js';
 export { compareExpected } from './report/expect.js';
 export type { Expectation } from './report/expect.js';
 export { renderTarget, summaryLine, describeStatus } from './report/text.js';
+export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
+export type { RunSummary, ExitCode } from './verdict/exit-code.js';
+export { JsonDocumentWriter } from './report/json-stream.js';
