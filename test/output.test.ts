@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, type StdioOptions } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
@@ -285,5 +286,61 @@ test('a single target --baseline note is printed once', async () => {
     assert.equal(r.stdout.split('this target is not in the baseline').length - 1, 1, r.stdout);
   } finally {
     await other.close();
+  }
+});
+
+test('--json larger than a string can hold is written whole, as a stream', async () => {
+  // Every connection gets 64 KiB of control bytes: each becomes six characters (\\u0001) in the
+  // transcript's JSON, so 20 targets x 100 probes make a document past V8's 2^29-character limit.
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    // Reading (and discarding) lets the socket see the prober's FIN and close.
+    socket.resume();
+    socket.end(Buffer.alloc(64 * 1024, 1));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  try {
+    const targets = Array.from({ length: 20 }, () => `127.0.0.1:${address.port}`);
+    const child = spawn(process.execPath, [BIN, ...targets, '--transcript', '--range', '1-99', '--json', '--global-concurrency', '4'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let bytes = 0;
+    let head = '';
+    let tail = '';
+    let hosts = 0;
+    let carry = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // Read as it comes: the test cannot hold the document in one string either. The kept ends are
+    // copied: a slice of a concatenation would keep every earlier chunk alive.
+    const copy = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+    const marker = '\n    {\n      "host": "127.0.0.1"';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      bytes += d.length;
+      if (head.length < 100) head = copy((head + d).slice(0, 100));
+      const text = carry + d;
+      hosts += text.split(marker).length - 1;
+      // Carried text never holds a whole marker, so none is counted twice.
+      carry = copy(text.slice(-(marker.length - 1)));
+      tail = copy((tail + d).slice(-200));
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5 * LIMIT_MS);
+      child.on('error', reject);
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    // No MSNP server answered: exit 3, and the whole document on stdout.
+    assert.equal(code, 3, stderr);
+    assert.ok(bytes > 2 ** 29, `${bytes} characters`);
+    assert.ok(head.startsWith('{\n  "schemaVersion": 1,'), head);
+    assert.match(tail, /\n {2}\],\n {2}"durationMs": \d+\n\}\n$/);
+    assert.equal(hosts, 20);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
