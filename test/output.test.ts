@@ -120,6 +120,8 @@ describe('output that cannot be written fails the run', { skip: !existsSync('/de
     ['demo --ndjson', () => ['demo', '--range', '8-9', '--ndjson']],
     ['demo --json', () => ['demo', '--range', '8-9', '--json']],
     ['profiles', () => ['profiles']],
+    // Its address cannot be read: it stops instead of serving unseen.
+    ['serve', () => ['serve', '--port', '0']],
     ['--help', () => ['--help']],
   ];
   for (const [name, args] of modes) {
