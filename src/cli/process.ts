@@ -38,6 +38,8 @@ function watchStdout(): OutputState & { settle(): Promise<void> } {
 /** The real process as the CLI's world: stdio, environment, and Ctrl-C / SIGTERM to stop `serve`. */
 export function processIo(): Io & { settle(): Promise<void> } {
   const output = watchStdout();
+  // Diagnostics that cannot be written have nowhere else to go; without a listener Node would throw.
+  process.stderr.on('error', () => undefined);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
