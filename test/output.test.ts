@@ -206,11 +206,16 @@ describe('SIGINT and SIGTERM keep what finished', () => {
           '--json', '--progress', '--timeout', String(LIMIT_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
+        let sent = false;
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
         child.stderr.setEncoding('utf8').on('data', (d: string) => {
           stderr += d;
           // The progress line shows the run has started; the server never answers.
-          if (/0\/2 targets/.test(stderr)) child.kill('SIGTERM');
+          // Once: a second signal means "now" and would not wait for the document.
+          if (!sent && /0\/2 targets/.test(stderr)) {
+            sent = true;
+            child.kill('SIGTERM');
+          }
         });
         child.on('error', reject);
         child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
