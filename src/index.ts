@@ -59,3 +59,6 @@ export { SIGNATURES } from './fingerprint/signatures.js';
 export type { SignatureEntry } from './fingerprint/signatures.js';
 export { TRAIT_ANSWERS, TRAIT_NAMES, TRAIT_PROBES, ScriptConversation } from './fingerprint/traits.js';
 export type { TraitName, TraitResult, Traits, Script, ScriptResult } from './fingerprint/traits.js';
+export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
+export type { RunSummary, ExitCode } from './verdict/exit-code.js';
+export { JsonDocumentWriter } from './report/json-stream.js';

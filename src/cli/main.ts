@@ -7,8 +7,22 @@ import { runProbes } from './probe-command.js';
 
 export { EXIT, type Io } from './io.js';
 
-/** Runs the command line; returns the exit code. Never throws. */
+/**
+ * Runs the command line; returns the exit code. Never throws. Output that could not be written
+ * fails the run in every command; a pipe closed by its reader never leaves a success behind.
+ */
 export async function main(argv: string[], io: Io): Promise<number> {
+  const code = await command(argv, io);
+  await io.settle?.();
+  const failed = io.output?.error ?? null;
+  if (failed !== null && failed !== 'EPIPE') {
+    io.stderr.write(`msnp-probe: cannot write output: ${escapeText(failed)}\n`);
+    return EXIT.outputFailed;
+  }
+  return failed === 'EPIPE' && code === EXIT.ok ? EXIT.pipeClosed : code;
+}
+
+async function command(argv: string[], io: Io): Promise<number> {
   const error = (message: string): void => {
     io.stderr.write(`msnp-probe: ${escapeText(message)}\n`);
   };

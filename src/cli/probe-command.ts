@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { escapeText } from '../codec/escape.js';
 import { formatTarget, type Target } from '../codec/target.js';
@@ -7,7 +8,9 @@ import { scan } from '../probe/scan.js';
 import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
 import { parseBaseline, compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
 import { compareExpected } from '../report/expect.js';
-import { buildDocument, type TargetDocument } from '../report/json.js';
+import { type TargetDocument } from '../report/json.js';
+import { JsonDocumentWriter } from '../report/json-stream.js';
+import { exitCode } from '../verdict/exit-code.js';
 import { expectationLines, baselineLines, transcriptText } from '../report/lines.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args, type ProbePlan } from './options.js';
@@ -41,11 +44,34 @@ async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffe
   }
 }
 
-/** How many targets of `file` this run will probe; reads the file on its own stream. */
-async function countTargets(file: string, defaultPort: number, mine: (t: Target) => boolean, signal: AbortSignal): Promise<number> {
+/**
+ * How many targets of `file` this run will probe, or null when it cannot be read a second time:
+ * a pipe, a FIFO or a terminal hands each line to one reader only, so counting would steal lines
+ * from the prober. Opened without blocking (a FIFO's open would wait for a writer) and never read
+ * unless fstat says it is a regular file.
+ */
+async function countTargets(file: string, defaultPort: number, mine: (t: Target) => boolean, signal: AbortSignal): Promise<number | null> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  let regular = false;
+  try {
+    regular = (await handle.stat()).isFile();
+  } finally {
+    if (!regular) await handle.close();
+  }
+  if (!regular) return null;
   let n = 0;
-  for await (const target of readTargets(createReadStream(file, { signal }), { defaultPort })) if (mine(target)) n++;
-  return n;
+  // The stream closes the handle at its end, or when the loop is left early.
+  for await (const target of readTargets(handle.createReadStream(), { defaultPort })) {
+    if (signal.aborted) break;
+    if (mine(target)) n++;
+  }
+  return signal.aborted ? null : n;
+}
+
+/** Destroys a target list still being read: a read from a terminal or a FIFO may never return. */
+function closeInput(input: AsyncIterable<Buffer | string>): void {
+  const stream = input as Partial<{ destroy(): unknown; destroyed: boolean }>;
+  if (typeof stream.destroy === 'function' && !stream.destroyed) stream.destroy();
 }
 
 async function loadBaseline(file: string | null, io: Io): Promise<Map<string, BaselineTarget> | null> {
@@ -75,12 +101,28 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? commandLine.length : null) : null;
   const stopCounting = new AbortController();
   if (progress && plan.targetsFile !== null && plan.targetsFile !== '-') {
-    // A file can be read twice: count it alongside the probing, for the ETA. Standard input cannot.
+    // A regular file can be read twice: count it alongside the probing, for the ETA.
     countTargets(plan.targetsFile, plan.defaultPort, mine, stopCounting.signal).then(
-      (n) => progress.setTotal(commandLine.length + n),
+      (n) => n !== null && progress.setTotal(commandLine.length + n),
       () => undefined,
     );
   }
+  // Ctrl-C or SIGTERM stops the probes (their sockets close) and keeps what finished; output that
+  // cannot be written stops them too, since nobody would see the rest.
+  const stop = new AbortController();
+  // Every connection in flight listens to it: many more than Node's leak warning expects.
+  setMaxListeners(0, stop.signal);
+  const outputLost = new AbortController();
+  let interrupted: 'SIGINT' | 'SIGTERM' | null = null;
+  const stopListening = io.onInterrupt?.((signal) => {
+    interrupted ??= signal;
+    stop.abort(new Error(`interrupted by ${signal}`));
+  });
+  const stopWatching = io.output?.onError((code) => {
+    outputLost.abort(new Error(`cannot write output: ${code}`));
+    stop.abort(outputLost.signal.reason);
+  });
+  if (fileInput) stop.signal.addEventListener('abort', () => closeInput(fileInput), { once: true });
   /** Text for stderr while the progress line may be on screen. */
   const note = (text: string): void => {
     if (progress) progress.around(() => io.stderr.write(text));
@@ -94,8 +136,25 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   async function* source(): AsyncGenerator<Target> {
     yield* commandLine;
     if (!fileInput) return;
-    for await (const target of readTargets(fileInput, { defaultPort: plan.defaultPort, onInvalid })) {
-      if (mine(target)) yield target;
+    const lines = readTargets(fileInput, { defaultPort: plan.defaultPort, onInvalid })[Symbol.asyncIterator]();
+    // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
+    const stopped = new Promise<never>((_, reject) => {
+      stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
+    });
+    stopped.catch(() => undefined);
+    let finished = false;
+    try {
+      for (;;) {
+        const next = await Promise.race([lines.next(), stopped]);
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        if (mine(next.value)) yield next.value;
+      }
+    } finally {
+      // After a stop the list was destroyed; a pending read would keep return() waiting.
+      if (!finished && !stop.signal.aborted) await lines.return?.(undefined);
     }
   }
   const color = useColor(args, io);
@@ -109,18 +168,22 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     progress && io.stdout.isTTY
       ? { write: (t) => progress.around(() => sink.write(t)), once: (event, listener) => sink.once?.(event, listener) }
       : sink,
+    outputLost.signal,
   );
+  const json = plan.output === 'json' ? new JsonDocumentWriter((t) => out.write(t), startedAt) : null;
+  /** Set once scan() has returned: a worker still winding down after a stop must not add to ended output. */
+  let ended = false;
   // The matrix header waits for the first row: a list with no usable line prints nothing on stdout.
   let headerDone = false;
 
-  const collected: { index: number; doc: TargetDocument }[] = [];
   let total = 0;
   let silent = 0;
   let failed = 0;
   const problems: string[] = [];
-  await scan(
+  const scanning = scan(
     source(),
     {
+      signal: stop.signal,
       versions: plan.versions,
       timeoutMs: plan.timeoutMs,
       concurrency: plan.concurrency,
@@ -140,6 +203,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       ...(plan.fingerprint ? { fingerprint: true } : {}),
     },
     async (report, index) => {
+      if (ended) return;
       const doc: TargetDocument = { ...report };
       if (plan.expect) doc.expectation = compareExpected(plan.expect, report.accepted);
       if (baseline) doc.baseline = compareBaseline(report, baseline.get(baselineKey(report.host, report.port)));
@@ -147,7 +211,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (!report.answered) silent++;
       const lines = [
         ...(doc.expectation && !doc.expectation.met ? expectationLines(doc.expectation) : []),
-        ...(doc.baseline ? baselineLines(doc.baseline) : []),
+        // A single target's table already shows a met baseline's notes under it.
+        ...(doc.baseline && !(text && doc.baseline.met) ? baselineLines(doc.baseline) : []),
       ];
       if ((doc.expectation && !doc.expectation.met) || (doc.baseline && !doc.baseline.met)) failed++;
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
@@ -161,7 +226,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
           await out.write(`${JSON.stringify(doc)}\n`);
           break;
         case 'json':
-          collected.push({ index, doc });
+          await json?.add(index, doc);
           break;
         case 'table':
           if (matrix) {
@@ -179,27 +244,49 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       }
     },
   );
-  await out.flush();
-  progress?.finish();
-  stopCounting.abort();
-  // Nothing to probe because every line of the list was invalid: a usage error, and stdout stays empty.
-  const unusable = total === 0 && fileInput !== null && invalid > 0;
-  if (plan.output === 'json' && !unusable) {
-    collected.sort((a, b) => a.index - b.index);
-    const doc = buildDocument(collected.map((c) => c.doc), startedAt, Date.now() - started);
-    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  try {
+    try {
+      await scanning;
+    } catch (err) {
+      // A stop rejects the scan with its reason; anything else is a real failure.
+      if (!stop.signal.aborted) throw err;
+    }
+    ended = true;
+    stopCounting.abort();
+    if (fileInput && stop.signal.aborted) closeInput(fileInput);
+    const writable = (): boolean => !outputLost.signal.aborted;
+    // Nothing to probe because every line of the list was invalid: a usage error, and stdout stays empty.
+    const unusable = total === 0 && fileInput !== null && invalid > 0 && interrupted === null;
+    if (json && !unusable) await json.end(Date.now() - started, interrupted !== null);
+    await out.flush();
+    progress?.finish();
+    if (matrixModule && total > 0 && writable()) {
+      io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} target${total === 1 ? '' : 's'}, ${total - silent} answered as MSNP\n`);
+    }
+    // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
+    const report = plan.output === 'table' ? io.stdout : io.stderr;
+    if (plan.output !== 'table' || writable()) for (const p of problems) report.write(`${p}\n`);
+    if (invalid > MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets: ${invalid} lines skipped in all\n`);
+    if (interrupted !== null) {
+      io.stderr.write(`msnp-probe: interrupted by ${interrupted}; ${total} target${total === 1 ? '' : 's'} finished\n`);
+    } else if (unusable) {
+      io.stderr.write('msnp-probe: --targets: no valid target in the list\n');
+      return EXIT.usage;
+    } else if (total === 0 && !outputLost.signal.aborted) {
+      const check = plan.expect ? '--expect' : baseline ? '--baseline' : null;
+      io.stderr.write(`msnp-probe: no targets to probe (empty list or empty shard)${check ? `: ${check} cannot pass` : ''}\n`);
+    }
+    await io.settle?.();
+    return exitCode({
+      targets: total,
+      silent,
+      failedChecks: failed,
+      checked: Boolean(plan.expect) || baseline !== null,
+      interrupted,
+      writeError: io.output?.error ?? null,
+    });
+  } finally {
+    stopListening?.();
+    stopWatching?.();
   }
-  if (matrixModule && total > 0) io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} target${total === 1 ? '' : 's'}, ${total - silent} answered as MSNP\n`);
-  // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
-  const report = plan.output === 'table' ? io.stdout : io.stderr;
-  for (const p of problems) report.write(`${p}\n`);
-  if (invalid > MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets: ${invalid} lines skipped in all\n`);
-  if (total === 0) {
-    io.stderr.write(unusable ? 'msnp-probe: --targets: no valid target in the list\n' : 'msnp-probe: no targets to probe (empty list or empty shard)\n');
-    return unusable ? EXIT.usage : EXIT.ok;
-  }
-  // A difference from what was expected is the answer a CI job asked for: it wins over a silent target.
-  if (failed > 0) return EXIT.expectationNotMet;
-  if (silent > 0) return EXIT.noMsnpAnswer;
-  return EXIT.ok;
 }

@@ -44,7 +44,17 @@ export async function serve(args: Args, io: Io): Promise<number> {
   const ns = emulator.notification ? `; its notification server listens on ${formatTarget(emulator.notification)}` : '';
   io.stdout.write(`msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`);
   const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
-  const why = await stop();
+  // An address nobody can read is no use (with --port 0 it is the only way to learn it): stop.
+  let stopWatching = (): unknown => undefined;
+  const lost = new Promise<string>((resolve) => {
+    stopWatching = io.output?.onError((code) => resolve(`cannot write output: ${code}`)) ?? stopWatching;
+  });
+  const why = await Promise.race([stop(), lost]);
+  stopWatching();
+  if (io.output?.error) {
+    await emulator.close();
+    return EXIT.outputFailed;
+  }
   await emulator.close();
   io.stdout.write(`msnp-probe emulator: stopped (${why})\n`);
   return EXIT.ok;

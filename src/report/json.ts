@@ -15,6 +15,8 @@ export interface ReportDocument {
   startedAt: string;
   durationMs: number;
   targets: TargetDocument[];
+  /** Present (true) when SIGINT or SIGTERM stopped the run: `targets` holds only what finished. */
+  interrupted?: boolean;
 }
 
 export function buildDocument(targets: TargetDocument[], startedAt: Date, durationMs: number): ReportDocument {
