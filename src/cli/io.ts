@@ -5,6 +5,8 @@ export const EXIT = {
   usage: 2,
   noMsnpAnswer: 3,
   internal: 4,
+  /** This machine ran out of file descriptors or ports: some probes could not be made. */
+  localError: 5,
 } as const;
 
 export interface Io {

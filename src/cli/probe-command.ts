@@ -116,6 +116,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   let total = 0;
   let silent = 0;
   let failed = 0;
+  /** Probes this machine could not make (out of descriptors or ports), by errno: not the server's doing. */
+  const local = new Map<string, number>();
   const problems: string[] = [];
   await scan(
     source(),
@@ -139,7 +141,14 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (plan.expect) doc.expectation = compareExpected(plan.expect, report.accepted);
       if (baseline) doc.baseline = compareBaseline(report, baseline.get(baselineKey(report.host, report.port)));
       total++;
-      if (!report.answered) silent++;
+      let localHere = 0;
+      for (const p of [...report.probes, ...(report.offer ? [report.offer] : [])]) {
+        if (p.status === 'unreachable' && p.reason === 'local') {
+          localHere++;
+          local.set(p.errno, (local.get(p.errno) ?? 0) + 1);
+        }
+      }
+      if (!report.answered && localHere === 0) silent++;
       const lines = [
         ...(doc.expectation && !doc.expectation.met ? expectationLines(doc.expectation) : []),
         ...(doc.baseline ? baselineLines(doc.baseline) : []),
@@ -189,6 +198,16 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   if (total === 0) {
     io.stderr.write(unusable ? 'msnp-probe: --targets: no valid target in the list\n' : 'msnp-probe: no targets to probe (empty list or empty shard)\n');
     return unusable ? EXIT.usage : EXIT.ok;
+  }
+  if (local.size > 0) {
+    const n = [...local.values()].reduce((a, b) => a + b, 0);
+    const why = [...local.keys()].map(escapeText).join(', ');
+    io.stderr.write(
+      `msnp-probe: ${n} probe${n === 1 ? '' : 's'} could not be made: this machine ran out of file descriptors or ports ` +
+        `(${why}); their results are unknown, not the server's answer (lower --concurrency/--global-concurrency or raise ulimit -n)\n`,
+    );
+    // Incomplete results: neither a met expectation nor a verdict on the server.
+    return EXIT.localError;
   }
   // A difference from what was expected is the answer a CI job asked for: it wins over a silent target.
   if (failed > 0) return EXIT.expectationNotMet;

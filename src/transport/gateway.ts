@@ -2,7 +2,15 @@ import type { Agent, IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
-import { abortableSleep, outcomeForErrno, Recorder, type ExchangeOptions, type ExchangeResult } from './exchange.js';
+import {
+  abortableSleep,
+  isLocalErrno,
+  LOCAL_RETRY_DELAYS_MS,
+  outcomeForErrno,
+  Recorder,
+  type ExchangeOptions,
+  type ExchangeResult,
+} from './exchange.js';
 import { errnoOf } from './resolve.js';
 
 export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
@@ -174,6 +182,7 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
   let sessionOpen = false;
   let pending: string | null = conversation.opening();
   let everConnected = false;
+  let localRetries = 0;
   const fail = (outcome: Outcome): ExchangeResult<T> => recorder.result(conversation.fail(outcome));
   const run = async (): Promise<ExchangeResult<T>> => {
     for (;;) {
@@ -187,10 +196,19 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
             ? `${GATEWAY_PATH}?SessionID=${sid}`
             : `${GATEWAY_PATH}?Action=poll&SessionID=${sid}`;
       const body = pending ?? '';
-      if (body) recorder.sent(body);
-      pending = null;
+      if (body && localRetries === 0) recorder.sent(body);
       const r = await post(agent, options, path, body, remaining);
       if (r.kind === 'aborted') throw options.signal?.reason ?? new Error('aborted');
+      if (r.kind === 'error' && !r.connected && isLocalErrno(r.errno) && localRetries < LOCAL_RETRY_DELAYS_MS.length) {
+        // The request never left this machine: wait, then send the same request again, without
+        // letting the wait count against the server's deadline.
+        const delay = LOCAL_RETRY_DELAYS_MS[localRetries++] ?? 0;
+        await abortableSleep(delay, options.signal);
+        deadline += delay;
+        continue;
+      }
+      localRetries = 0;
+      pending = null;
       if (r.kind === 'timeout') {
         everConnected ||= r.connected;
         return everConnected ? recorder.result(conversation.end('timeout')) : fail({ status: 'timeout', reply: null, phase: 'connect' });
