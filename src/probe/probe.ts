@@ -6,7 +6,7 @@ import { KNOWN_VERSIONS } from '../codec/range.js';
 import { DEFAULT_PORT, formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
-import { Pacer } from './pacer.js';
+import { abortableGate, Pacer, untilAborted } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
 
@@ -155,7 +155,8 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
-  const resolved = await resolveTarget(options.host, options.lookup);
+  // A resolver that never answers must not outlast an abort either.
+  const resolved = await untilAborted(resolveTarget(options.host, options.lookup), signal);
   signal?.throwIfAborted();
   const transport = options.transport ?? 'tcp';
   const base = { host: options.host, port, transport };
@@ -181,7 +182,8 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
     };
   }
   const limit = pLimit(concurrency);
-  const gate = options.gate ?? passThrough;
+  // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
+  const gate = abortableGate(options.gate ?? passThrough, signal);
   const pacer = new Pacer({ ratePerSecond });
 
   const single = (request: VerRequest): number | undefined => (request.offered.length === 1 ? request.offered[0] : undefined);

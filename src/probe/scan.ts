@@ -3,6 +3,7 @@ import type { Target } from '../codec/target.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing } from './follow.js';
+import { untilAborted } from './pacer.js';
 
 export const DEFAULT_GLOBAL_CONCURRENCY = 64;
 
@@ -37,7 +38,8 @@ export async function scan(
   const workers = Array.from({ length: workerCount(options, globalConcurrency) }, async () => {
     for (;;) {
       options.signal?.throwIfAborted();
-      const { item, index } = await next();
+      // A source that stalls (a pipe nobody writes to) must not keep an aborted scan waiting.
+      const { item, index } = await untilAborted(next(), options.signal);
       if (item.done) return;
       const one = { ...probeOptions, host: item.value.host, port: item.value.port, gate };
       const reports = follow ? await probeFollowing(one) : [await probe(one)];
@@ -47,7 +49,10 @@ export async function scan(
   try {
     await Promise.all(workers);
   } finally {
-    await iterator.return?.();
+    // An async generator stuck in next() answers return() only after that next(): on abort, ask
+    // it to stop but do not wait for it.
+    const closing = Promise.resolve(iterator.return?.()).catch(() => undefined);
+    if (!options.signal?.aborted) await closing;
   }
 }
 
