@@ -26,7 +26,7 @@ async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffe
   if (plan.targetsFile === null) return null;
   if (plan.targetsFile === '-') {
     if (!io.stdin) throw new UsageError('--targets -: no standard input');
-    return io.stdin;
+    return readOrUsage(io.stdin, 'standard input');
   }
   try {
     const handle = await open(plan.targetsFile, 'r');
@@ -34,9 +34,22 @@ async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffe
       await handle.close();
       throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
     }
-    return handle.createReadStream();
+    return readOrUsage(handle.createReadStream(), `'${plan.targetsFile}'`);
   } catch (err) {
     throw new UsageError(`--targets: cannot read '${plan.targetsFile}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/**
+ * A list that fails while being read (EIO, EISDIR from a device, a pipe that breaks) is a problem
+ * with the input the user named, not an internal error: a usage error naming the list.
+ */
+async function* readOrUsage(input: AsyncIterable<Buffer | string>, name: string): AsyncGenerator<Buffer | string> {
+  try {
+    yield* input;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--targets: cannot read ${name}: ${code ?? (err instanceof Error ? err.message : String(err))}`);
   }
 }
 
