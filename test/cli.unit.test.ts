@@ -43,6 +43,7 @@ describe('parser.parse', () => {
     const { err, output } = await parse(['--help']);
     assert.equal(err, null);
     for (const flag of ['--range', '--timeout', '--targets', '--transport', '--json']) assert.ok(output.includes(flag), flag);
+    assert.match(output.replace(/\s+/g, ' '), /Exit codes: 0 .* 4 internal error, 5 this machine ran out of file descriptors/);
   });
 });
 
