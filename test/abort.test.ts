@@ -56,7 +56,8 @@ describe('abort: a probe waiting behind a shared gate', () => {
       const held = gate(() => new Promise<void>((resolve) => (release = resolve)));
       const controller = new AbortController();
       try {
-        const running = probe({ host: '127.0.0.1', port: server.port, transport, versions: [8], offer: false, gate, signal: controller.signal });
+        const { port } = server;
+        const running = probe({ host: '127.0.0.1', port, transport, versions: [8], offer: false, gate, signal: controller.signal });
         // Let the probe get in line behind the held slot.
         await new Promise((resolve) => setImmediate(resolve));
         controller.abort(new Error('stop'));
@@ -78,7 +79,8 @@ describe('abort: a probe waiting behind a shared gate', () => {
 describe('abort: a probe waiting for its name to resolve', () => {
   test('a lookup that never answers', async () => {
     const controller = new AbortController();
-    const running = probe({ host: 'stalled.example.invalid.test', lookup: () => new Promise(() => undefined), signal: controller.signal });
+    const lookup = (): Promise<never> => new Promise(() => undefined);
+    const running = probe({ host: 'stalled.test', lookup, signal: controller.signal });
     await new Promise((resolve) => setImmediate(resolve));
     controller.abort(new Error('stop'));
     await within(10_000, 'aborted probe', assert.rejects(running, /stop/));
@@ -119,7 +121,8 @@ describe('abort: scan with a source that never yields', () => {
         controller.abort(new Error('stop'));
         yield { host: '127.0.0.1', port: server.port };
       }
-      await within(10_000, 'aborted scan', assert.rejects(scan(source(), { signal: controller.signal, offer: false, versions: [8] }, () => undefined), /stop/));
+      const running = scan(source(), { signal: controller.signal, offer: false, versions: [8] }, () => undefined);
+      await within(10_000, 'aborted scan', assert.rejects(running, /stop/));
       assert.equal(pulls, 1);
       assert.equal(server.connections(), 0);
     } finally {

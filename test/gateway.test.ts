@@ -75,7 +75,8 @@ function ok(body: string, sessionId = 'abc'): string {
 }
 
 function options(port: number, extra: Partial<GatewayOptions> = {}): GatewayOptions {
-  return { address: '127.0.0.1', port, family: 4, timeoutMs: 20_000, nsHost: '127.0.0.1', hostHeader: '127.0.0.1', ...extra };
+  const where = { address: '127.0.0.1', port, family: 4 } as const;
+  return { ...where, timeoutMs: 20_000, nsHost: '127.0.0.1', hostHeader: '127.0.0.1', ...extra };
 }
 
 async function ver(port: number, extra: Partial<GatewayOptions> = {}): Promise<Outcome & { elapsedMs: number }> {
@@ -105,7 +106,8 @@ describe('gateway: every HTTP status is the answer as soon as its code is in', (
       try {
         const started = performance.now();
         const outcome = await ver(gw.port);
-        assert.deepEqual({ status: outcome.status, httpStatus: 'httpStatus' in outcome ? outcome.httpStatus : null }, { status: 'http-error', httpStatus: status });
+        const got = { status: outcome.status, httpStatus: 'httpStatus' in outcome ? outcome.httpStatus : null };
+        assert.deepEqual(got, { status: 'http-error', httpStatus: status });
         assert.ok(performance.now() - started < quick, `took ${Math.round(performance.now() - started)} ms`);
       } finally {
         await gw.close();
@@ -224,7 +226,8 @@ describe('gateway: a finished probe ends its session', () => {
   });
 
   test('not when the server closed the session itself (Session=close)', async () => {
-    const closing = 'HTTP/1.1 200 OK\r\nX-MSN-Messenger: SessionID=s4; Session=close\r\nContent-Length: 13\r\n\r\nVER 1 MSNP8\r\n';
+    const closing =
+      'HTTP/1.1 200 OK\r\nX-MSN-Messenger: SessionID=s4; Session=close\r\nContent-Length: 13\r\n\r\nVER 1 MSNP8\r\n';
     const gw = await rawGateway(() => closing);
     try {
       assert.equal((await ver(gw.port)).status, 'accepted');

@@ -148,7 +148,8 @@ describe('local errors in the CLI', () => {
 
   test('over the HTTP gateway too', async () => {
     await withEmulator({ profile: 'escargot', host: '127.0.0.1', port: 0, transport: 'http' }, async (emu) => {
-      const r = await runExhausted([`127.0.0.1:${emu.port}`, '--transport', 'http', '-r', '8', '--no-offer', '--ndjson']);
+      const target = `127.0.0.1:${emu.port}`;
+      const r = await runExhausted([target, '--transport', 'http', '-r', '8', '--no-offer', '--ndjson']);
       assert.equal(r.code, 5, r.stderr);
       const probe = (JSON.parse(r.stdout) as ReportDocument['targets'][number]).probes[0];
       assert.deepEqual(probe && [probe.status, 'reason' in probe ? probe.reason : null], ['unreachable', 'local']);

@@ -23,13 +23,15 @@ describe('--targets that is not a list', () => {
     assertUsageLine(r, /^msnp-probe: target list line 1: a NUL byte/);
   });
 
-  test('a read error after open (/proc/self/mem: EIO) is a usage error, not an internal one', { skip: !existsSync('/proc/self/mem') }, async () => {
+  const noProcMem = !existsSync('/proc/self/mem');
+  test('a read error after open (/proc/self/mem: EIO) is a usage error, not exit 4', { skip: noProcMem }, async () => {
     const r = await runBin(['--targets', '/proc/self/mem', '-r', '8', '--no-offer'], { timeoutMs: 60_000 });
     assertUsageLine(r, /^msnp-probe: --targets: cannot read '\/proc\/self\/mem': EIO/);
   });
 
   test('standard input that never ends its line: stops after MAX_SKIPPED_LINE, exit 2', async () => {
-    const child = spawn(process.execPath, [BIN, '--targets', '-', '-r', '8', '--no-offer'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = [BIN, '--targets', '-', '-r', '8', '--no-offer'];
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -49,7 +49,8 @@ async function* readOrUsage(input: AsyncIterable<Buffer | string>, name: string)
     yield* input;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--targets: cannot read ${name}: ${code ?? (err instanceof Error ? err.message : String(err))}`);
+    const why = code ?? (err instanceof Error ? err.message : String(err));
+    throw new UsageError(`--targets: cannot read ${name}: ${why}`);
   }
 }
 
@@ -216,8 +217,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     const n = [...local.values()].reduce((a, b) => a + b, 0);
     const why = [...local.keys()].map(escapeText).join(', ');
     io.stderr.write(
-      `msnp-probe: ${n} probe${n === 1 ? '' : 's'} could not be made: this machine ran out of file descriptors or ports ` +
-        `(${why}); their results are unknown, not the server's answer (lower --concurrency/--global-concurrency or raise ulimit -n)\n`,
+      `msnp-probe: ${n} probe${n === 1 ? '' : 's'} could not be made: this machine ran out of file descriptors or ` +
+        `ports (${why}); their results are unknown, not the server's answer ` +
+        '(lower --concurrency/--global-concurrency or raise ulimit -n)\n',
     );
     // Incomplete results: neither a met expectation nor a verdict on the server.
     return EXIT.localError;

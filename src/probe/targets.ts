@@ -101,7 +101,8 @@ export async function* readTargets(
       pending = '';
     }
     if (skipped > MAX_SKIPPED_LINE) {
-      throw msnpError('ERR_TARGET', `target list line ${lineNo}: no line end within ${MAX_SKIPPED_LINE} characters: not a list of targets`);
+      const what = `no line end within ${MAX_SKIPPED_LINE} characters: not a list of targets`;
+      throw msnpError('ERR_TARGET', `target list line ${lineNo}: ${what}`);
     }
   };
   /** The current line ended: its target, if it has one. */
@@ -123,7 +124,8 @@ export async function* readTargets(
       head += data;
       // A byte order mark cut by a read: wait for the rest before deciding.
       if (head.length < BOM_BYTES.length && BOM_BYTES.startsWith(head)) continue;
-      data = head.startsWith(BOM_BYTES) ? head.slice(BOM_BYTES.length) : head.startsWith(BOM_CHAR) ? head.slice(1) : head;
+      if (head.startsWith(BOM_BYTES)) data = head.slice(BOM_BYTES.length);
+      else data = head.startsWith(BOM_CHAR) ? head.slice(1) : head;
       head = null;
     }
     let at = 0;

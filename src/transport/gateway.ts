@@ -238,7 +238,8 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
         }
       }
       if (header.close) return recorder.result(conversation.end('close'));
-      await abortableSleep(Math.min(options.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - Date.now())), options.signal);
+      const pause = Math.min(options.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - Date.now()));
+      await abortableSleep(pause, options.signal);
     }
   };
   try {
