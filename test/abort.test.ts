@@ -6,7 +6,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
+import { getEventListeners } from 'node:events';
 import pLimit from 'p-limit';
+import { withEmulator } from './helpers.js';
 import { probe } from '../src/probe/probe.js';
 import { scan } from '../src/probe/scan.js';
 import type { Target } from '../src/codec/target.js';
@@ -127,6 +129,31 @@ describe('abort: scan with a source that never yields', () => {
       assert.equal(server.connections(), 0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('a shared signal', () => {
+  test('many connections on one signal: no MaxListenersExceededWarning, and no listener left after the call', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      await withEmulator({ profile: 'escargot', host: '127.0.0.1', port: 0 }, async (emu) => {
+        const { signal } = new AbortController();
+        const report = await probe({ host: '127.0.0.1', port: emu.port, concurrency: 21, signal });
+        assert.equal(report.accepted.length, 20);
+        const targets = Array.from({ length: 30 }, () => ({ host: '127.0.0.1', port: emu.port }));
+        await scan(targets, { signal, versions: [8, 9] }, () => undefined);
+        assert.equal(getEventListeners(signal, 'abort').length, 0);
+      });
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
     }
   });
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Gate } from './probe.js';
 
 export interface PacerOptions {
@@ -123,4 +124,22 @@ export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined):
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/**
+ * A signal of our own that follows `outer`: every connection, wait and gate of one call listens
+ * on it, so the caller's signal carries one listener per call (not one per connection, which
+ * set off MaxListenersExceededWarning), and `release` takes that one off when the call is over.
+ */
+export function linkedSignal(outer: AbortSignal | undefined): { signal: AbortSignal | undefined; release: () => void } {
+  if (!outer) return { signal: undefined, release: () => undefined };
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  if (outer.aborted) {
+    inner.abort(outer.reason);
+    return { signal: inner.signal, release: () => undefined };
+  }
+  const onAbort = (): void => inner.abort(outer.reason);
+  outer.addEventListener('abort', onAbort, { once: true });
+  return { signal: inner.signal, release: () => outer.removeEventListener('abort', onAbort) };
 }

@@ -6,7 +6,7 @@ import { KNOWN_VERSIONS } from '../codec/range.js';
 import { DEFAULT_PORT, formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
-import { abortableGate, Pacer, untilAborted } from './pacer.js';
+import { abortableGate, linkedSignal, Pacer, untilAborted } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
 
@@ -151,6 +151,15 @@ const passThrough: Gate = (fn) => fn();
  * outcome; rejects only on bad options (MsnpProbeError) or when `signal` aborts.
  */
 export async function probe(options: ProbeOptions): Promise<TargetReport> {
+  const link = linkedSignal(options.signal);
+  try {
+    return await probeLinked(link.signal ? { ...options, signal: link.signal } : options);
+  } finally {
+    link.release();
+  }
+}
+
+async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checkOptions(options);
   const started = performance.now();
   const signal = options.signal;

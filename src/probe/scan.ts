@@ -3,7 +3,7 @@ import type { Target } from '../codec/target.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing } from './follow.js';
-import { untilAborted } from './pacer.js';
+import { linkedSignal, untilAborted } from './pacer.js';
 
 export const DEFAULT_GLOBAL_CONCURRENCY = 64;
 
@@ -20,6 +20,19 @@ export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'
  * Connections are bounded twice: per target (`concurrency`) and overall (`globalConcurrency`).
  */
 export async function scan(
+  targets: AsyncIterable<Target> | Iterable<Target>,
+  options: ScanOptions,
+  onReport: (report: TargetReport, index: number, target: Target) => void | Promise<void>,
+): Promise<void> {
+  const link = linkedSignal(options.signal);
+  try {
+    await scanLinked(targets, link.signal ? { ...options, signal: link.signal } : options, onReport);
+  } finally {
+    link.release();
+  }
+}
+
+async function scanLinked(
   targets: AsyncIterable<Target> | Iterable<Target>,
   options: ScanOptions,
   onReport: (report: TargetReport, index: number, target: Target) => void | Promise<void>,
