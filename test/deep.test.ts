@@ -136,7 +136,7 @@ describe('EmulatorSession after VER', () => {
 describe('deep probes end to end', () => {
   test('escargot: every version confirmed (19-21 too: the login path only gates by auth method)', async () => {
     await withEmulator({ profile: 'escargot' }, async (emu) => {
-      const report = await probe({ host: emu.host, port: emu.port, deep: true, timeoutMs: 3000 });
+      const report = await probe({ host: emu.host, port: emu.port, deep: true, timeoutMs: 30_000 });
       for (const p of report.probes) {
         assert.equal(p.deep?.session, 'confirmed', `MSNP${p.version}`);
         assert.equal(p.deep?.login, 'notification');

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probe } from '../src/probe/probe.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
-import { BIN, ROOT, range, withEmulator } from './helpers.js';
+import { BIN, PATIENCE_MS, ROOT, TEST_TIMEOUT_MS, range, withEmulator } from './helpers.js';
 
 const LIB = pathToFileURL(`${ROOT}dist/src/index.js`).href;
 const PEAK_RSS = pathToFileURL(`${ROOT}dist/test/peak-rss.js`).href;
@@ -71,7 +71,7 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 }
 
 /** withEmulator with a time limit: a hang fails the test, and closing the emulator unblocks the clients. */
-function withEmu<T>(options: EmulatorOptions, fn: (emu: Emulator) => Promise<T>, ms = 8_000): Promise<T> {
+function withEmu<T>(options: EmulatorOptions, fn: (emu: Emulator) => Promise<T>, ms = 2 * PATIENCE_MS): Promise<T> {
   return withEmulator(options, (emu) => within(ms, 'test body', fn(emu)));
 }
 
@@ -85,7 +85,7 @@ async function waitFor(what: string, ms: number, ok: () => boolean): Promise<voi
 
 /** A normal probe still gets the profile's answers. */
 async function stillAnswers(emu: { host?: string; port: number }, versions = [8, 13, 21]): Promise<void> {
-  const report = await probe({ host: '127.0.0.1', port: emu.port, versions, timeoutMs: 2000 });
+  const report = await probe({ host: '127.0.0.1', port: emu.port, versions, timeoutMs: PATIENCE_MS });
   assert.deepEqual(
     report.probes.map((p) => p.status),
     versions.map(() => 'accepted'),
@@ -109,7 +109,7 @@ const GARBAGE: Buffer[] = [
 
 describe('emulator: hostile input from clients', () => {
   for (const profile of ['escargot', 'msn-2007']) {
-    test(`${profile}: garbage bytes on many connections, then it still answers and active returns to 0`, { timeout: 20_000 }, async () => {
+    test(`${profile}: garbage bytes on many connections, then it still answers and active returns to 0`, { timeout: TEST_TIMEOUT_MS }, async () => {
       await withEmu({ profile }, async (emu) => {
         const clients = await Promise.all(range(1, 60).map(() => client(emu.port)));
         clients.forEach((c, i) => c.socket.write(GARBAGE[i % GARBAGE.length] ?? Buffer.alloc(0)));
@@ -117,7 +117,7 @@ describe('emulator: hostile input from clients', () => {
         const versions = profile === 'escargot' ? [8, 13, 21] : [8, 13, 16];
         await stillAnswers(emu, versions);
         for (const c of clients) c.socket.destroy();
-        await waitFor('active back to 0', 2000, () => emu.stats().active === 0);
+        await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
         const stats = emu.stats();
         assert.equal(stats.connections, 60 + 4);
         assert.ok(stats.peakActive <= stats.connections);
@@ -127,11 +127,11 @@ describe('emulator: hostile input from clients', () => {
     });
   }
 
-  test('msn-2007 closes on an unknown command; escargot ignores it and stays open', { timeout: 10_000 }, async () => {
+  test('msn-2007 closes on an unknown command; escargot ignores it and stays open', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'msn-2007' }, async (emu) => {
       const c = await client(emu.port);
       c.socket.write('PNG\r\n');
-      await within(1000, 'msn-2007 closes', c.closed);
+      await within(PATIENCE_MS, 'msn-2007 closes', c.closed);
       assert.equal(c.received().length, 0);
     });
     await withEmu({ profile: 'escargot' }, async (emu) => {
@@ -141,38 +141,38 @@ describe('emulator: hostile input from clients', () => {
       const closedEarly = await Promise.race([c.closed.then(() => true), sleep(300).then(() => false)]);
       assert.equal(closedEarly, false);
       c.socket.write('VER 1 MSNP8 CVR0\r\n');
-      await waitFor('reply', 1000, () => c.received().length > 0);
+      await waitFor('reply', PATIENCE_MS, () => c.received().length > 0);
       assert.equal(c.received().toString('latin1'), 'VER 1 MSNP8\r\n');
       c.socket.destroy();
     });
   });
 
-  test('a flood of 8 MB of lines is read and dropped; the emulator keeps up and still answers', { timeout: 30_000 }, async () => {
+  test('a flood of 8 MB of lines is read and dropped; the emulator keeps up and still answers', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       const c = await client(emu.port);
-      const written = await within(15_000, 'flood', flood(c.socket, Buffer.from('XYZ 1\r\nCHG 1 NLN 0\r\nHELLO\r\n'.repeat(2000)), 8 * 1024 * 1024));
+      const written = await within(PATIENCE_MS, 'flood', flood(c.socket, Buffer.from('XYZ 1\r\nCHG 1 NLN 0\r\nHELLO\r\n'.repeat(2000)), 8 * 1024 * 1024));
       assert.ok(written >= 8 * 1024 * 1024, `only ${written} bytes went through: the emulator stopped reading`);
       assert.equal(c.received().length, 0, 'escargot answers unknown commands with silence');
       c.socket.write('VER 1 MSNP8 CVR0\r\n');
-      await waitFor('reply after the flood', 3000, () => c.received().length > 0);
+      await waitFor('reply after the flood', PATIENCE_MS, () => c.received().length > 0);
       assert.equal(c.received().toString('latin1'), 'VER 1 MSNP8\r\n');
       c.socket.destroy();
       await stillAnswers(emu);
     });
   });
 
-  test('a flood of VER lines on one connection gets one reply, one 715 and a close: no amplification', { timeout: 20_000 }, async () => {
+  test('a flood of VER lines on one connection gets one reply, one 715 and a close: no amplification', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       const c = await client(emu.port);
       c.socket.write(Buffer.from('VER 1 MSNP8 CVR0\r\n'.repeat(50_000)));
-      await within(5000, 'server closes', c.closed);
+      await within(PATIENCE_MS, 'server closes', c.closed);
       assert.equal(c.received().toString('latin1'), 'VER 1 MSNP8\r\n715 1\r\n');
-      await waitFor('active back to 0', 2000, () => emu.stats().active === 0);
+      await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
       await stillAnswers(emu);
     });
   });
 
-  test('a line longer than the cap: the connection is dropped at once; one byte less is fine', { timeout: 20_000 }, async () => {
+  test('a line longer than the cap: the connection is dropped at once; one byte less is fine', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'escargot', maxLineBytes: 100 }, async (emu) => {
       // The cap counts every byte before the LF, the CR included: 99 + CR fits in 100.
       const ok = await client(emu.port);
@@ -180,68 +180,66 @@ describe('emulator: hostile input from clients', () => {
       const okClosed = await Promise.race([ok.closed.then(() => true), sleep(300).then(() => false)]);
       assert.equal(okClosed, false, 'a line of exactly the cap (CR included) is accepted');
       ok.socket.write('\nVER 1 MSNP8 CVR0\r\n');
-      await waitFor('reply', 1000, () => ok.received().length > 0);
+      await waitFor('reply', PATIENCE_MS, () => ok.received().length > 0);
       assert.equal(ok.received().toString('latin1'), 'VER 1 MSNP8\r\n');
       ok.socket.destroy();
 
       const over = await client(emu.port);
       over.socket.write('X'.repeat(101));
-      await within(1000, 'dropped over the cap', over.closed);
+      await within(PATIENCE_MS, 'dropped over the cap', over.closed);
       await stillAnswers(emu);
     });
     await withEmu({ profile: 'escargot' }, async (emu) => {
       // 100 MB without a newline against the default 4096-byte cap: dropped long before.
       const c = await client(emu.port);
-      const started = performance.now();
-      const written = await within(5000, 'endless line', flood(c.socket, Buffer.alloc(64 * 1024, 0x41), 100 * 1024 * 1024));
-      await within(2000, 'closed', c.closed);
+      const written = await within(PATIENCE_MS, 'endless line', flood(c.socket, Buffer.alloc(64 * 1024, 0x41), 100 * 1024 * 1024));
+      await within(PATIENCE_MS, 'closed', c.closed);
       assert.ok(written < 100 * 1024 * 1024, `the emulator read all ${written} bytes of a line without a newline`);
-      assert.ok(performance.now() - started < 3000);
       // A payload over the emulator's 64 KiB cap is refused at its header.
       const p = await client(emu.port);
       p.socket.write(`MSG 1 N ${64 * 1024 + 1}\r\n`);
-      await within(1000, 'dropped at the payload header', p.closed);
-      await waitFor('active back to 0', 2000, () => emu.stats().active === 0);
+      await within(PATIENCE_MS, 'dropped at the payload header', p.closed);
+      await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
       await stillAnswers(emu);
     });
   });
 });
 
 describe('emulator: idle, half-open and excess connections', () => {
-  test('200 idle connections with half a line each: counted, a probe still gets through, freed when clients go', { timeout: 20_000 }, async () => {
+  test('200 idle connections with half a line each: counted, a probe still gets through, freed when clients go', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       const idle = await Promise.all(range(1, 200).map(() => client(emu.port)));
       for (const c of idle) c.socket.write('VER 1 MSN');
-      await waitFor('200 active', 3000, () => emu.stats().active === 200);
+      await waitFor('200 active', PATIENCE_MS, () => emu.stats().active === 200);
       await stillAnswers(emu, range(2, 21));
       // Half of them send FIN with the line still unfinished: the emulator releases them.
       for (const c of idle.slice(0, 100)) c.socket.end();
-      await waitFor('100 left', 3000, () => emu.stats().active === 100);
+      await waitFor('100 left', PATIENCE_MS, () => emu.stats().active === 100);
       for (const c of idle.slice(100)) c.socket.destroy();
-      await waitFor('none left', 3000, () => emu.stats().active === 0);
+      await waitFor('none left', PATIENCE_MS, () => emu.stats().active === 0);
       const stats = emu.stats();
       assert.equal(stats.connections, 200 + 21);
       assert.ok(stats.peakActive >= 200 && stats.peakActive <= 200 + 21, `peak ${stats.peakActive}`);
     });
   });
 
-  test('the idle timeout drops silent clients by itself', { timeout: 20_000 }, async () => {
+  test('the idle timeout drops silent clients by itself', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'escargot', idleTimeoutMs: 300 }, async (emu) => {
       const idle = await Promise.all(range(1, 50).map(() => client(emu.port)));
       for (const c of idle.slice(0, 25)) c.socket.write('VER 1 MSNP8');
       const started = performance.now();
-      await within(3000, 'all dropped', Promise.all(idle.map((c) => c.closed)));
+      await within(PATIENCE_MS, 'all dropped', Promise.all(idle.map((c) => c.closed)));
       const took = performance.now() - started;
       assert.ok(took >= 250, `dropped after ${Math.round(took)} ms, before the idle timeout`);
-      await waitFor('active back to 0', 2000, () => emu.stats().active === 0);
+      await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
       await stillAnswers(emu);
     });
   });
 
-  test('more clients than maxConnections: the excess is dropped and counted, the rest served, stats exact', { timeout: 20_000 }, async () => {
+  test('more clients than maxConnections: the excess is dropped and counted, the rest served, stats exact', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmu({ profile: 'escargot', maxConnections: 10 }, async (emu: Emulator) => {
       const clients = await Promise.all(range(1, 50).map(() => client(emu.port)));
-      await waitFor('every connection accepted or dropped', 3000, () => emu.stats().connections + emu.stats().dropped === 50);
+      await waitFor('every connection accepted or dropped', PATIENCE_MS, () => emu.stats().connections + emu.stats().dropped === 50);
       const stats = emu.stats();
       assert.equal(stats.connections, 10);
       assert.equal(stats.dropped, 40);
@@ -250,17 +248,17 @@ describe('emulator: idle, half-open and excess connections', () => {
       // The dropped ones are closed by the server, promptly; the 10 it serves stay open.
       let closed = 0;
       for (const c of clients) void c.closed.then(() => closed++);
-      await waitFor('40 dropped clients closed', 1000, () => closed === 40);
+      await waitFor('40 dropped clients closed', PATIENCE_MS, () => closed === 40);
       await sleep(100);
       assert.equal(closed, 40);
       for (const c of clients) c.socket.destroy();
-      await waitFor('active back to 0', 2000, () => emu.stats().active === 0);
+      await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
       await stillAnswers(emu);
       assert.ok(emu.stats().peakActive <= 10);
     });
   });
 
-  test('an endless reply read slowly does not pile up listeners in the emulator', { timeout: 20_000 }, async () => {
+  test('an endless reply read slowly does not pile up listeners in the emulator', { timeout: TEST_TIMEOUT_MS }, async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): void => {
       if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message);
@@ -279,7 +277,7 @@ describe('emulator: idle, half-open and excess connections', () => {
         }
         assert.ok(c.received().length > 30 * 16 * 1024, `only ${c.received().length} bytes: the drain cycles did not happen`);
         c.socket.destroy();
-        await waitFor('active back to 0', 2000, () => emu.stats().active === 0);
+        await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
       });
       await sleep(50);
       assert.deepEqual(warnings, [], 'listeners accumulate per drain: a leak on long-lived endless connections');
@@ -341,7 +339,7 @@ class EmulatorChild {
   next(): Promise<string> {
     const line = this.#lines.shift();
     if (line !== undefined) return Promise.resolve(line);
-    return within(10_000, 'child output', new Promise((resolve) => this.#waiters.push(resolve)));
+    return within(PATIENCE_MS, 'child output', new Promise((resolve) => this.#waiters.push(resolve)));
   }
 
   async mem(): Promise<MemReport> {
@@ -349,10 +347,11 @@ class EmulatorChild {
     return JSON.parse(await this.next()) as MemReport;
   }
 
-  /** The emulator's report once it has seen every client go (or after two seconds of asking). */
+  /** The emulator's report once it has seen every client go (or after PATIENCE_MS of asking). */
   async idle(): Promise<MemReport> {
     let m = await this.mem();
-    for (let tries = 0; tries < 100 && m.stats.active > 0; tries++) {
+    const deadline = performance.now() + PATIENCE_MS;
+    while (m.stats.active > 0 && performance.now() < deadline) {
       await sleep(20);
       m = await this.mem();
     }
@@ -362,7 +361,7 @@ class EmulatorChild {
   /** Closes the emulator; the child must then exit by itself, with 0. */
   async exit(): Promise<void> {
     this.child.stdin.write('exit\n');
-    const [code] = await within(5000, 'child exits after close()', this.#exited);
+    const [code] = await within(PATIENCE_MS, 'child exits after close()', this.#exited);
     assert.equal(code, 0);
   }
 }
@@ -379,7 +378,7 @@ async function withEmulatorChild(options: object, fn: (emu: EmulatorChild, port:
 }
 
 describe('emulator memory under repeated abuse', () => {
-  test('heap and RSS stay flat over rounds of garbage, floods, over-long lines and idle clients', { timeout: 60_000 }, async () => {
+  test('heap and RSS stay flat over rounds of garbage, floods, over-long lines and idle clients', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const round = async (): Promise<void> => {
         const idle = await Promise.all(range(1, 100).map(() => client(port)));
@@ -388,7 +387,7 @@ describe('emulator memory under repeated abuse', () => {
         await flood(f.socket, Buffer.from('XYZ 1\r\nHELLO there\r\n'.repeat(1000)), 1024 * 1024);
         const longs = await Promise.all(range(1, 10).map(() => client(port)));
         await Promise.all(longs.map((c) => flood(c.socket, Buffer.alloc(8192, 0x42), 1024 * 1024)));
-        await Promise.all(longs.map((c) => within(2000, 'over-long dropped', c.closed)));
+        await Promise.all(longs.map((c) => within(PATIENCE_MS, 'over-long dropped', c.closed)));
         await stillAnswers({ port }, [8, 15]);
         for (const c of [...idle, f]) c.socket.destroy();
       };
@@ -422,7 +421,7 @@ function startServe(args: string[]): { child: ChildProcessWithoutNullStreams; po
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const port = within(
-    10_000,
+    PATIENCE_MS,
     'serve prints its address',
     new Promise<number>((resolve, reject) => {
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -437,7 +436,7 @@ function startServe(args: string[]): { child: ChildProcessWithoutNullStreams; po
 }
 
 describe('emulator: a client that pipelines commands and never reads the answers', () => {
-  test('the emulator stops reading from it: RSS bounded, others still served, the idle timeout drops it', { timeout: 30_000 }, async () => {
+  test('the emulator stops reading from it: RSS bounded, others still served, the idle timeout drops it', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmulatorChild({ profile: 'escargot', idleTimeoutMs: 1500 }, async (emu, port) => {
       const before = await emu.mem();
       const c = await client(port);
@@ -452,7 +451,7 @@ describe('emulator: a client that pipelines commands and never reads the answers
       assert.ok(during.maxRSS - before.rss < 64 * 1024 * 1024, `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`);
       // The stalled connection has no traffic in either direction, so the idle timeout ends it
       // (possibly while the flood above was still writing).
-      await within(6000, 'idle timeout drops the stalled client', c.closed);
+      await within(PATIENCE_MS, 'idle timeout drops the stalled client', c.closed);
       const after = await emu.idle();
       assert.equal(after.stats.active, 0, JSON.stringify(after.stats));
       await emu.exit();
@@ -461,13 +460,13 @@ describe('emulator: a client that pipelines commands and never reads the answers
 });
 
 describe('emulator: connections that go away or stall, counted in the heap', () => {
-  test('clients that leave while a --delay reply waits leave nothing behind', { timeout: 60_000 }, async () => {
+  test('clients that leave while a --delay reply waits leave nothing behind', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmulatorChild({ profile: 'escargot', delayMs: 30 }, async (emu, port) => {
       const before = await emu.mem();
       for (let round = 0; round < 40; round++) {
         const clients = await Promise.all(range(1, 100).map(() => client(port)));
         for (const c of clients) c.socket.end('VER 1 MSNP8 CVR0\r\n');
-        await Promise.all(clients.map((c) => within(5000, 'client gone', c.closed)));
+        await Promise.all(clients.map((c) => within(PATIENCE_MS, 'client gone', c.closed)));
       }
       await sleep(200);
       const after = await emu.idle();
@@ -479,7 +478,7 @@ describe('emulator: connections that go away or stall, counted in the heap', () 
       await emu.exit();
     });
   });
-  test('50 stalled clients pipelining tiny commands: memory bounded, and other clients are still served', { timeout: 60_000 }, async () => {
+  test('50 stalled clients pipelining tiny commands: memory bounded, and other clients are still served', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const before = await emu.mem();
       const tiny = Buffer.from('CVR 2\r\n'.repeat(4096));
@@ -505,7 +504,7 @@ describe('emulator: connections that go away or stall, counted in the heap', () 
 
 describe('bin serve under abuse', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    test(`serve survives abuse, answers probes, and ${sig} stops it with exit 0 while clients are still connected`, { timeout: 30_000 }, async () => {
+    test(`serve survives abuse, answers probes, and ${sig} stops it with exit 0 while clients are still connected`, { timeout: TEST_TIMEOUT_MS }, async () => {
       const serve = startServe(['--profile', 'escargot', '--fault', '21:endless']);
       const exited = once(serve.child, 'exit');
       try {
@@ -517,7 +516,7 @@ describe('bin serve under abuse', () => {
         }));
         const over = await client(port);
         await flood(over.socket, Buffer.alloc(64 * 1024, 0x41), 4 * 1024 * 1024);
-        await within(2000, 'over-long line dropped', over.closed);
+        await within(PATIENCE_MS, 'over-long line dropped', over.closed);
         const idle = await Promise.all(range(1, 20).map(() => client(port)));
         for (const c of idle) c.socket.write('VER 1 MSN');
         // An endless reply to a client that never reads: the emulator blocks on drain.
@@ -526,18 +525,16 @@ describe('bin serve under abuse', () => {
         stuck.socket.write('VER 1 MSNP21 CVR0\r\n');
         await stillAnswers({ port }, range(2, 20));
         await sleep(100);
-        const started = performance.now();
         serve.child.kill(sig);
-        const [code, signal] = await within(5000, `exit after ${sig}`, exited);
+        const [code, signal] = await within(PATIENCE_MS, `exit after ${sig}`, exited);
         assert.equal(signal, null, 'exited by itself, not killed by the signal');
         assert.equal(code, 0, serve.output().stderr);
-        assert.ok(performance.now() - started < 3000);
-        const { stdout, stderr } = serve.output();
+          const { stdout, stderr } = serve.output();
         assert.match(stdout, new RegExp(`stopped \\(${sig}\\)`));
         assert.equal(stderr, '');
         // Its connections were closed, not left hanging (the stuck client must read to see the FIN).
         stuck.socket.resume();
-        await within(2000, 'clients closed by the server', Promise.all([...idle, ...garbage, stuck].map((c) => c.closed)));
+        await within(PATIENCE_MS, 'clients closed by the server', Promise.all([...idle, ...garbage, stuck].map((c) => c.closed)));
       } finally {
         if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
       }

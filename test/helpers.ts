@@ -57,3 +57,31 @@ export function range(from: number, to: number): number[] {
   for (let v = from; v <= to; v++) out.push(v);
   return out;
 }
+
+/**
+ * How long a test waits for something that should happen at once (a reply, a close, a child's
+ * exit): far more than an idle machine needs, so that only a hang reaches it, never a loaded
+ * 2-core machine. A passing test does not wait for it: waits end on the event.
+ */
+export const PATIENCE_MS = 30_000;
+
+/**
+ * A test's own time limit when it waits with PATIENCE_MS, possibly several times in a row.
+ */
+export const TEST_TIMEOUT_MS = 180_000;
+
+/**
+ * Over a deadline: how late a timer may fire on a loaded machine. Deadline tests assert that a
+ * server could not extend the deadline by far more than this (the servers there would run on for
+ * ten seconds or more).
+ */
+export const TIMER_SLACK_MS = 3_000;
+
+/** Polls `ok` every 10 ms until it holds; throws after `ms` (only a hang gets there). */
+export async function waitUntil(what: string, ok: () => boolean, ms = PATIENCE_MS): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -13,7 +13,7 @@ import { startEmulator } from '../src/emulator/server.js';
 import { EmulatorSession } from '../src/emulator/session.js';
 import { getProfile } from '../src/emulator/profiles.js';
 import type { ReportDocument, TargetDocument } from '../src/report/json.js';
-import { BIN, ROOT, closedPort, runBin, withEmulator } from './helpers.js';
+import { BIN, PATIENCE_MS, ROOT, closedPort, runBin, withEmulator } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
   JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
@@ -91,7 +91,7 @@ describe('many targets', () => {
     await withEmulator({ profile: 'escargot', faults: ['hang'] }, async (slow) => {
       await withEmulator({ profile: 'msn-2007' }, async (fast) => {
         const input = `${slow.host}:${slow.port}\n${fast.host}:${fast.port}\n`;
-        const child = spawn(process.execPath, [BIN, '--targets', '-', '-r', '8', '-t', '300', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BIN, '--targets', '-', '-r', '8', '-t', '5000', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
         child.stdin.end(input);
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -110,7 +110,7 @@ describe('many targets', () => {
       await withEmulator({ profile: 'msn-2007' }, async (fast) => {
         const list = await tempFile('t.txt', `${slow.host}:${slow.port}\n${fast.host}:${fast.port}\n`);
         try {
-          const child = spawn(process.execPath, [BIN, '--targets', list.path, '-r', '8-9', '-t', '20000', '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+          const child = spawn(process.execPath, [BIN, '--targets', list.path, '-r', '8-9', '-t', String(2 * PATIENCE_MS), '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
           let out = '';
           const firstLine = new Promise<void>((resolve) =>
             child.stdout.on('data', (d: Buffer) => {
@@ -118,7 +118,7 @@ describe('many targets', () => {
               if (out.includes('\n')) resolve();
             }),
           );
-          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          const timer = setTimeout(() => child.kill('SIGKILL'), PATIENCE_MS);
           await firstLine;
           child.kill('SIGKILL');
           await new Promise((r) => child.on('close', r));
@@ -330,7 +330,7 @@ describe('--baseline', () => {
       await again.close();
 
       const changed = await startEmulator({ profile: 'msn-2014', port, faults: ['15:hang'] });
-      const r = await runBin([target, '-r', '11-16', '-t', '300', '--baseline', base.path, '--json']);
+      const r = await runBin([target, '-r', '11-16', '-t', '5000', '--baseline', base.path, '--json']);
       await changed.close();
       assert.equal(r.code, 1, r.stderr);
       const doc = JSON.parse(r.stdout) as ReportDocument;

@@ -100,8 +100,10 @@ function parser(): Argv {
     .example('$0 serve --fault 13:reset --fault 15:error:600', 'an emulated server that misbehaves for chosen versions')
     .example('$0 demo', 'probe the emulated July 2007 servers')
     .epilogue(
-      'Exit codes: 0 done (expectations met), 1 --expect not met, 2 usage error, 3 a target never answered as an MSNP server, 4 internal error.' +
-        ' 5 output could not be written, 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).',
+      'Exit codes: 0 done (checks met), 1 --expect or --baseline not met, 2 usage error,' +
+        ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
+        ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
+        ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).',
     )
     .completion('completion', 'print a bash/zsh completion script')
     .version(PACKAGE.version)

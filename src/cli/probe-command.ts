@@ -68,6 +68,20 @@ async function countTargets(file: string, defaultPort: number, mine: (t: Target)
   return signal.aborted ? null : n;
 }
 
+/**
+ * A list that fails while being read (EIO, EISDIR from a device, a pipe that breaks) is a problem
+ * with the input the user named, not an internal error: a usage error naming the list.
+ */
+async function* readOrUsage(input: AsyncIterable<Buffer | string>, name: string): AsyncGenerator<Buffer | string> {
+  try {
+    yield* input;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code ?? (err instanceof Error ? err.message : String(err));
+    throw new UsageError(`--targets: cannot read ${name}: ${why}`);
+  }
+}
+
 /** Destroys a target list still being read: a read from a terminal or a FIFO may never return. */
 function closeInput(input: AsyncIterable<Buffer | string>): void {
   const stream = input as Partial<{ destroy(): unknown; destroyed: boolean }>;
@@ -136,7 +150,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   async function* source(): AsyncGenerator<Target> {
     yield* commandLine;
     if (!fileInput) return;
-    const lines = readTargets(fileInput, { defaultPort: plan.defaultPort, onInvalid })[Symbol.asyncIterator]();
+    const listName = plan.targetsFile === '-' ? 'standard input' : `'${plan.targetsFile ?? ''}'`;
+    const read = readOrUsage(fileInput, listName);
+    const lines = readTargets(read, { defaultPort: plan.defaultPort, onInvalid })[Symbol.asyncIterator]();
     // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
     const stopped = new Promise<never>((_, reject) => {
       stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
@@ -179,6 +195,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   let total = 0;
   let silent = 0;
   let failed = 0;
+  /** Probes this machine could not make (out of descriptors or ports), by errno: not the server's doing. */
+  const local = new Map<string, number>();
   const problems: string[] = [];
   const scanning = scan(
     source(),
@@ -208,7 +226,14 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (plan.expect) doc.expectation = compareExpected(plan.expect, report.accepted);
       if (baseline) doc.baseline = compareBaseline(report, baseline.get(baselineKey(report.host, report.port)));
       total++;
-      if (!report.answered) silent++;
+      let localHere = 0;
+      for (const p of [...report.probes, ...(report.offer ? [report.offer] : [])]) {
+        if (p.status === 'unreachable' && p.reason === 'local') {
+          localHere++;
+          local.set(p.errno, (local.get(p.errno) ?? 0) + 1);
+        }
+      }
+      if (!report.answered && localHere === 0) silent++;
       const lines = [
         ...(doc.expectation && !doc.expectation.met ? expectationLines(doc.expectation) : []),
         // A single target's table already shows a met baseline's notes under it.
@@ -276,8 +301,18 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       const check = plan.expect ? '--expect' : baseline ? '--baseline' : null;
       io.stderr.write(`msnp-probe: no targets to probe (empty list or empty shard)${check ? `: ${check} cannot pass` : ''}\n`);
     }
+    const localProbes = [...local.values()].reduce((a, b) => a + b, 0);
+    if (localProbes > 0) {
+      const why = [...local.keys()].map(escapeText).join(', ');
+      io.stderr.write(
+        `msnp-probe: ${localProbes} probe${localProbes === 1 ? '' : 's'} could not be made: this machine ran out of ` +
+          `file descriptors or ports (${why}); their results are unknown, not the server's answer ` +
+          '(lower --concurrency/--global-concurrency or raise ulimit -n)\n',
+      );
+    }
     await io.settle?.();
     return exitCode({
+      localErrors: localProbes,
       targets: total,
       silent,
       failedChecks: failed,

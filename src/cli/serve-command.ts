@@ -39,7 +39,9 @@ export async function serve(args: Args, io: Io): Promise<number> {
     throw err;
   }
   const where = formatTarget({ host: emulator.host, port: emulator.port });
-  const faults = emulator.faults.length ? `, faults ${args['fault'] ? ([] as unknown[]).concat(args['fault']).join(' ') : ''}` : '';
+  // The fault specs as typed: command-line text, escaped like text from the network (a spec may carry a raw \r).
+  const specs = args['fault'] ? ([] as unknown[]).concat(args['fault']).map((f) => escapeText(String(f))) : [];
+  const faults = emulator.faults.length ? `, faults ${specs.join(' ')}` : '';
   const kind = emulator.transport === 'http' ? 'HTTP gateway' : emulator.notification ? 'dispatch server' : 'server';
   const ns = emulator.notification ? `; its notification server listens on ${formatTarget(emulator.notification)}` : '';
   io.stdout.write(`msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`);

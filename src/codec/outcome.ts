@@ -32,7 +32,7 @@ export type Outcome =
   /** `resolve`: the name resolver did not answer within the deadline. */
   | { status: 'timeout'; reply: null; phase: 'connect' | 'reply' | 'resolve' }
   | { status: 'refused'; reply: null; errno: string }
-  | { status: 'unreachable'; reply: null; errno: string; reason: 'dns' | 'network' }
+  | { status: 'unreachable'; reply: null; errno: string; reason: 'dns' | 'network' | 'local' }
   | { status: 'unexpected'; reply: string | null; reason: UnexpectedReason }
   /** The gateway answered with an HTTP status other than 200. */
   | { status: 'http-error'; reply: null; httpStatus: number }
@@ -67,6 +67,9 @@ export function isTransient(outcome: Outcome, bytesReceived: number): boolean {
       return bytesReceived === 0;
     case 'error':
       return outcome.busy;
+    case 'unreachable':
+      // Out of descriptors or ports here: another try may well get through.
+      return outcome.reason === 'local';
     default:
       return false;
   }

@@ -1,3 +1,6 @@
+import { setMaxListeners } from 'node:events';
+import type { Gate } from './probe.js';
+
 export interface PacerOptions {
   /** New connections per second to one target; 0 or undefined: no limit. */
   ratePerSecond?: number;
@@ -83,4 +86,60 @@ export class Pacer {
   get currentBackoffMs(): number {
     return this.#backoff;
   }
+}
+
+/**
+ * A shared budget that gives up its place on abort: the caller's promise rejects at once, and a
+ * turn that comes after the abort runs nothing (no connection is opened for an aborted call).
+ */
+export function abortableGate(gate: Gate, signal: AbortSignal | undefined): Gate {
+  if (!signal) return gate;
+  return <T>(fn: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      gate(() => (signal.aborted ? Promise.reject(signal.reason as Error) : fn()))
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
+}
+
+/** `p`, or a rejection with the signal's reason as soon as it aborts (`p` is then left to itself). */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      p.catch(() => undefined);
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      p.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * A signal of our own that follows `outer`: every connection, wait and gate of one call listens
+ * on it, so the caller's signal carries one listener per call (not one per connection, which
+ * set off MaxListenersExceededWarning), and `release` takes that one off when the call is over.
+ */
+export function linkedSignal(outer: AbortSignal | undefined): { signal: AbortSignal | undefined; release: () => void } {
+  if (!outer) return { signal: undefined, release: () => undefined };
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  if (outer.aborted) {
+    inner.abort(outer.reason);
+    return { signal: inner.signal, release: () => undefined };
+  }
+  const onAbort = (): void => inner.abort(outer.reason);
+  outer.addEventListener('abort', onAbort, { once: true });
+  return { signal: inner.signal, release: () => outer.removeEventListener('abort', onAbort) };
 }

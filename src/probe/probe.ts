@@ -6,7 +6,7 @@ import { KNOWN_VERSIONS } from '../codec/range.js';
 import { DEFAULT_PORT, formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
-import { Pacer } from './pacer.js';
+import { abortableGate, linkedSignal, Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/answer.js';
@@ -172,6 +172,15 @@ const passThrough: Gate = (fn) => fn();
  * outcome; rejects only on bad options (MsnpProbeError) or when `signal` aborts.
  */
 export async function probe(options: ProbeOptions): Promise<TargetReport> {
+  const link = linkedSignal(options.signal);
+  try {
+    return await probeLinked(link.signal ? { ...options, signal: link.signal } : options);
+  } finally {
+    link.release();
+  }
+}
+
+async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checkOptions(options);
   if (options.handle !== undefined && !isValidHandle(options.handle)) {
     throw msnpError('ERR_OPTION', 'handle must be an e-mail-like address (name@domain)');
@@ -204,7 +213,8 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
     };
   }
   const limit = pLimit(concurrency);
-  const gate = options.gate ?? passThrough;
+  // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
+  const gate = abortableGate(options.gate ?? passThrough, signal);
   const pacer = new Pacer({ ratePerSecond });
 
   const single = (request: VerRequest): number | undefined => (request.offered.length === 1 ? request.offered[0] : undefined);

@@ -3,6 +3,7 @@ import type { Target } from '../codec/target.js';
 import { KNOWN_VERSIONS } from '../codec/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing, type FollowOptions } from './follow.js';
+import { linkedSignal, untilAborted } from './pacer.js';
 
 export const DEFAULT_GLOBAL_CONCURRENCY = 64;
 
@@ -23,6 +24,19 @@ export async function scan(
   options: ScanOptions,
   onReport: (report: TargetReport, index: number, target: Target) => void | Promise<void>,
 ): Promise<void> {
+  const link = linkedSignal(options.signal);
+  try {
+    await scanLinked(targets, link.signal ? { ...options, signal: link.signal } : options, onReport);
+  } finally {
+    link.release();
+  }
+}
+
+async function scanLinked(
+  targets: AsyncIterable<Target> | Iterable<Target>,
+  options: ScanOptions,
+  onReport: (report: TargetReport, index: number, target: Target) => void | Promise<void>,
+): Promise<void> {
   const globalConcurrency = options.globalConcurrency ?? DEFAULT_GLOBAL_CONCURRENCY;
   const gate = pLimit(globalConcurrency);
   const iterator = (Symbol.asyncIterator in targets ? targets[Symbol.asyncIterator]() : targets[Symbol.iterator]()) as
@@ -37,7 +51,8 @@ export async function scan(
   const workers = Array.from({ length: workerCount(options, globalConcurrency) }, async () => {
     for (;;) {
       options.signal?.throwIfAborted();
-      const { item, index } = await next();
+      // A source that stalls (a pipe nobody writes to) must not keep an aborted scan waiting.
+      const { item, index } = await untilAborted(next(), options.signal);
       if (item.done) return;
       const one = { ...probeOptions, host: item.value.host, port: item.value.port, gate };
       const reports = follow ? await probeFollowing(one) : [await probe(one)];
@@ -47,7 +62,10 @@ export async function scan(
   try {
     await Promise.all(workers);
   } finally {
-    await iterator.return?.();
+    // An async generator stuck in next() answers return() only after that next(): on abort, ask
+    // it to stop but do not wait for it.
+    const closing = Promise.resolve(iterator.return?.()).catch(() => undefined);
+    if (!options.signal?.aborted) await closing;
   }
 }
 

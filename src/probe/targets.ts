@@ -33,32 +33,46 @@ export function parseTargetLine(raw: string, defaultPort = DEFAULT_PORT): Target
   throw msnpError('ERR_TARGET', `'${text.slice(0, 80)}' is not HOST[:PORT]`);
 }
 
-/** A UTF-8 byte order mark as read through latin1, or as a decoded string. */
-const BOM = /^(\xef\xbb\xbf|\ufeff)/;
+/** A UTF-8 byte order mark as read through latin1, and as a decoded string. */
+const BOM_BYTES = '\xef\xbb\xbf';
+const BOM_CHAR = '\ufeff';
 
 /** What an invalid line's message may quote of it. */
 const QUOTED = 80;
 
 /**
+ * A line with no end after this many characters means the input is not a list at all (a device
+ * such as /dev/zero, a binary file): reading stops with an error instead of skipping forever.
+ */
+export const MAX_SKIPPED_LINE = 1024 * 1024;
+
+/**
  * Streams targets from a byte stream (a file or stdin), one per line, never holding more than one
- * line: a list of a million lines costs no more memory than a list of ten. LF or CRLF line ends,
- * an optional UTF-8 byte order mark. A line longer than MAX_TARGET_LINE is invalid wherever the
- * read chunks happen to split it, unless it is a comment.
+ * line: a list of a million lines costs no more memory than a list of ten. LF, CRLF or a bare CR
+ * end a line, an optional UTF-8 byte order mark is dropped, and none of it depends on where the
+ * read chunks cut the input. A line longer than MAX_TARGET_LINE is invalid (unless it is a
+ * comment); binary input (a NUL byte) or a line with no end within MAX_SKIPPED_LINE characters
+ * throws MsnpProbeError ERR_TARGET.
  */
 export async function* readTargets(
   input: AsyncIterable<Buffer | string>,
   options: { defaultPort?: number; onInvalid?: (invalid: InvalidLine) => void } = {},
 ): AsyncGenerator<Target> {
+  /** The current line so far, at most about MAX_TARGET_LINE characters. */
   let pending = '';
-  /** Inside an over-long line: drop bytes until its newline. */
+  /** Inside an over-long line: drop characters until its end, counting them. */
   let skipping = false;
+  let skipped = 0;
+  /** The start of the over-long line being skipped, to report it once it ends (null: a comment). */
+  let tooLong: string | null = null;
+  /** The last chunk ended in CR: an LF first in the next one belongs to it. */
+  let afterCr = false;
+  /** The first bytes, held until it is clear whether they are a byte order mark. */
+  let head: string | null = '';
   let lineNo = 0;
+  const lineEnd = /[\r\n]/g;
   const invalid = (text: string, message: string): void => {
     options.onInvalid?.({ line: lineNo, text: text.slice(0, QUOTED), message: message.length > 200 ? `${message.slice(0, 200)}...` : message });
-  };
-  /** A line's number is counted when its first bytes are seen. */
-  const tooLong = (start: string): void => {
-    if (!start.trimStart().startsWith('#')) invalid(start, `line longer than ${MAX_TARGET_LINE} characters`);
   };
   const emit = (text: string): Target | null => {
     try {
@@ -68,37 +82,80 @@ export async function* readTargets(
       return null;
     }
   };
-  for await (const chunk of input) {
-    let data = pending + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
-    if (lineNo === 0 && !skipping) data = data.replace(BOM, '');
-    pending = '';
-    for (;;) {
-      const nl = data.indexOf('\n');
-      if (nl === -1) break;
-      const line = data.slice(0, nl);
-      data = data.slice(nl + 1);
-      if (skipping) {
-        skipping = false;
-        continue;
-      }
-      lineNo++;
-      if (line.replace(/\r$/, '').length > MAX_TARGET_LINE) {
-        tooLong(line);
-        continue;
-      }
-      const target = emit(line);
-      if (target) yield target;
+  /** Adds characters of the current line (no line end among them). */
+  const append = (piece: string): void => {
+    if (piece.includes('\0')) {
+      throw msnpError('ERR_TARGET', `target list line ${lineNo + 1}: a NUL byte: binary data, not a list of targets`);
     }
-    if (!skipping && data.length > MAX_TARGET_LINE) {
+    if (skipping) {
+      skipped += piece.length;
+    } else {
+      pending += piece;
+      if (pending.length <= MAX_TARGET_LINE) return;
+      // A line's number is counted when it is found too long.
       lineNo++;
-      tooLong(data);
+      // Reported when the line ends: a line that never does gets only the error below.
+      tooLong = pending.trimStart().startsWith('#') ? null : pending.slice(0, QUOTED);
       skipping = true;
+      skipped = pending.length;
+      pending = '';
     }
-    pending = skipping ? '' : data;
-  }
-  if (!skipping && pending !== '') {
+    if (skipped > MAX_SKIPPED_LINE) {
+      const what = `no line end within ${MAX_SKIPPED_LINE} characters: not a list of targets`;
+      throw msnpError('ERR_TARGET', `target list line ${lineNo}: ${what}`);
+    }
+  };
+  /** The current line ended: its target, if it has one. */
+  const endLine = (): Target | null => {
+    if (skipping) {
+      skipping = false;
+      skipped = 0;
+      if (tooLong !== null) invalid(tooLong, `line longer than ${MAX_TARGET_LINE} characters`);
+      return null;
+    }
     lineNo++;
-    const target = emit(pending);
+    const line = pending;
+    pending = '';
+    return emit(line);
+  };
+  for await (const chunk of input) {
+    let data = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    if (head !== null) {
+      head += data;
+      // A byte order mark cut by a read: wait for the rest before deciding.
+      if (head.length < BOM_BYTES.length && BOM_BYTES.startsWith(head)) continue;
+      if (head.startsWith(BOM_BYTES)) data = head.slice(BOM_BYTES.length);
+      else data = head.startsWith(BOM_CHAR) ? head.slice(1) : head;
+      head = null;
+    }
+    let at = 0;
+    if (afterCr && data.length > 0) {
+      afterCr = false;
+      if (data[0] === '\n') at = 1;
+    }
+    const found: Target[] = [];
+    lineEnd.lastIndex = at;
+    while (at < data.length) {
+      const m = lineEnd.exec(data);
+      if (m === null) {
+        append(data.slice(at));
+        break;
+      }
+      append(data.slice(at, m.index));
+      const target = endLine();
+      if (target) found.push(target);
+      at = m.index + 1;
+      if (m[0] === '\r') {
+        if (at === data.length) afterCr = true;
+        else if (data[at] === '\n') at++;
+      }
+      lineEnd.lastIndex = at;
+    }
+    yield* found;
+  }
+  if (head) append(head);
+  if (skipping || pending !== '') {
+    const target = endLine();
     if (target) yield target;
   }
 }

@@ -41,7 +41,7 @@ export function describeStatus(o: ExchangeOutcome): string {
     case 'timeout':
       return `timeout (${o.phase})`;
     case 'unreachable':
-      return `unreachable (${o.reason === 'dns' ? 'name' : 'network'}: ${o.errno})`;
+      return `unreachable (${o.reason === 'dns' ? 'name' : o.reason}: ${o.errno})`;
     case 'unexpected':
       return `unexpected (${o.reason})`;
     case 'http-error':

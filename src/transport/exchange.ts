@@ -20,6 +20,8 @@ export interface ExchangeOptions {
   transcript?: boolean;
   /** How long to wait for the server to close after our FIN before destroying the socket. */
   lingerMs?: number;
+  /** Opens the socket; tests inject one that fails as an exhausted machine would. */
+  createSocket?: () => Socket;
 }
 
 export interface TranscriptEntry {
@@ -62,8 +64,26 @@ export const DEFAULT_LINGER_MS = 250;
 /** A transcript keeps at most this many bytes; the rest is counted, not stored. */
 export const TRANSCRIPT_MAX_BYTES = 64 * 1024;
 
+/**
+ * Errors that say this machine ran out of something (file descriptors, ephemeral ports, socket
+ * buffers), not that the server failed: they are reported as `unreachable` with reason `local`.
+ */
+const LOCAL_ERRNOS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM', 'EAGAIN']);
+
+export function isLocalErrno(errno: string): boolean {
+  return LOCAL_ERRNOS.has(errno);
+}
+
+/**
+ * Waits before each new try after a local error: a machine out of descriptors or ports usually
+ * recovers as other connections close. Bounded (1.5 s in all), and never counted against the
+ * server's deadline.
+ */
+export const LOCAL_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800];
+
 /** Which status a socket error stands for. */
 export function outcomeForErrno(errno: string, phase: Phase): Outcome {
+  if (isLocalErrno(errno)) return { status: 'unreachable', reply: null, errno, reason: 'local' };
   switch (errno) {
     case 'ECONNREFUSED':
       return { status: 'refused', reply: null, errno };
@@ -147,11 +167,43 @@ export class Recorder {
 
 /**
  * Opens one TCP connection, runs `conversation` on it and always closes the socket: on a result,
- * on FIN, on error, on the deadline and on abort. Rejects only when `signal` aborts.
+ * on FIN, on error, on the deadline and on abort. Rejects only when `signal` aborts. A connection
+ * that fails for a local reason before connecting is tried again after a short wait (bounded).
  */
-export function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+export async function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  for (const delay of LOCAL_RETRY_DELAYS_MS) {
+    const attempt = await exchangeOnce(options, conversation);
+    if (attempt.kind === 'done') return attempt.done;
+    await abortableSleep(delay, options.signal);
+  }
+  const last = await exchangeOnce(options, conversation);
+  return last.kind === 'done' ? last.done : last.giveUp();
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = new Socket();
+    if (signal?.aborted) {
+      reject(signal.reason ?? new Error('aborted'));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type Attempt<T> = { kind: 'done'; done: ExchangeResult<T> } | { kind: 'local'; giveUp: () => ExchangeResult<T> };
+
+function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<Attempt<T>> {
+  return new Promise((resolve, reject) => {
+    const socket = options.createSocket?.() ?? new Socket();
     const recorder = new Recorder(options.transcript ?? false);
     let phase: Phase = 'connect';
     let settled = false;
@@ -165,7 +217,7 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
       options.signal?.removeEventListener('abort', onAbort);
       if (phase === 'reply') recorder.closed('client');
       const out = recorder.result(result);
-      linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve(out), () => recorder.closed('server'));
+      linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve({ kind: 'done', done: out }), () => recorder.closed('server'));
     };
 
     const onAbort = (): void => {
@@ -180,6 +232,24 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
     const send = (data: string): void => {
       recorder.sent(data);
       socket.write(Buffer.from(data, 'latin1'));
+    };
+
+    const onError = (errno: string): void => {
+      if (settled) return;
+      if (phase === 'connect' && isLocalErrno(errno)) {
+        // Nothing reached the server and the conversation has not started: the caller may try again.
+        settled = true;
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        // Its 'close' must not reach the conversation, which the next try still needs unstarted.
+        socket.removeAllListeners();
+        socket.on('error', () => undefined);
+        socket.destroy();
+        const giveUp = (): ExchangeResult<T> => recorder.result(conversation.fail(outcomeForErrno(errno, phase)));
+        resolve({ kind: 'local', giveUp });
+        return;
+      }
+      finish(conversation.fail(outcomeForErrno(errno, phase)));
     };
 
     const onTimeout = (): void => {
@@ -216,12 +286,18 @@ export function exchange<T>(options: ExchangeOptions, conversation: Conversation
       finish(conversation.end('close'));
     });
     socket.on('error', (err) => {
+      const errno = errnoOf(err) ?? 'EUNKNOWN';
       if (phase === 'reply') recorder.closed('reset');
-      finish(conversation.fail(outcomeForErrno(errnoOf(err) ?? 'EUNKNOWN', phase)));
+      onError(errno);
     });
     // A close without 'end' or 'error' (rare) must still settle the promise.
     socket.on('close', () => finish(conversation.end('close')));
-    socket.connect({ host: options.address, port: options.port, family: options.family ?? 0 });
+    try {
+      socket.connect({ host: options.address, port: options.port, family: options.family ?? 0 });
+    } catch (err) {
+      // Some failures to get a socket are thrown rather than emitted.
+      onError(errnoOf(err) ?? 'EUNKNOWN');
+    }
   });
 }
 

@@ -1,8 +1,16 @@
 import type { Agent, IncomingHttpHeaders } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Socket } from 'node:net';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
-import { outcomeForErrno, Recorder, type ExchangeOptions, type ExchangeResult } from './exchange.js';
+import {
+  abortableSleep,
+  isLocalErrno,
+  LOCAL_RETRY_DELAYS_MS,
+  outcomeForErrno,
+  Recorder,
+  type ExchangeOptions,
+  type ExchangeResult,
+} from './exchange.js';
 import { errnoOf } from './resolve.js';
 
 export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
@@ -51,15 +59,46 @@ type HttpResult =
   | { kind: 'too-large' }
   | { kind: 'aborted' };
 
+/** `HTTP/1.1 500`: enough of a status line to classify it, without waiting for headers or a body. */
+const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})/;
+/** Bytes of a response kept while looking for its status code; a status line is far shorter. */
+const STATUS_PEEK_MAX = 64;
+
 function post(agent: Agent, options: GatewayOptions, path: string, body: string, timeoutMs: number): Promise<HttpResult> {
   return new Promise((resolve) => {
+    if (options.signal?.aborted) {
+      resolve({ kind: 'aborted' });
+      return;
+    }
     let connected = false;
     let done = false;
+    // The agent keeps one socket across requests: whatever is added to it here must be taken off
+    // again when the request settles, or every poll would leave listeners behind.
+    let socketInUse: Socket | null = null;
+    let peeked = '';
+    const onConnect = (): void => {
+      connected = true;
+    };
+    /**
+     * Reads the status line alongside node's parser: any status but 200 is the answer as soon as
+     * its code is in, even if its headers or body never come (a 1xx, a 500 and then silence).
+     */
+    const onPeek = (chunk: Buffer): void => {
+      if (peeked.length >= STATUS_PEEK_MAX) return;
+      peeked += chunk.subarray(0, STATUS_PEEK_MAX - peeked.length).toString('latin1');
+      const m = STATUS_LINE.exec(peeked);
+      if (m && m[1] !== '200') {
+        req.destroy();
+        settle({ kind: 'response', status: Number(m[1]), headers: {}, body: Buffer.alloc(0) });
+      }
+    };
     const settle = (r: HttpResult): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      socketInUse?.removeListener('connect', onConnect);
+      socketInUse?.removeListener('data', onPeek);
       resolve(r);
     };
     const req = nodeHttp().request({
@@ -88,15 +127,24 @@ function post(agent: Agent, options: GatewayOptions, path: string, body: string,
       settle({ kind: 'timeout', connected });
     }, timeoutMs);
     req.on('socket', (socket) => {
-      // A kept-alive socket is reused by every poll: a listener per request would pile up on it.
-      if (!socket.connecting) connected = true;
-      else socket.once('connect', () => (connected = true));
+      if (done) return;
+      socketInUse = socket;
+      if (socket.connecting) socket.once('connect', onConnect);
+      else connected = true;
+      socket.on('data', onPeek);
     });
     req.on('error', (err) => {
       const errno = errnoOf(err) ?? 'EUNKNOWN';
       settle({ kind: 'error', errno, connected });
     });
     req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status !== 200) {
+        // Only a 200 carries MSNP; any other status is the answer at once, body or not.
+        req.destroy();
+        settle({ kind: 'response', status, headers: res.headers, body: Buffer.alloc(0) });
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -108,28 +156,35 @@ function post(agent: Agent, options: GatewayOptions, path: string, body: string,
         }
         chunks.push(chunk);
       });
-      res.on('end', () => settle({ kind: 'response', status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () => settle({ kind: 'response', status, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', (err) => settle({ kind: 'error', errno: errnoOf(err) ?? 'ECONNRESET', connected: true }));
     });
     req.end(body, 'latin1');
   });
 }
 
+/** How long the closing `OUT` request may take; its answer changes nothing in the result. */
+export const GATEWAY_OUT_TIMEOUT_MS = 1000;
+
 /**
  * Runs a conversation through the MSN HTTP gateway: an `Action=open` request carrying the first
  * commands, then `SessionID` requests for further commands and `Action=poll` requests while
  * waiting, one request at a time. Every request goes to the address first connected to (a probe
  * is not steered to another host by `GW-IP`), and each step gets the same deadline as over TCP.
+ * A session the server did not close is ended like a client logging off: `OUT` with its id, so
+ * the gateway does not keep it until its idle sweep.
  */
 export async function gatewayExchange<T>(options: GatewayOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
   const recorder = new Recorder(options.transcript ?? false);
   const agent = new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 1 });
   let deadline = Date.now() + options.timeoutMs;
   let sessionId: string | null = null;
+  let sessionOpen = false;
   let pending: string | null = conversation.opening();
   let everConnected = false;
+  let localRetries = 0;
   const fail = (outcome: Outcome): ExchangeResult<T> => recorder.result(conversation.fail(outcome));
-  try {
+  const run = async (): Promise<ExchangeResult<T>> => {
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return recorder.result(conversation.end('timeout'));
@@ -141,10 +196,19 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
             ? `${GATEWAY_PATH}?SessionID=${sid}`
             : `${GATEWAY_PATH}?Action=poll&SessionID=${sid}`;
       const body = pending ?? '';
-      if (body) recorder.sent(body);
-      pending = null;
+      if (body && localRetries === 0) recorder.sent(body);
       const r = await post(agent, options, path, body, remaining);
       if (r.kind === 'aborted') throw options.signal?.reason ?? new Error('aborted');
+      if (r.kind === 'error' && !r.connected && isLocalErrno(r.errno) && localRetries < LOCAL_RETRY_DELAYS_MS.length) {
+        // The request never left this machine: wait, then send the same request again, without
+        // letting the wait count against the server's deadline.
+        const delay = LOCAL_RETRY_DELAYS_MS[localRetries++] ?? 0;
+        await abortableSleep(delay, options.signal);
+        deadline += delay;
+        continue;
+      }
+      localRetries = 0;
+      pending = null;
       if (r.kind === 'timeout') {
         everConnected ||= r.connected;
         return everConnected ? recorder.result(conversation.end('timeout')) : fail({ status: 'timeout', reply: null, phase: 'connect' });
@@ -161,6 +225,7 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
       const header = parseMessengerHeader(headerValue(r.headers['x-msn-messenger']));
       if (header.sessionId === null && sessionId === null) return fail({ status: 'http-invalid', reply: null, reason: 'no-session' });
       sessionId = header.sessionId ?? sessionId;
+      sessionOpen = !header.close;
       if (r.body.length > 0) {
         recorder.received(r.body);
         const step = conversation.push(r.body);
@@ -173,8 +238,18 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
         }
       }
       if (header.close) return recorder.result(conversation.end('close'));
-      await sleep(Math.min(options.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - Date.now())), undefined, options.signal ? { signal: options.signal } : undefined);
+      const pause = Math.min(options.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - Date.now()));
+      await abortableSleep(pause, options.signal);
     }
+  };
+  try {
+    const result = await run();
+    if (sessionOpen && sessionId !== null) {
+      // Only after the result is taken, so the time it takes is not the server's answer time.
+      const out = `${GATEWAY_PATH}?SessionID=${encodeURIComponent(sessionId)}`;
+      await post(agent, options, out, 'OUT\r\n', Math.min(options.timeoutMs, GATEWAY_OUT_TIMEOUT_MS));
+    }
+    return result;
   } finally {
     agent.destroy();
   }
