@@ -62,3 +62,5 @@ export type { TraitName, TraitResult, Traits, Script, ScriptResult } from './fin
 export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
 export type { RunSummary, ExitCode } from './verdict/exit-code.js';
 export { JsonDocumentWriter } from './report/json-stream.js';
+export { judge, Tally } from './verdict/judge.js';
+export type { Checks, Judgement } from './verdict/judge.js';

@@ -6,11 +6,10 @@ import { formatTarget, type Target } from '../codec/target.js';
 import { BatchedWriter, type Sink } from './batched-writer.js';
 import { scan } from '../probe/scan.js';
 import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
-import { parseBaseline, compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
-import { compareExpected } from '../report/expect.js';
-import { type TargetDocument } from '../report/json.js';
+import { parseBaseline, type BaselineTarget } from '../report/baseline.js';
 import { JsonDocumentWriter } from '../report/json-stream.js';
 import { exitCode } from '../verdict/exit-code.js';
+import { judge, Tally, type Checks } from '../verdict/judge.js';
 import { expectationLines, baselineLines, transcriptText } from '../report/lines.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args, type ProbePlan } from './options.js';
@@ -192,11 +191,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   // The matrix header waits for the first row: a list with no usable line prints nothing on stdout.
   let headerDone = false;
 
-  let total = 0;
-  let silent = 0;
-  let failed = 0;
-  /** Probes this machine could not make (out of descriptors or ports), by errno: not the server's doing. */
-  const local = new Map<string, number>();
+  const checks: Checks = { expect: plan.expect, baseline };
+  const tally = new Tally();
   const problems: string[] = [];
   const scanning = scan(
     source(),
@@ -222,24 +218,14 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     },
     async (report, index) => {
       if (ended) return;
-      const doc: TargetDocument = { ...report };
-      if (plan.expect) doc.expectation = compareExpected(plan.expect, report.accepted);
-      if (baseline) doc.baseline = compareBaseline(report, baseline.get(baselineKey(report.host, report.port)));
-      total++;
-      let localHere = 0;
-      for (const p of [...report.probes, ...(report.offer ? [report.offer] : [])]) {
-        if (p.status === 'unreachable' && p.reason === 'local') {
-          localHere++;
-          local.set(p.errno, (local.get(p.errno) ?? 0) + 1);
-        }
-      }
-      if (!report.answered && localHere === 0) silent++;
+      const judged = judge(report, checks);
+      const doc = judged.doc;
+      tally.add(judged);
       const lines = [
         ...(doc.expectation && !doc.expectation.met ? expectationLines(doc.expectation) : []),
         // A single target's table already shows a met baseline's notes under it.
         ...(doc.baseline && !(text && doc.baseline.met) ? baselineLines(doc.baseline) : []),
       ];
-      if ((doc.expectation && !doc.expectation.met) || (doc.baseline && !doc.baseline.met)) failed++;
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
       if (plan.verbose) note(transcriptText(report));
@@ -279,6 +265,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     ended = true;
     stopCounting.abort();
     if (fileInput && stop.signal.aborted) closeInput(fileInput);
+    const total = tally.targets;
     const writable = (): boolean => !outputLost.signal.aborted;
     // Nothing to probe because every line of the list was invalid: a usage error, and stdout stays empty.
     const unusable = total === 0 && fileInput !== null && invalid > 0 && interrupted === null;
@@ -286,7 +273,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     await out.flush();
     progress?.finish();
     if (matrixModule && total > 0 && writable()) {
-      io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} target${total === 1 ? '' : 's'}, ${total - silent} answered as MSNP\n`);
+      io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} target${total === 1 ? '' : 's'}, ${total - tally.silent} answered as MSNP\n`);
     }
     // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
     const report = plan.output === 'table' ? io.stdout : io.stderr;
@@ -301,9 +288,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       const check = plan.expect ? '--expect' : baseline ? '--baseline' : null;
       io.stderr.write(`msnp-probe: no targets to probe (empty list or empty shard)${check ? `: ${check} cannot pass` : ''}\n`);
     }
-    const localProbes = [...local.values()].reduce((a, b) => a + b, 0);
+    const localProbes = tally.localErrors;
     if (localProbes > 0) {
-      const why = [...local.keys()].map(escapeText).join(', ');
+      const why = [...tally.local.keys()].map(escapeText).join(', ');
       io.stderr.write(
         `msnp-probe: ${localProbes} probe${localProbes === 1 ? '' : 's'} could not be made: this machine ran out of ` +
           `file descriptors or ports (${why}); their results are unknown, not the server's answer ` +
@@ -311,15 +298,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       );
     }
     await io.settle?.();
-    return exitCode({
-      localErrors: localProbes,
-      targets: total,
-      silent,
-      failedChecks: failed,
-      checked: Boolean(plan.expect) || baseline !== null,
-      interrupted,
-      writeError: io.output?.error ?? null,
-    });
+    return exitCode(tally.summary(checks, { interrupted, writeError: io.output?.error ?? null }));
   } finally {
     stopListening?.();
     stopWatching?.();
