@@ -9,6 +9,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '.
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { parseShard } from '../probe/targets.js';
+import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -38,7 +39,13 @@ function wholeNumber(min: number, max: number, unit: string): (text: string) => 
 
 export type Args = Record<string, unknown>;
 
-export type OutputMode = 'table' | 'json' | 'ndjson';
+export type OutputMode = FormatName;
+
+/** `-o FORMAT:FILE`: a format written to a file, alongside what goes to standard output. */
+export interface OutputFile {
+  format: FormatName;
+  file: string;
+}
 
 export interface ProbePlan {
   /** Targets named on the command line (positional or --host). */
@@ -58,7 +65,10 @@ export interface ProbePlan {
   expect: number[] | null;
   baselineFile: string | null;
   shard: { index: number; count: number } | null;
+  /** The format on standard output. */
   output: OutputMode;
+  /** `-o FORMAT:FILE`, each once: formats written to files as well. */
+  outputFiles: OutputFile[];
   /** --progress / --no-progress; undefined: when stderr is a TTY. */
   progress: boolean | undefined;
   deep: boolean;
@@ -114,8 +124,10 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
 export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
+  const outputs = outputsOf(args);
+  const jsonSomewhere = [outputs.output, ...outputs.outputFiles.map((o) => o.format)].some((f) => f.endsWith('json'));
   // Transcripts only reach the JSON (or stderr with --verbose): a table run would drop them silently.
-  if (args['transcript'] === true && args['json'] !== true && args['ndjson'] !== true && args['verbose'] !== true) {
+  if (args['transcript'] === true && !jsonSomewhere && args['verbose'] !== true) {
     const why = 'add --json or --ndjson, or use --verbose to print them';
     throw new UsageError(`--transcript keeps bytes in the JSON: ${why}`);
   }
@@ -138,7 +150,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     expect: args['expect'] === undefined ? null : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
     baselineFile: args['baseline'] === undefined ? null : flag('baseline', args['baseline'], nonEmpty('a file name')),
     shard: args['shard'] === undefined ? null : flag('shard', args['shard'], parseShard),
-    output: args['json'] === true ? 'json' : args['ndjson'] === true ? 'ndjson' : 'table',
+    ...outputs,
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
     deep: args['deep'] === true || args['follow'] === true,
     follow: args['follow'] === true,
@@ -174,6 +186,40 @@ function checkExpectWithinRange(expect: readonly number[] | null, versions: read
   const range = formatVersions(versions);
   const fix = 'widen --range or narrow --expect';
   throw new UsageError(`--expect: ${formatVersions(outside)} ${verb} outside --range ${range} (never probed); ${fix}`);
+}
+
+/**
+ * `-o FORMAT[:FILE]`, repeatable, with `--json`/`--ndjson` as shorthands for `-o json`/`-o ndjson`:
+ * at most one format on standard output (the table when none is named), each file named once.
+ */
+function outputsOf(args: Args): Pick<ProbePlan, 'output' | 'outputFiles'> {
+  const given = args['output'] === undefined ? [] : ([] as unknown[]).concat(args['output']);
+  const shorthand = args['json'] === true ? 'json' : args['ndjson'] === true ? 'ndjson' : null;
+  let stdout: FormatName | null = shorthand;
+  const outputFiles: OutputFile[] = [];
+  for (const value of given) {
+    const spec = flag('output', value, (t) => outputSpec(t));
+    if (spec.file === null) {
+      if (stdout !== null && stdout !== spec.format) {
+        throw new UsageError(`--output: ${stdout} and ${spec.format} both on standard output; give one a :FILE`);
+      }
+      stdout = spec.format;
+    } else if (outputFiles.some((o) => o.file === spec.file)) {
+      throw new UsageError(`--output: '${escapeText(spec.file)}' named twice`);
+    } else {
+      outputFiles.push({ format: spec.format, file: spec.file });
+    }
+  }
+  return { output: stdout ?? 'table', outputFiles };
+}
+
+function outputSpec(text: string): { format: FormatName; file: string | null } {
+  const colon = text.indexOf(':');
+  const name = (colon < 0 ? text : text.slice(0, colon)).trim().toLowerCase();
+  const file = colon < 0 ? null : text.slice(colon + 1);
+  if (!isFormatName(name)) throw new UsageError(`'${escapeText(name)}' is not a format (${FORMAT_NAMES.join(', ')})`);
+  if (file !== null && file.trim() === '') throw new UsageError(`${name}: needs a file name after the colon, or - for stdout`);
+  return { format: name, file: file === '-' ? null : file };
 }
 
 function handleOf(text: string): string {

@@ -6,6 +6,7 @@ import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { DEFAULT_PORT } from '../codec/target.js';
 import { PACKAGE } from '../version.js';
+import { FORMAT_NAMES } from '../report/formats.js';
 import { UsageError, type Args } from './options.js';
 
 /** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */
@@ -25,6 +26,14 @@ function probeOptions(y: Argv): Argv {
     .option('shard', { ...local, type: 'string', describe: 'probe only slice I of N of the targets (I/N, e.g. 2/4); N runs cover the list once' })
     .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
     .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
+    .option('output', {
+      ...local,
+      alias: 'o',
+      type: 'string',
+      describe:
+        `FORMAT[:FILE], repeatable: ${FORMAT_NAMES.join(', ')}; without FILE on stdout (one format there), ` +
+        'e.g. -o table -o json:scan.json [default: table]',
+    })
     .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
     .option('deep', { ...local, type: 'boolean', describe: 'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only' })
     .option('handle', {

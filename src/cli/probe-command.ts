@@ -7,7 +7,9 @@ import { BatchedWriter, type Sink } from './batched-writer.js';
 import { scan } from '../probe/scan.js';
 import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
 import { parseBaseline, type BaselineTarget } from '../report/baseline.js';
-import { JsonDocumentWriter } from '../report/json-stream.js';
+import { FORMATS } from '../report/formats.js';
+import type { Reporter } from '../report/reporter.js';
+import { openOutputFiles } from './output-files.js';
 import { exitCode } from '../verdict/exit-code.js';
 import { judge, Tally, type Checks } from '../verdict/judge.js';
 import { expectationLines, baselineLines, transcriptText } from '../report/lines.js';
@@ -107,9 +109,17 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const started = Date.now();
   const baseline = await loadBaseline(plan.baselineFile, io);
   const fileInput = await openTargets(plan, io);
+  /** The first output file that could not be written (standard output has its own watch, in io). */
+  const lostFile: { file: string; code: string }[] = [];
+  const files = await openOutputFiles(plan.outputFiles, (file, code) => {
+    lostFile.push({ file, code });
+    outputLost.abort(new Error(`cannot write '${file}': ${code}`));
+    stop.abort(outputLost.signal.reason);
+  });
   const mine = (target: Target): boolean => !plan.shard || inShard(target, plan.shard);
   const commandLine = plan.targets.filter(mine);
   const detailed = fileInput === null && plan.targets.length === 1;
+  const detailedTable = detailed && plan.output === 'table';
   const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
   const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? commandLine.length : null) : null;
   const stopCounting = new AbortController();
@@ -173,10 +183,6 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     }
   }
   const color = useColor(args, io);
-  // The table modules (cli-table3 and its width tables) load only when a table is printed.
-  const text = plan.output === 'table' && detailed ? await import('../report/text.js') : null;
-  const matrixModule = plan.output === 'table' && !detailed ? await import('../report/matrix.js') : null;
-  const matrix = matrixModule ? new matrixModule.MatrixPrinter(plan.versions, color, plan.fingerprint) : null;
   // Rows for a terminal that also shows the progress line: take the line away while writing.
   const sink: Sink = io.stdout;
   const out = new BatchedWriter(
@@ -185,11 +191,15 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       : sink,
     outputLost.signal,
   );
-  const json = plan.output === 'json' ? new JsonDocumentWriter((t) => out.write(t), startedAt) : null;
+  const context = { versions: plan.versions, fingerprint: plan.fingerprint, detailed, startedAt };
+  const reporters: Reporter[] = [await FORMATS[plan.output]({ ...context, color, write: (t) => out.write(t) })];
+  const fileWriters = files.map((f) => new BatchedWriter(f.sink, outputLost.signal));
+  for (const [i, f] of files.entries()) {
+    const writer = fileWriters[i] as BatchedWriter;
+    reporters.push(await FORMATS[f.format]({ ...context, color: false, write: (t) => writer.write(t) }));
+  }
   /** Set once scan() has returned: a worker still winding down after a stop must not add to ended output. */
   let ended = false;
-  // The matrix header waits for the first row: a list with no usable line prints nothing on stdout.
-  let headerDone = false;
 
   const checks: Checks = { expect: plan.expect, baseline };
   const tally = new Tally();
@@ -224,7 +234,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       const lines = [
         ...(doc.expectation && !doc.expectation.met ? expectationLines(doc.expectation) : []),
         // A single target's table already shows a met baseline's notes under it.
-        ...(doc.baseline && !(text && doc.baseline.met) ? baselineLines(doc.baseline) : []),
+        ...(doc.baseline && !(detailedTable && doc.baseline.met) ? baselineLines(doc.baseline) : []),
       ];
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
@@ -232,27 +242,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       if (plan.verbose && report.fingerprint) {
         note(`${[fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint)].join('\n')}\n`);
       }
-      switch (plan.output) {
-        case 'ndjson':
-          await out.write(`${JSON.stringify(doc)}\n`);
-          break;
-        case 'json':
-          await json?.add(index, doc);
-          break;
-        case 'table':
-          if (matrix) {
-            if (!headerDone) {
-              headerDone = true;
-              await out.write(matrix.header());
-            }
-            await out.write(matrix.row(report));
-          } else if (text) {
-            io.stdout.write(text.renderTarget(report, { color }));
-            if (doc.expectation?.met) io.stdout.write(`${expectationLines(doc.expectation).join('\n')}\n`);
-            if (doc.baseline?.met) io.stdout.write(`${baselineLines(doc.baseline).join('\n') || 'baseline: no difference'}\n`);
-          }
-          break;
-      }
+      for (const reporter of reporters) await reporter.add(doc, index);
     },
   );
   try {
@@ -269,15 +259,16 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     const writable = (): boolean => !outputLost.signal.aborted;
     // Nothing to probe because every line of the list was invalid: a usage error, and stdout stays empty.
     const unusable = total === 0 && fileInput !== null && invalid > 0 && interrupted === null;
-    if (json && !unusable) await json.end(Date.now() - started, interrupted !== null);
-    await out.flush();
+    const end = { durationMs: Date.now() - started, interrupted: interrupted !== null, unusable };
+    for (const reporter of reporters) await reporter.end({ ...end, targets: total, answered: total - tally.silent });
+    await Promise.all([out, ...fileWriters].map((w) => w.flush()));
+    await Promise.all(files.map((f) => f.close()));
     progress?.finish();
-    if (matrixModule && total > 0 && writable()) {
-      io.stdout.write(`${matrixModule.MATRIX_LEGEND}\n${total} target${total === 1 ? '' : 's'}, ${total - tally.silent} answered as MSNP\n`);
-    }
     // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
     const report = plan.output === 'table' ? io.stdout : io.stderr;
     if (plan.output !== 'table' || writable()) for (const p of problems) report.write(`${p}\n`);
+    const fileError = lostFile[0];
+    if (fileError) io.stderr.write(`msnp-probe: cannot write '${escapeText(fileError.file)}': ${fileError.code}\n`);
     if (invalid > MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets: ${invalid} lines skipped in all\n`);
     if (interrupted !== null) {
       io.stderr.write(`msnp-probe: interrupted by ${interrupted}; ${total} target${total === 1 ? '' : 's'} finished\n`);
@@ -298,7 +289,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       );
     }
     await io.settle?.();
-    return exitCode(tally.summary(checks, { interrupted, writeError: io.output?.error ?? null }));
+    return exitCode(tally.summary(checks, { interrupted, writeError: io.output?.error ?? fileError?.code ?? null }));
   } finally {
     stopListening?.();
     stopWatching?.();

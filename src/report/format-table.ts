@@ -1,0 +1,38 @@
+import { baselineLines, expectationLines } from './lines.js';
+import type { ReporterFactory } from './reporter.js';
+
+/**
+ * `table`: one target in full (a table per version), or a matrix with a row per target as each
+ * finishes. The table modules (cli-table3 and its width tables) load only when a table is written.
+ */
+export const tableReporter: ReporterFactory = async (context) => {
+  if (context.detailed) {
+    const text = await import('./text.js');
+    return {
+      add: async (doc) => {
+        await context.write(text.renderTarget(doc, { color: context.color }));
+        // Differences are listed after the run; a met check's notes belong under its table.
+        if (doc.expectation?.met) await context.write(`${expectationLines(doc.expectation).join('\n')}\n`);
+        if (doc.baseline?.met) {
+          await context.write(`${baselineLines(doc.baseline).join('\n') || 'baseline: no difference'}\n`);
+        }
+      },
+      end: () => Promise.resolve(),
+    };
+  }
+  const matrix = await import('./matrix.js');
+  const printer = new matrix.MatrixPrinter(context.versions, context.color, context.fingerprint);
+  // The header waits for the first row: a list with no usable line prints nothing.
+  let rows = 0;
+  return {
+    add: async (doc) => {
+      if (rows++ === 0) await context.write(printer.header());
+      await context.write(printer.row(doc));
+    },
+    end: async (run) => {
+      if (run.targets === 0) return;
+      const s = run.targets === 1 ? '' : 's';
+      await context.write(`${matrix.MATRIX_LEGEND}\n${run.targets} target${s}, ${run.answered} answered as MSNP\n`);
+    },
+  };
+};

@@ -1,0 +1,25 @@
+import { csvReporter } from './format-csv.js';
+import { jsonReporter } from './format-json.js';
+import { ndjsonReporter } from './format-ndjson.js';
+import { tableReporter } from './format-table.js';
+import type { ReporterFactory } from './reporter.js';
+
+/**
+ * Every output format `-o FORMAT[:FILE]` accepts. A new format is one file with its factory and
+ * one line here; a format that needs the whole run first (a picture) wraps a pure renderer in
+ * `collecting(render)` from reporter.ts, e.g. `svg: collecting(renderSvg),`.
+ */
+export const FORMATS = {
+  table: tableReporter,
+  json: jsonReporter,
+  ndjson: ndjsonReporter,
+  csv: csvReporter,
+} satisfies Record<string, ReporterFactory>;
+
+export type FormatName = keyof typeof FORMATS;
+
+export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+
+export function isFormatName(name: string): name is FormatName {
+  return Object.hasOwn(FORMATS, name);
+}
