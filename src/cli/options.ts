@@ -9,6 +9,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '.
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { parseShard } from '../probe/targets.js';
+import { parseProxy, type ProxySpec } from '../transport/socks.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
@@ -85,6 +86,8 @@ export interface ProbePlan {
   handle: string | undefined;
   /** --fingerprint: behavioural probes naming the implementation. */
   fingerprint: boolean;
+  /** --proxy socks5://HOST:PORT or socks5h://: every connection goes through this SOCKS5 proxy. */
+  proxy: ProxySpec | undefined;
 }
 
 function defaultPortOf(args: Args): number {
@@ -165,7 +168,13 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
     handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
     fingerprint: args['fingerprint'] === true,
+    proxy: args['proxy'] === undefined ? undefined : flag('proxy', args['proxy'], parseProxy),
   };
+  if (common.proxy && common.transport !== 'tcp') throw new UsageError('--proxy: carries the tcp transport only');
+  // Following resolves the names redirects give on this machine: the lookups socks5h is there to avoid.
+  if (common.proxy?.protocol === 'socks5h' && common.follow) {
+    throw new UsageError('--proxy socks5h: --follow would resolve redirect names here; use socks5:// or drop --follow');
+  }
   checkExpectWithinRange(common.expect, common.versions);
   // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.
   for (const name of ['follow-any', 'follow-max']) {

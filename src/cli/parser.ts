@@ -56,6 +56,13 @@ function probeOptions(y: Argv): Argv {
     .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
     .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })
     .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]' })
+    .option('proxy', {
+      ...local,
+      type: 'string',
+      describe:
+        'connect through a SOCKS5 proxy: socks5://HOST:PORT, or socks5h://HOST:PORT to have the proxy resolve ' +
+        'target names (nothing is looked up here) [default port: 1080]',
+    })
     .option('gateway-ns', { ...local, type: 'string', describe: 'with --transport http: the IP= the gateway is asked to reach [default: the target host]' })
     .option('color', { ...local, type: 'boolean', describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables' });
 }

@@ -225,6 +225,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
       ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
       ...(plan.fingerprint ? { fingerprint: true } : {}),
+      ...(plan.proxy ? { proxy: plan.proxy } : {}),
     },
     async (report, index) => {
       if (ended) return;

@@ -5,7 +5,9 @@ import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.
 import { KNOWN_VERSIONS } from '../codec/range.js';
 import { DEFAULT_PORT, formatTarget } from '../codec/target.js';
 import { msnpError } from '../errors.js';
+import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
+import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal, Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
 import type { VerRequest } from '../codec/classify.js';
@@ -59,6 +61,11 @@ export interface ProbeOptions {
   gatewayNsHost?: string;
   /** After the per-version probes, a few behavioural probes to name the implementation (docs/FINGERPRINTS.md). */
   fingerprint?: boolean;
+  /**
+   * Connect through a SOCKS5 proxy (TCP transport only). With `socks5h` a target's name is sent to
+   * the proxy unresolved: no name is looked up here, and the report's `address` is null.
+   */
+  proxy?: ProxySpec;
 }
 
 /** How far repeated attempts (`attempts` > 1) agreed. */
@@ -129,6 +136,8 @@ export interface TargetReport {
   via?: { host: string; port: number };
   /** With `fingerprint`: the traits measured and the implementations they match. */
   fingerprint?: FingerprintReport;
+  /** With `proxy`: the proxy every connection went through, as `socks5://HOST:PORT` or `socks5h://`. */
+  proxy?: string;
 }
 
 interface Checked {
@@ -188,12 +197,16 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
-  // The deadline covers resolution too: a resolver that never answers must not hold the target.
-  const resolved = await resolveTarget(options.host, options.lookup, { timeoutMs, signal });
-  signal?.throwIfAborted();
   const transport = options.transport ?? 'tcp';
-  const base = { host: options.host, port, transport };
-  if (!resolved.ok) {
+  if (options.proxy && transport !== 'tcp') throw msnpError('ERR_OPTION', 'a proxy carries the tcp transport only');
+  const dialer = options.proxy ? socksDialer(options.proxy) : undefined;
+  // With socks5h the proxy resolves the name: nothing is looked up here, not even for `.invalid`.
+  const remoteName = options.proxy?.protocol === 'socks5h' && isIP(options.host) === 0;
+  // The deadline covers resolution too: a resolver that never answers must not hold the target.
+  const resolved = remoteName ? null : await resolveTarget(options.host, options.lookup, { timeoutMs, signal });
+  signal?.throwIfAborted();
+  const base = { host: options.host, port, transport, ...(dialer?.via ? { proxy: dialer.via } : {}) };
+  if (resolved && !resolved.ok) {
     // Every version waited for this resolution: its time is theirs.
     const spent = { elapsedMs: Math.round((performance.now() - started) * 10) / 10, bytesReceived: 0 };
     const probes: VersionProbe[] = versions.map((version) =>
@@ -204,8 +217,18 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     const elapsedMs = Math.round(performance.now() - started);
     return { ...base, address: null, family: null, probes, accepted: [], preferred: null, offer: null, answered: false, elapsedMs };
   }
-  const { address, family } = resolved.address;
-  const connect: ConnectOptions = { address, port, family, timeoutMs, signal, transcript: options.transcript ?? false };
+  // With a name the proxy resolves, the name is what is dialled and no address is known here.
+  const address = resolved ? resolved.address.address : null;
+  const family = resolved ? resolved.address.family : null;
+  const connect: ConnectOptions = {
+    address: address ?? options.host,
+    port,
+    ...(family !== null ? { family } : {}),
+    timeoutMs,
+    signal,
+    transcript: options.transcript ?? false,
+    ...(dialer ? { dialer } : {}),
+  };
   if (transport === 'http') {
     connect.gateway = {
       nsHost: options.gatewayNsHost ?? options.host,

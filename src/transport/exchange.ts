@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
 import { errnoOf } from './resolve.js';
+import type { Dialer } from './dialer.js';
+import { tcpDialer } from './tcp.js';
 
 export type Phase = 'connect' | 'reply';
 
@@ -22,6 +24,8 @@ export interface ExchangeOptions {
   lingerMs?: number;
   /** Opens the socket; tests inject one that fails as an exhausted machine would. */
   createSocket?: () => Socket;
+  /** How the socket reaches the server: direct TCP unless a proxy is given. */
+  dialer?: Dialer;
 }
 
 export interface TranscriptEntry {
@@ -263,14 +267,16 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     socket.setNoDelay(true);
-    socket.on('connect', () => {
+    const onReady = (): void => {
+      if (settled) return;
       phase = 'reply';
       send(conversation.opening());
       const later = conversation.later?.();
       if (later) laterTimer = setTimeout(() => !settled && send(later.data), later.afterMs);
-    });
+    };
     socket.on('data', (chunk: Buffer) => {
-      if (settled) return;
+      // Before the path is ready the bytes are a proxy's handshake, which its dialer reads.
+      if (settled || phase === 'connect') return;
       recorder.received(chunk);
       const step = conversation.push(chunk);
       if (step.type === 'done') finish(step.result);
@@ -293,7 +299,8 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
     // A close without 'end' or 'error' (rare) must still settle the promise.
     socket.on('close', () => finish(conversation.end('close')));
     try {
-      socket.connect({ host: options.address, port: options.port, family: options.family ?? 0 });
+      const to = { address: options.address, port: options.port, family: options.family };
+      (options.dialer ?? tcpDialer).dial(socket, to, { ready: onReady, fail: onError });
     } catch (err) {
       // Some failures to get a socket are thrown rather than emitted.
       onError(errnoOf(err) ?? 'EUNKNOWN');

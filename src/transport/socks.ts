@@ -1,0 +1,63 @@
+import { SocksClient } from 'socks';
+import { formatTarget, parseTarget } from '../codec/target.js';
+import { msnpError } from '../errors.js';
+import type { Dialer } from './dialer.js';
+
+/** `--proxy socks5://HOST:PORT` or `socks5h://` (the proxy resolves target names). */
+export interface ProxySpec {
+  protocol: 'socks5' | 'socks5h';
+  /** The proxy's address (a literal IP, resolved by the caller when given as a name). */
+  host: string;
+  port: number;
+}
+
+/** The usual SOCKS port, when the proxy URL names none. */
+export const DEFAULT_SOCKS_PORT = 1080;
+
+/** Parses `socks5://HOST[:PORT]` or `socks5h://HOST[:PORT]` (port 1080 when none is named). */
+export function parseProxy(text: string): ProxySpec {
+  const m = /^(socks5h?):\/\/([^/?#]+)\/?$/i.exec(text.trim());
+  if (!m?.[1] || !m[2]) throw msnpError('ERR_OPTION', `'${text}' is not socks5://HOST:PORT or socks5h://HOST:PORT`);
+  const { host, port } = parseTarget(m[2], DEFAULT_SOCKS_PORT);
+  return { protocol: m[1].toLowerCase() === 'socks5h' ? 'socks5h' : 'socks5', host, port };
+}
+
+export function formatProxy(proxy: ProxySpec): string {
+  return `${proxy.protocol}://${formatTarget({ host: proxy.host, port: proxy.port })}`;
+}
+
+/**
+ * The errno an outcome is named after when the proxy reports that it could not reach the target
+ * (RFC 1928 reply codes): the proxy's word for refused or unreachable is the target's status. Any
+ * other failure of the proxy itself is `EPROXY`: unreachable, never a verdict on the server.
+ */
+function errnoOfSocks(message: string): string {
+  if (/ConnectionRefused/.test(message)) return 'ECONNREFUSED';
+  if (/HostUnreachable/.test(message)) return 'EHOSTUNREACH';
+  if (/NetworkUnreachable/.test(message)) return 'ENETUNREACH';
+  return 'EPROXY';
+}
+
+/** A SOCKS5 connection through `proxy`, made by the `socks` package on the exchange's own socket. */
+export function socksDialer(proxy: ProxySpec): Dialer {
+  return {
+    via: formatProxy(proxy),
+    dial(socket, to, events) {
+      socket.once('connect', () => {
+        const client = new SocksClient({
+          proxy: { host: proxy.host, port: proxy.port, type: 5 },
+          command: 'connect',
+          destination: { host: to.address, port: to.port },
+          existing_socket: socket,
+          // The exchange's deadline covers the handshake; this one only has to be later.
+          timeout: 24 * 3600_000,
+        });
+        // Both fire synchronously in the client: before the socket's own 'close' reaches the exchange.
+        client.once('error', (err: Error) => events.fail(errnoOfSocks(err.message)));
+        client.once('established', () => events.ready());
+        client.connect(socket);
+      });
+      socket.connect({ host: proxy.host, port: proxy.port });
+    },
+  };
+}
