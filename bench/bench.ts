@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanUp, runNode, startNodeService, type RunResult, type Service } from './child.js';
 import { FLOOR_SCRIPT, RAW_CLIENT_SCRIPT, SEQUENTIAL_SCRIPT } from './scripts.js';
+import { DEFAULT_GLOBAL_CONCURRENCY } from '../src/defaults.js';
 
 const BIN = fileURLToPath(new URL('../../bin/msnp-probe.js', import.meta.url));
 /** The library without the CLI: what the probing itself costs on top of start-up. */
@@ -33,8 +34,8 @@ const EMULATORS = fileURLToPath(new URL('./emulators.js', import.meta.url));
 const HARD_LIMIT_MS = 280_000;
 const STARTED = Date.now();
 const remainingMs = (): number => HARD_LIMIT_MS - (Date.now() - STARTED);
-/** msnp-probe's default --global-concurrency (src/probe/scan.ts). */
-const DEFAULT_GLOBAL = 64;
+/** msnp-probe's default --global-concurrency. */
+const DEFAULT_GLOBAL = DEFAULT_GLOBAL_CONCURRENCY;
 
 /** The targets of issue 5. */
 const TARGET_RATIO = 1.5;

@@ -2,15 +2,22 @@ import { isMsnpProbeError } from '../errors.js';
 import { formatVersions, parseRange } from '../codec/range.js';
 import { isValidHandle } from '../codec/deep.js';
 import { escapeText } from '../codec/escape.js';
-import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
+import { parseHost, parsePort, parseTarget, type Target } from '../codec/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
-import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
-import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_FOLLOW_MAX,
+  DEFAULT_GLOBAL_CONCURRENCY,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_VERSIONS,
+  defaultPortFor,
+} from '../defaults.js';
+import { OPTION_LIMITS } from '../limits.js';
 import { parseShard } from '../probe/targets.js';
 import { parseProxy, type ProxySpec } from '../transport/socks.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
+import type { TransportName } from '../model.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -36,6 +43,12 @@ function wholeNumber(min: number, max: number, unit: string): (text: string) => 
     if (n < min || n > max) throw new UsageError(`${n} is outside ${min}..${max}`);
     return n;
   };
+}
+
+/** A whole number within the option's bounds in limits.ts, which the library checks too. */
+function limited(option: keyof typeof OPTION_LIMITS, unit: string): (text: string) => number {
+  const { min, max } = OPTION_LIMITS[option];
+  return wholeNumber(min, max, unit);
 }
 
 export type Args = Record<string, unknown>;
@@ -80,7 +93,7 @@ export interface ProbePlan {
   followMax: number;
   transcript: boolean;
   verbose: boolean;
-  transport: 'tcp' | 'http';
+  transport: TransportName;
   gatewayNsHost: string | undefined;
   /** --handle: the account a deep probe names (a test account of the operator's own server). */
   handle: string | undefined;
@@ -92,7 +105,7 @@ export interface ProbePlan {
 
 function defaultPortOf(args: Args): number {
   if (args['port'] !== undefined) return flag('port', args['port'], (t) => parsePort(t));
-  return args['transport'] === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT;
+  return defaultPortFor(args['transport'] === 'http' ? 'http' : 'tcp');
 }
 
 export function probePlan(args: Args, given: readonly string[]): ProbePlan {
@@ -138,18 +151,18 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     throw new UsageError('--handle is only sent by --deep (or --follow)');
   }
   const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
-    versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
-    timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], wholeNumber(1, 600_000, 'milliseconds')),
+    versions: args['range'] === undefined ? [...DEFAULT_VERSIONS] : flag('range', args['range'], parseRange),
+    timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], limited('timeoutMs', 'milliseconds')),
     concurrency:
-      args['concurrency'] === undefined ? DEFAULT_CONCURRENCY : flag('concurrency', args['concurrency'], wholeNumber(1, 1000, 'connections')),
+      args['concurrency'] === undefined ? DEFAULT_CONCURRENCY : flag('concurrency', args['concurrency'], limited('concurrency', 'connections')),
     globalConcurrency:
       args['global-concurrency'] === undefined
         ? DEFAULT_GLOBAL_CONCURRENCY
-        : flag('global-concurrency', args['global-concurrency'], wholeNumber(1, 10_000, 'connections')),
+        : flag('global-concurrency', args['global-concurrency'], limited('globalConcurrency', 'connections')),
     offer: args['offer'] !== false,
     ratePerSecond: args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),
-    retries: args['retries'] === undefined ? 0 : flag('retries', args['retries'], wholeNumber(0, 20, 'retries')),
-    attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], wholeNumber(1, 100, 'attempts')),
+    retries: args['retries'] === undefined ? 0 : flag('retries', args['retries'], limited('retries', 'retries')),
+    attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], limited('attempts', 'attempts')),
     expect: args['expect'] === undefined ? null : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
     baselineFile: args['baseline'] === undefined ? null : flag('baseline', args['baseline'], nonEmpty('a file name')),
     shard: args['shard'] === undefined ? null : flag('shard', args['shard'], parseShard),
@@ -161,7 +174,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     followMax:
       args['follow-max'] === undefined
         ? DEFAULT_FOLLOW_MAX
-        : flag('follow-max', args['follow-max'], wholeNumber(0, 10_000, 'servers')),
+        : flag('follow-max', args['follow-max'], limited('followMax', 'servers')),
     transcript: args['transcript'] === true || args['verbose'] === true,
     verbose: args['verbose'] === true,
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
@@ -236,7 +249,7 @@ function handleOf(text: string): string {
   return text;
 }
 
-function transportName(text: string): 'tcp' | 'http' {
+function transportName(text: string): TransportName {
   if (text !== 'tcp' && text !== 'http') throw new UsageError(`'${text}' is not tcp or http`);
   return text;
 }
@@ -264,7 +277,7 @@ export interface ServePlan {
   delayMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
-  transport: 'tcp' | 'http';
+  transport: TransportName;
   dispatch: boolean;
 }
 

@@ -1,10 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { FAULT_MODES } from '../emulator/faults.js';
 import { PROFILE_NAMES, DEMO_PROFILE } from '../emulator/profiles.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
-import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
-import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
-import { DEFAULT_PORT } from '../codec/target.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_FOLLOW_MAX, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../defaults.js';
 import { PACKAGE } from '../version.js';
 import { FORMAT_NAMES } from '../report/formats.js';
 import { UsageError, type Args } from './options.js';

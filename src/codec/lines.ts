@@ -8,8 +8,8 @@ export const PAYLOAD_COMMANDS: ReadonlySet<string> = new Set([
   'MSG', 'GCF', 'UBX', 'NOT', 'IPG', 'ADL', 'RML', 'FQY', 'UBN', 'UUN', 'NFY', 'SDG', 'PUT', 'DEL',
 ]);
 
-export const DEFAULT_MAX_LINE_BYTES = 4096;
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../limits.js';
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../limits.js';
 
 export type Frame =
   /** A complete line, CRLF (or bare LF) removed, as a latin1 byte string. */

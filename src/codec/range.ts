@@ -6,8 +6,8 @@ export const MAX_VERSION = 99;
 /** Every MSNP version a real server is known to have spoken. */
 export const KNOWN_VERSIONS: readonly number[] = Object.freeze(range(2, 21));
 
-
-function range(from: number, to: number): number[] {
+/** Every whole number from `from` to `to`, ascending. */
+export function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let v = from; v <= to; v++) out.push(v);
   return out;

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { msnpError } from '../errors.js';
 
-export const DEFAULT_PORT = 1863;
+export { DEFAULT_PORT } from '../defaults.js';
+import { DEFAULT_PORT } from '../defaults.js';
 
 export interface Target {
   host: string;

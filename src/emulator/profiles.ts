@@ -1,4 +1,5 @@
 import { msnpError } from '../errors.js';
+import { range } from '../codec/range.js';
 
 /** How a profile answers VER. Each field is a behaviour some real server showed (see README). */
 export interface Profile {
@@ -99,11 +100,7 @@ export function escargotTraitsOn(date: string): EscargotTraits {
   return traits;
 }
 
-function span(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v++) out.push(v);
-  return out;
-}
+const span = range;
 
 /** Escargot's own preference: 18 down to 2, then 19, 20, 21 (it calls 19-21 not really supported). */
 export const ESCARGOT_ORDER: readonly number[] = [...span(2, 18).reverse(), 19, 20, 21];

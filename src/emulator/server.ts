@@ -8,6 +8,7 @@ import { parseFault, type Fault } from './faults.js';
 import { createGatewayServer } from './gateway-server.js';
 import { getProfile, withVersions, type Profile, DEMO_PROFILE } from './profiles.js';
 import { EmulatorSession, type Action, type SessionContext } from './session.js';
+import type { TransportName } from '../model.js';
 
 export interface EmulatorOptions {
   /** A profile name (see PROFILES) or a profile object. Default: msn-2007. */
@@ -21,7 +22,7 @@ export interface EmulatorOptions {
   /** Default 0: an ephemeral port. */
   port?: number;
   /** `tcp` (default): plain MSNP. `http`: the MSN HTTP gateway (`POST /gateway/gateway.dll`). */
-  transport?: 'tcp' | 'http';
+  transport?: TransportName;
   /**
    * Microsoft profiles: serve as a dispatch server whose XFR points at a second, emulated
    * notification server (default true). Escargot profiles have no dispatch split.
@@ -59,7 +60,7 @@ export interface Emulator {
   port: number;
   profile: Profile;
   faults: readonly Fault[];
-  transport: 'tcp' | 'http';
+  transport: TransportName;
   /** The notification server a Microsoft-style dispatch server redirects to. */
   notification: { host: string; port: number } | null;
   stats(): EmulatorStats;

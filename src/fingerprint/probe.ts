@@ -14,6 +14,7 @@ import {
   type ScriptResult,
   type Traits,
 } from './traits.js';
+import type { TransportName } from '../model.js';
 
 export interface FingerprintReport {
   /** Every trait by name, measured or not (unmeasured ones say why). */
@@ -46,7 +47,7 @@ export interface FingerprintInput {
   /** The per-version probes of the same run (for the `versions` trait and the version to offer). */
   probes: readonly { version: number; status: string }[];
   answered: boolean;
-  transport: 'tcp' | 'http';
+  transport: TransportName;
   /** Runs one connection under the caller's pacing, concurrency and shared budget. */
   run: (script: Script) => Promise<ScriptResult>;
 }

@@ -3,6 +3,7 @@ import { PROBE_HANDLE } from '../codec/deep.js';
 import { LineReader } from '../codec/lines.js';
 import type { Outcome } from '../codec/outcome.js';
 import { formatVersions } from '../codec/range.js';
+import type { TransportName } from '../model.js';
 
 /**
  * Behavioural traits: each is one question a server answers in its own way, with a small, named
@@ -468,7 +469,7 @@ export function overGateway(traits: Traits): Traits {
 }
 
 /** Traits a transport cannot carry, reported unmeasured with the reason. */
-export function unmeasuredOver(probe: TraitProbe, transport: 'tcp' | 'http'): Traits {
+export function unmeasuredOver(probe: TraitProbe, transport: TransportName): Traits {
   const out: Traits = {};
   for (const name of probe.traits) {
     out[name] = { answer: UNMEASURED, measured: false, note: `not measurable over ${transport}` };

@@ -2,14 +2,10 @@ import { isIP } from 'node:net';
 import { resolveTarget, type ResolvedAddress } from '../transport/resolve.js';
 import { addressClass, isHostName, mayResolve, policyAllows } from './follow-policy.js';
 import { DEFAULT_TIMEOUT_MS, probe, type ProbeOptions, type RedirectSummary, type TargetReport } from './probe.js';
+import { targetKey } from '../model.js';
 
-/** Redirect hops followed from one starting target at the most. */
-export const DEFAULT_MAX_HOPS = 4;
-/**
- * Servers followed from one starting target at the most. Twenty versions naming twenty servers,
- * four hops deep, would otherwise be 168,421 targets from one line.
- */
-export const DEFAULT_FOLLOW_MAX = 16;
+export { DEFAULT_MAX_HOPS, DEFAULT_FOLLOW_MAX } from '../defaults.js';
+import { DEFAULT_FOLLOW_MAX, DEFAULT_MAX_HOPS } from '../defaults.js';
 
 export interface FollowOptions {
   /** Redirect hops from the starting target at the most (default DEFAULT_MAX_HOPS). */
@@ -24,7 +20,7 @@ export interface FollowOptions {
   followAny?: boolean;
 }
 
-const key = (host: string, port: number): string => `${host.toLowerCase()}|${port}`;
+const key = targetKey;
 
 interface Hop {
   host: string;

@@ -2,27 +2,23 @@ import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
-import { KNOWN_VERSIONS } from '../codec/range.js';
-import { DEFAULT_PORT, formatTarget } from '../codec/target.js';
+import { formatTarget } from '../codec/target.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_VERSIONS, defaultPortFor } from '../defaults.js';
 import { msnpError } from '../errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal, Pacer } from './pacer.js';
-import { sendDeep, sendVer, type ConnectOptions, type DeepMeasured, type ExchangeOutcome } from './version-probe.js';
+import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
+import type { Agreement, OfferProbe, ProbeOutcome, RedirectSummary, Repeats, TargetReport, TransportName, VersionProbe } from '../model.js';
 import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/answer.js';
-import type { AddressClass } from './follow-policy.js';
 import { isValidHandle } from '../codec/deep.js';
 import { fingerprint as fingerprintTarget, runScript, type FingerprintReport } from '../fingerprint/probe.js';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
-/** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
-export const DEFAULT_CONCURRENCY = 4;
+export { DEFAULT_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT } from '../defaults.js';
 /** The trId of every VER we send. */
 export const VER_TRID = 1;
-/** The HTTP gateway's port. */
-export const DEFAULT_GATEWAY_PORT = 80;
 
 /** Runs `fn` when a shared budget allows (a p-limit instance fits): bounds connections across targets. */
 export type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -56,7 +52,7 @@ export interface ProbeOptions {
   /** With `deep`: the account named in CVR and USR (e-mail-like; never a password). Default `probe@example.com`. */
   handle?: string;
   /** `tcp` (default, port 1863) or `http`: tunnel every probe through the MSN HTTP gateway (port 80). */
-  transport?: 'tcp' | 'http';
+  transport?: TransportName;
   /** With `transport: 'http'`: the `IP=` the gateway is asked to reach. Default: the target host. */
   gatewayNsHost?: string;
   /** After the per-version probes, a few behavioural probes to name the implementation (docs/FINGERPRINTS.md). */
@@ -68,77 +64,7 @@ export interface ProbeOptions {
   proxy?: ProxySpec;
 }
 
-/** How far repeated attempts (`attempts` > 1) agreed. */
-export interface Agreement {
-  attempts: number;
-  /** How many attempts ended in each status. */
-  statuses: Partial<Record<ProbeStatus, number>>;
-  /** How many attempts gave each answer: the status, with its code for `error` (`error 600`). */
-  answers: Record<string, number>;
-  /** Every attempt gave the same answer (status, and code for errors). */
-  agree: boolean;
-}
-
-export interface Repeats {
-  /** Retries spent on transient outcomes (absent when none). */
-  retries?: number;
-  agreement?: Agreement;
-}
-
-export type VersionProbe = { version: number; deep?: DeepMeasured } & ExchangeOutcome & Repeats;
-
-/** Where the dispatch answers of a target point, grouped by address. */
-export interface RedirectSummary {
-  /** The address as the server wrote it (`0`: start again on this server). */
-  to: string;
-  host: string | null;
-  port: number | null;
-  /** Versions whose login step was answered with this redirect. */
-  versions: number[];
-  /** XFR layouts seen. */
-  formats: string[];
-  /** Whether `follow` probed it; when not, why. */
-  followed: boolean;
-  /**
-   * `policy`: outside the follow policy (another address class, or a name outside the target's
-   * domain); `invalid-host`: not a valid host name; `cap`: past the servers followed per target;
-   * `unresolved`: the name did not resolve.
-   */
-  reason?:
-    | 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable'
-    | 'policy' | 'invalid-host' | 'cap' | 'unresolved';
-  /** With `follow`, for a redirect naming a host name that was resolved: the address it resolved to. */
-  address?: string;
-  /** With `follow`: the class of the redirect's address (`loopback`, `private`, `link-local`, `public`, `reserved`). */
-  addressClass?: AddressClass;
-}
-export type OfferProbe = { offered: number[] } & ExchangeOutcome & Repeats;
-
-export interface TargetReport {
-  host: string;
-  port: number;
-  /** The address connected to (resolved once per target), or null when the name did not resolve. */
-  address: string | null;
-  family: 4 | 6 | null;
-  probes: VersionProbe[];
-  /** Versions whose probe was accepted, ascending. */
-  accepted: number[];
-  /** The version chosen from the combined offer, or null. */
-  preferred: number | null;
-  offer: OfferProbe | null;
-  /** Whether any reply came from an MSNP server (false: refused, silent, unreachable or another protocol). */
-  answered: boolean;
-  elapsedMs: number;
-  transport: 'tcp' | 'http';
-  /** With `deep`: the XFR redirects seen, grouped by address. */
-  redirects?: RedirectSummary[];
-  /** Set on a report reached by following a redirect: the server that sent us here. */
-  via?: { host: string; port: number };
-  /** With `fingerprint`: the traits measured and the implementations they match. */
-  fingerprint?: FingerprintReport;
-  /** With `proxy`: the proxy every connection went through, as `socks5://HOST:PORT` or `socks5h://`. */
-  proxy?: string;
-}
+export type { Agreement, Repeats, VersionProbe, RedirectSummary, OfferProbe, TargetReport } from '../model.js';
 
 interface Checked {
   port: number;
@@ -152,10 +78,10 @@ interface Checked {
 
 function checkOptions(options: ProbeOptions): Checked {
   const checked: Checked = {
-    port: options.port ?? (options.transport === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT),
+    port: options.port ?? defaultPortFor(options.transport),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-    versions: [...new Set(options.versions ?? KNOWN_VERSIONS)].sort((a, b) => a - b),
+    versions: [...new Set(options.versions ?? DEFAULT_VERSIONS)].sort((a, b) => a - b),
     retries: options.retries ?? 0,
     attempts: options.attempts ?? 1,
     ratePerSecond: options.ratePerSecond ?? 0,
@@ -242,9 +168,9 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
 
   const single = (request: VerRequest): number | undefined => (request.offered.length === 1 ? request.offered[0] : undefined);
   /** One connection: wait for this target's pace, then for the shared budget, then check the pace again. */
-  const once = async (request: VerRequest): Promise<ExchangeOutcome & { deep?: DeepMeasured }> => {
+  const once = async (request: VerRequest): Promise<ProbeOutcome> => {
     const version = single(request);
-    const send = (): Promise<ExchangeOutcome & { deep?: DeepMeasured }> =>
+    const send = (): Promise<ProbeOutcome> =>
       options.deep && version !== undefined ? sendDeep(connect, version, options.handle) : sendVer(connect, request);
     const outcome = await paced(send);
     if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
@@ -265,7 +191,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     return outcome;
   };
   /** One attempt with its retries of transient outcomes. */
-  const attempt = async (request: VerRequest): Promise<ExchangeOutcome & Repeats & { deep?: DeepMeasured }> => {
+  const attempt = async (request: VerRequest): Promise<ProbeOutcome & Repeats> => {
     let outcome = await once(request);
     let used = 0;
     while (used < retries && isTransient(outcome, outcome.bytesReceived)) {
@@ -275,10 +201,10 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     return used > 0 ? { ...outcome, retries: used } : outcome;
   };
   /** Every attempt at one request; the reported outcome is the most common answer (ties: the earliest). */
-  const measure = (request: VerRequest): Promise<ExchangeOutcome & Repeats & { deep?: DeepMeasured }> =>
+  const measure = (request: VerRequest): Promise<ProbeOutcome & Repeats> =>
     limit(async () => {
       if (attempts === 1) return attempt(request);
-      const results: (ExchangeOutcome & Repeats & { deep?: DeepMeasured })[] = [];
+      const results: (ProbeOutcome & Repeats)[] = [];
       for (let i = 0; i < attempts; i++) results.push(await attempt(request));
       return withAgreement(results);
     });
@@ -342,11 +268,11 @@ function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
  * `deep` so are logins that ended differently (`accepted/confirmed/notification` against
  * `accepted/claimed-only/closed`).
  */
-function answerOf(outcome: ExchangeOutcome & { deep?: DeepMeasured }): string {
+function answerOf(outcome: ProbeOutcome): string {
   return answerLabel({ status: outcome.status, code: outcome.status === 'error' ? outcome.code : undefined, deep: outcome.deep });
 }
 
-function withAgreement<R extends ExchangeOutcome & Repeats & { deep?: DeepMeasured }>(results: R[]): R {
+function withAgreement<R extends ProbeOutcome & Repeats>(results: R[]): R {
   const statuses: Partial<Record<ProbeStatus, number>> = {};
   const answers: Record<string, number> = {};
   for (const r of results) {

@@ -5,7 +5,8 @@ import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from
 import { probeFollowing, type FollowOptions } from './follow.js';
 import { linkedSignal, untilAborted } from './pacer.js';
 
-export const DEFAULT_GLOBAL_CONCURRENCY = 64;
+export { DEFAULT_GLOBAL_CONCURRENCY } from '../defaults.js';
+import { DEFAULT_GLOBAL_CONCURRENCY } from '../defaults.js';
 
 export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'>, FollowOptions {
   /** Connections in flight across all targets. */

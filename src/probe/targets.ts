@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import { parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { isMsnpProbeError, msnpError } from '../errors.js';
+import { targetKey } from '../model.js';
 
-/** Longest line read from a target list; a longer one is skipped as invalid without being buffered. */
-export const MAX_TARGET_LINE = 1024;
+export { MAX_TARGET_LINE, MAX_SKIPPED_LINE } from '../limits.js';
+import { MAX_SKIPPED_LINE, MAX_TARGET_LINE } from '../limits.js';
 
 export interface InvalidLine {
   line: number;
@@ -40,11 +41,6 @@ const BOM_CHAR = '\ufeff';
 /** What an invalid line's message may quote of it. */
 const QUOTED = 80;
 
-/**
- * A line with no end after this many characters means the input is not a list at all (a device
- * such as /dev/zero, a binary file): reading stops with an error instead of skipping forever.
- */
-export const MAX_SKIPPED_LINE = 1024 * 1024;
 
 /**
  * Streams targets from a byte stream (a file or stdin), one per line, never holding more than one
@@ -181,5 +177,5 @@ function fnv1a(text: string): number {
 }
 
 export function inShard(target: Target, shard: { index: number; count: number }): boolean {
-  return fnv1a(`${target.host.toLowerCase()}|${target.port}`) % shard.count === shard.index - 1;
+  return fnv1a(targetKey(target.host, target.port)) % shard.count === shard.index - 1;
 }

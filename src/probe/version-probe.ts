@@ -1,28 +1,12 @@
 import { VerConversation, type Conversation } from '../codec/conversation.js';
-import { DeepConversation, type DeepResult } from '../codec/deep.js';
+import { DeepConversation } from '../codec/deep.js';
 import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../codec/escape.js';
-import type { Outcome } from '../codec/outcome.js';
-import { exchange, type ExchangeOptions, type ExchangeResult, type TranscriptEntry } from '../transport/exchange.js';
+import { exchange, type ExchangeOptions, type ExchangeResult } from '../transport/exchange.js';
+import type { ExchangeOutcome, Measured, ProbeOutcome } from '../model.js';
 import { gatewayExchange, type GatewayOptions } from '../transport/gateway.js';
 
-/** The measured side of a probe, shared by per-version probes and the combined offer. */
-export interface Measured {
-  /** From connect start to the VER verdict. */
-  elapsedMs: number;
-  /** Bytes read from the server before the VER verdict (0: nothing came). */
-  bytesReceived: number;
-  /** Hex of the first bytes received (at most 64), present when bytes came but no complete reply line. */
-  firstBytes?: string;
-  /** Complete unsolicited lines (trId 0 or none) skipped before the reply. */
-  unsolicited?: string[];
-  transcript?: TranscriptEntry[];
-}
-
-export type ExchangeOutcome = Outcome & Measured;
-
-/** With `deep`: what followed an accepted VER on the same connection. */
-export type DeepMeasured = DeepResult & { elapsedMs: number };
+export type { Measured, ExchangeOutcome, DeepMeasured } from '../model.js';
 
 export interface ConnectOptions extends ExchangeOptions {
   /** Tunnel through the HTTP gateway instead of plain TCP. */
@@ -58,10 +42,10 @@ export async function sendDeep(
   options: ConnectOptions,
   version: number,
   handle?: string,
-): Promise<ExchangeOutcome & { deep?: DeepMeasured }> {
+): Promise<ProbeOutcome> {
   const conversation = new DeepConversation(version, handle);
   const done = await run(options, conversation);
-  const out: ExchangeOutcome & { deep?: DeepMeasured } = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };
+  const out: ProbeOutcome = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };
   if (done.result.deep) out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };
   return out;
 }

@@ -2,6 +2,7 @@ import { isTransient, STATUSES, type Outcome } from '../codec/outcome.js';
 import { msnpError } from '../errors.js';
 import type { TargetReport } from '../probe/probe.js';
 import { answerLabel, deepTransient, type DeepAnswerParts } from './answer.js';
+import { targetKey } from '../model.js';
 
 /** The parts of an earlier report a comparison needs. */
 export interface BaselineProbe {
@@ -55,7 +56,7 @@ export interface BaselineComparison {
 }
 
 export function baselineKey(host: string, port: number): string {
-  return `${host.toLowerCase()}|${port}`;
+  return targetKey(host, port);
 }
 
 /** A probe as msnp-probe writes it: a known status, and a numeric code if any (text from a file reaches the terminal). */

@@ -1,4 +1,4 @@
-import type { TargetReport } from '../probe/probe.js';
+import type { TargetReport } from '../model.js';
 import { PACKAGE } from '../version.js';
 import type { Expectation } from './expect.js';
 import type { BaselineComparison } from './baseline.js';

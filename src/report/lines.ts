@@ -1,8 +1,7 @@
 import { escapeText } from '../codec/escape.js';
 import { formatVersions } from '../codec/range.js';
 import { formatTarget } from '../codec/target.js';
-import type { TargetReport } from '../probe/probe.js';
-import type { TranscriptEntry } from '../transport/exchange.js';
+import type { TargetReport, TranscriptEntry } from '../model.js';
 import type { BaselineComparison } from './baseline.js';
 import type { Expectation } from './expect.js';
 

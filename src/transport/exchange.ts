@@ -5,6 +5,9 @@ import type { Outcome } from '../codec/outcome.js';
 import { errnoOf } from './resolve.js';
 import type { Dialer } from './dialer.js';
 import { tcpDialer } from './tcp.js';
+import type { CloseBy, TranscriptEntry } from '../model.js';
+
+export type { CloseBy, TranscriptEntry } from '../model.js';
 
 export type Phase = 'connect' | 'reply';
 
@@ -28,18 +31,6 @@ export interface ExchangeOptions {
   dialer?: Dialer;
 }
 
-export interface TranscriptEntry {
-  /** Milliseconds since the exchange started. */
-  t: number;
-  /** `close`: the connection ended here (`data` is empty); `by` says who ended it. */
-  dir: 'send' | 'recv' | 'close';
-  /** The bytes as a latin1 string (exact). */
-  data: string;
-  /** With `close`: `server` (its FIN), `client` (we closed: done or deadline), `reset` (reset or socket error). */
-  by?: CloseBy;
-}
-
-export type CloseBy = 'server' | 'client' | 'reset';
 
 /** Where the conversation stood when it moved on: after its first reply, after the next... */
 export interface Mark {
@@ -59,14 +50,13 @@ export interface ExchangeResult<T> {
   transcript?: TranscriptEntry[];
 }
 
-export const FIRST_BYTES_KEPT = 64;
+export { FIRST_BYTES_KEPT, TRANSCRIPT_MAX_BYTES } from '../limits.js';
+import { FIRST_BYTES_KEPT, TRANSCRIPT_MAX_BYTES } from '../limits.js';
 /**
  * The slot of a finished probe is freed only once the server has closed too (or this long has
  * passed), so the server never sees more of our connections at once than the concurrency allows.
  */
 export const DEFAULT_LINGER_MS = 250;
-/** A transcript keeps at most this many bytes; the rest is counted, not stored. */
-export const TRANSCRIPT_MAX_BYTES = 64 * 1024;
 
 /**
  * Errors that say this machine ran out of something (file descriptors, ephemeral ports, socket

@@ -29,8 +29,8 @@ export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
  */
 const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
 
-/** Largest gateway response body we read; a larger one is `http-invalid` (too-large). */
-export const MAX_GATEWAY_BODY = 1024 * 1024;
+export { MAX_GATEWAY_BODY } from '../limits.js';
+import { MAX_GATEWAY_BODY } from '../limits.js';
 export const GATEWAY_PATH = '/gateway/gateway.dll';
 export const DEFAULT_POLL_MS = 100;
 

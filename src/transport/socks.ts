@@ -11,8 +11,8 @@ export interface ProxySpec {
   port: number;
 }
 
-/** The usual SOCKS port, when the proxy URL names none. */
-export const DEFAULT_SOCKS_PORT = 1080;
+export { DEFAULT_SOCKS_PORT } from '../defaults.js';
+import { DEFAULT_SOCKS_PORT } from '../defaults.js';
 
 /** Parses `socks5://HOST[:PORT]` or `socks5h://HOST[:PORT]` (port 1080 when none is named). */
 export function parseProxy(text: string): ProxySpec {
