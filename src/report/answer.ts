@@ -14,15 +14,20 @@ export interface AnswerParts {
   deep?: DeepAnswerParts | undefined;
 }
 
+/** How an MSNP error code reads everywhere: `error 600`. */
+export function errorLabel(code: number | string): string {
+  return `error ${code}`;
+}
+
 /**
  * One probe's answer as a comparable label: the status, `error 600` for errors, and with a deep
  * result the session verdict and login outcome too (`accepted/confirmed/notification`,
  * `accepted/claimed-only/error 911`), since an accepted VER alone says nothing of the login.
  */
 export function answerLabel(p: AnswerParts, withDeep = true): string {
-  const base = p.status === 'error' && p.code !== undefined ? `error ${p.code}` : p.status;
+  const base = p.status === 'error' && p.code !== undefined ? errorLabel(p.code) : p.status;
   if (!withDeep || !p.deep) return base;
-  const login = p.deep.login === 'error' && p.deep.code !== undefined ? `error ${p.deep.code}` : p.deep.login;
+  const login = p.deep.login === 'error' && p.deep.code !== undefined ? errorLabel(p.deep.code) : p.deep.login;
   return `${base}/${p.deep.session}/${login}`;
 }
 

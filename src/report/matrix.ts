@@ -5,6 +5,7 @@ import type { ProbeStatus } from '../codec/outcome.js';
 import { formatTarget } from '../codec/target.js';
 import type { TargetReport } from '../probe/probe.js';
 import { fingerprintCell } from '../fingerprint/render.js';
+import { paintStatus } from './colors.js';
 
 /** One character per status, so twenty versions fit one terminal line per target. */
 export const STATUS_MARKS: Readonly<Record<ProbeStatus, string>> = {
@@ -85,8 +86,7 @@ export class MatrixPrinter {
     const marks = this.#versions.map((v) => {
       const status = byVersion.get(v);
       if (!status) return ' ';
-      const mark = STATUS_MARKS[status];
-      return status === 'accepted' ? c.green(mark) : status === 'rejected' ? c.yellow(mark) : c.red(mark);
+      return paintStatus(c, status, STATUS_MARKS[status]);
     });
     const summary = !report.answered
       ? 'no MSNP answer'

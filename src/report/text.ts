@@ -1,21 +1,20 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { escapeAndClip, escapeText } from '../codec/escape.js';
-import type { Outcome } from '../codec/outcome.js';
 import { formatVersions } from '../codec/range.js';
 import { formatTarget } from '../codec/target.js';
 import type { Repeats, TargetReport } from '../probe/probe.js';
 import type { DeepResult } from '../codec/deep.js';
 import type { ExchangeOutcome } from '../probe/version-probe.js';
 import { fingerprintLine } from '../fingerprint/render.js';
+import { paintStatus } from './colors.js';
+import { errorLabel } from './answer.js';
 
 export interface TextOptions {
   color: boolean;
   /** Widest reply shown in the table (escaped characters); the JSON keeps it whole. */
   replyWidth?: number;
 }
-
-type Colors = ReturnType<typeof createColors>;
 
 /** A short human reading of an outcome: `error 600 (server is busy)`, `timeout (reply)`. */
 export function describeStatus(o: ExchangeOutcome): string {
@@ -28,7 +27,7 @@ export function describeStatus(o: ExchangeOutcome): string {
     case 'mismatch':
       return `mismatch (${o.reason === 'trid' ? 'other trId' : o.reason === 'version' ? 'other version' : 'other command'})`;
     case 'error':
-      return `error ${o.code}${o.codeName ? ` (${o.codeName})` : ''}`;
+      return `${errorLabel(o.code)}${o.codeName ? ` (${o.codeName})` : ''}`;
     case 'closed': {
       if (o.out !== null) return `closed (OUT${o.out ? ` ${escapeText(o.out)}` : ''})`;
       const n = o.bytesReceived ?? 0;
@@ -51,19 +50,7 @@ export function describeStatus(o: ExchangeOutcome): string {
   }
 }
 
-function paint(c: Colors, status: Outcome['status'], text: string): string {
-  switch (status) {
-    case 'accepted':
-      return c.green(text);
-    case 'rejected':
-      return c.yellow(text);
-    case 'error':
-    case 'mismatch':
-      return c.magenta(text);
-    default:
-      return c.red(text);
-  }
-}
+const paint = paintStatus;
 
 /** What to show in the reply column: the line, else the first bytes, always escaped. */
 function replyCell(o: ExchangeOutcome, width: number): string {
@@ -134,7 +121,7 @@ export function describeLogin(deep: DeepResult): string {
     case 'dispatch':
       return `XFR -> ${escapeText(deep.redirect?.address ?? '?')} (${deep.redirect?.format ?? '?'})`;
     case 'error':
-      return `error ${deep.code ?? '?'} at ${deep.decidedBy}`;
+      return `${errorLabel(deep.code ?? '?')} at ${deep.decidedBy}`;
     default:
       return `${deep.login} at ${deep.decidedBy}`;
   }
