@@ -1,66 +1,40 @@
 /**
- * msnp-probe as a library. The CLI is a thin layer over these; nothing here prints.
+ * msnp-probe as a library: probe servers, judge the results, run an emulated server. The CLI is a
+ * thin layer over these; nothing here prints. More in the subpaths: `msnp-probe/codec` (pure
+ * protocol code), `msnp-probe/emulator`, `msnp-probe/report` (renderers, formats, baseline) and
+ * `msnp-probe/fingerprint`.
  */
-export { probe, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, VER_TRID } from './probe/probe.js';
-export type { ProbeOptions, TargetReport, VersionProbe, OfferProbe, RedirectSummary, Agreement, Gate } from './probe/probe.js';
+export { probe, VER_TRID } from './probe/probe.js';
+export type { ProbeOptions, Gate } from './probe/probe.js';
 export { sendVer, sendDeep } from './probe/version-probe.js';
-export { scan, DEFAULT_GLOBAL_CONCURRENCY } from './probe/scan.js';
+export type { ConnectOptions } from './probe/version-probe.js';
+export { scan } from './probe/scan.js';
 export type { ScanOptions } from './probe/scan.js';
 export { probeFollowing } from './probe/follow.js';
-export { DEFAULT_FOLLOW_MAX, DEFAULT_MAX_HOPS } from './probe/follow.js';
 export type { FollowOptions } from './probe/follow.js';
 export { addressClass, isHostName } from './probe/follow-policy.js';
 export type { AddressClass } from './probe/follow-policy.js';
 export { readTargets, parseTargetLine, parseShard, inShard } from './probe/targets.js';
-export { Pacer } from './probe/pacer.js';
-export { DeepConversation, parseRedirect, authMethodFor, buildCvrRequest, PROBE_HANDLE } from './codec/deep.js';
-export type { DeepResult, DeepOutcome, Redirect, StepOutcome, LoginStatus } from './codec/deep.js';
-export { isValidHandle, ACCOUNT_REFUSED_CODES } from './codec/deep.js';
-export type { SessionVerdict } from './codec/deep.js';
-export { VerConversation } from './codec/conversation.js';
-export type { Conversation, Step } from './codec/conversation.js';
-export { parseBaseline, compareBaseline } from './report/baseline.js';
-export type { BaselineComparison } from './report/baseline.js';
-export type { ExchangeOutcome, Measured, ConnectOptions, DeepMeasured } from './probe/version-probe.js';
-export { STATUSES, answeredAsMsnp, isTransient } from './codec/outcome.js';
-export type { Outcome, ProbeStatus, UnexpectedReason } from './codec/outcome.js';
-export { VerReplyClassifier, classifyLine, classifyChunks, buildVerRequest, couldBeMsnp, notMsnpReason } from './codec/classify.js';
-export type { VerRequest } from './codec/classify.js';
-export { LineReader, PAYLOAD_COMMANDS, payloadHeader } from './codec/lines.js';
-export type { Frame, LineReaderOptions } from './codec/lines.js';
-export { parseMessage, versionsIn } from './codec/message.js';
-export type { Message } from './codec/message.js';
-export { errorCodeName, isBusyCode } from './codec/error-codes.js';
 export { parseRange, formatVersions, KNOWN_VERSIONS } from './codec/range.js';
-export { parseTarget, parseHost, parsePort, formatTarget, DEFAULT_PORT } from './codec/target.js';
+export { parseTarget, formatTarget } from './codec/target.js';
 export type { Target } from './codec/target.js';
 export { escapeText } from './codec/escape.js';
+export { parseProxy, formatProxy } from './transport/socks.js';
+export type { ProxySpec } from './transport/socks.js';
+export type { Dialer, DialTarget, DialEvents } from './transport/dialer.js';
+export type { LookupFn, ResolvedAddress } from './transport/resolve.js';
+export * from './defaults.js';
+export { OPTION_LIMITS } from './limits.js';
+export { targetKey } from './model.js';
+export type * from './model.js';
+export type { Outcome, ProbeStatus } from './codec/outcome.js';
 export { MsnpProbeError, isMsnpProbeError } from './errors.js';
 export type { MsnpErrorCode } from './errors.js';
-export type { LookupFn, ResolvedAddress } from './transport/resolve.js';
 export { startEmulator } from './emulator/server.js';
 export type { Emulator, EmulatorOptions, EmulatorStats } from './emulator/server.js';
-export { PROFILES, PROFILE_NAMES, getProfile } from './emulator/profiles.js';
-export type { Profile } from './emulator/profiles.js';
-export { parseFault, FAULT_MODES } from './emulator/faults.js';
-export type { Fault, FaultMode } from './emulator/faults.js';
-export { EmulatorSession } from './emulator/session.js';
-export * as replies from './emulator/replies.js';
-export { buildDocument, SCHEMA_VERSION } from './report/json.js';
-export type { ReportDocument, TargetDocument } from './report/json.js';
-export { compareExpected } from './report/expect.js';
-export type { Expectation } from './report/expect.js';
-export { renderTarget, summaryLine, describeStatus } from './report/text.js';
-export { fingerprint, runScript, MAX_MATCHES } from './fingerprint/probe.js';
-export type { FingerprintReport, FingerprintInput } from './fingerprint/probe.js';
-export { rankMatches, verdictOf, matchSignature, resolveSignatures } from './fingerprint/match.js';
-export type { Signature, FingerprintMatch, FingerprintVerdict, Disagreement } from './fingerprint/match.js';
-export { SIGNATURES } from './fingerprint/signatures.js';
-export type { SignatureEntry } from './fingerprint/signatures.js';
-export { TRAIT_ANSWERS, TRAIT_NAMES, TRAIT_PROBES, ScriptConversation } from './fingerprint/traits.js';
-export type { TraitName, TraitResult, Traits, Script, ScriptResult } from './fingerprint/traits.js';
-export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
-export type { RunSummary, ExitCode } from './verdict/exit-code.js';
-export { JsonDocumentWriter } from './report/json-stream.js';
 export { judge, Tally } from './verdict/judge.js';
 export type { Checks, Judgement } from './verdict/judge.js';
+export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
+export type { RunSummary, ExitCode } from './verdict/exit-code.js';
+export { SCHEMA_VERSION } from './report/json.js';
+export type { ReportDocument, TargetDocument } from './report/json.js';

@@ -33,6 +33,18 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
       { cwd: app },
     );
     assert.equal(lib.stdout.trim(), 'function function 8,9');
+    const subpaths = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { LineReader } from 'msnp-probe/codec'; import { EmulatorSession } from 'msnp-probe/emulator'; " +
+          "import { FORMATS } from 'msnp-probe/report'; import { SIGNATURES } from 'msnp-probe/fingerprint'; " +
+          'console.log(typeof LineReader, typeof EmulatorSession, Object.keys(FORMATS).join(), SIGNATURES.length > 0)',
+      ],
+      { cwd: app },
+    );
+    assert.equal(subpaths.stdout.trim(), 'function function table,json,ndjson,csv true');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

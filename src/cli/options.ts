@@ -240,7 +240,9 @@ function outputSpec(text: string): { format: FormatName; file: string | null } {
   const name = (colon < 0 ? text : text.slice(0, colon)).trim().toLowerCase();
   const file = colon < 0 ? null : text.slice(colon + 1);
   if (!isFormatName(name)) throw new UsageError(`'${escapeText(name)}' is not a format (${FORMAT_NAMES.join(', ')})`);
-  if (file !== null && file.trim() === '') throw new UsageError(`${name}: needs a file name after the colon, or - for stdout`);
+  if (file !== null && file.trim() === '') {
+    throw new UsageError(`${name}: needs a file name after the colon, or - for stdout`);
+  }
   return { format: name, file: file === '-' ? null : file };
 }
 
