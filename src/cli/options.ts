@@ -15,6 +15,7 @@ import {
 } from '../defaults.js';
 import { OPTION_LIMITS } from '../limits.js';
 import { parseShard } from '../probe/targets.js';
+import type { ScanOptions } from '../probe/scan.js';
 import { parseProxy, type ProxySpec } from '../transport/socks.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
 import type { TransportName } from '../model.js';
@@ -195,6 +196,30 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     if (given && !common.follow) throw new UsageError(`--${name}: only with --follow`);
   }
   return common;
+}
+
+/** What the plan asks of `scan()`: the validated values, named as the library names them. */
+export function scanOptionsOf(plan: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'>): ScanOptions {
+  return {
+    versions: plan.versions,
+    timeoutMs: plan.timeoutMs,
+    concurrency: plan.concurrency,
+    globalConcurrency: plan.globalConcurrency,
+    offer: plan.offer,
+    ratePerSecond: plan.ratePerSecond,
+    retries: plan.retries,
+    attempts: plan.attempts,
+    deep: plan.deep,
+    follow: plan.follow,
+    followAny: plan.followAny,
+    followMax: plan.followMax,
+    transcript: plan.transcript,
+    transport: plan.transport,
+    ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
+    ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
+    ...(plan.fingerprint ? { fingerprint: true } : {}),
+    ...(plan.proxy ? { proxy: plan.proxy } : {}),
+  };
 }
 
 /**

@@ -1,12 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
 import { escapeText } from '../codec/escape.js';
 import { formatTarget, type Target } from '../codec/target.js';
 import { BatchedWriter, type Sink } from './batched-writer.js';
 import { scan } from '../probe/scan.js';
-import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
-import { parseBaseline, type BaselineTarget } from '../report/baseline.js';
+import { inShard, type InvalidLine } from '../probe/targets.js';
+import { closeInput, countTargets, loadBaseline, MAX_INVALID_SHOWN, openTargets, targetSource } from './inputs.js';
 import { FORMATS } from '../report/formats.js';
 import type { Reporter } from '../report/reporter.js';
 import { openOutputFiles } from './output-files.js';
@@ -14,7 +12,7 @@ import { exitCode } from '../verdict/exit-code.js';
 import { judge, Tally, type Checks } from '../verdict/judge.js';
 import { expectationLines, baselineLines, transcriptText } from '../report/lines.js';
 import { EXIT, type Io } from './io.js';
-import { UsageError, type Args, type ProbePlan } from './options.js';
+import { scanOptionsOf, type Args, type ProbePlan } from './options.js';
 import { Progress } from './progress.js';
 import { fingerprintDetail, fingerprintLine } from '../fingerprint/render.js';
 
@@ -22,86 +20,6 @@ function useColor(args: Args, io: Io): boolean {
   if (args['color'] === true) return true;
   if (args['color'] === false) return false;
   return Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
-}
-
-/** At most this many skipped target lines are named on stderr; the rest are counted. */
-const MAX_INVALID_SHOWN = 10;
-
-async function openTargets(plan: ProbePlan, io: Io): Promise<AsyncIterable<Buffer | string> | null> {
-  if (plan.targetsFile === null) return null;
-  if (plan.targetsFile === '-') {
-    if (!io.stdin) throw new UsageError('--targets -: no standard input');
-    return io.stdin;
-  }
-  try {
-    const handle = await open(plan.targetsFile, 'r');
-    if ((await handle.stat()).isDirectory()) {
-      await handle.close();
-      throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
-    }
-    return handle.createReadStream();
-  } catch (err) {
-    throw new UsageError(`--targets: cannot read '${plan.targetsFile}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
-
-/**
- * How many targets of `file` this run will probe, or null when it cannot be read a second time:
- * a pipe, a FIFO or a terminal hands each line to one reader only, so counting would steal lines
- * from the prober. Opened without blocking (a FIFO's open would wait for a writer) and never read
- * unless fstat says it is a regular file.
- */
-async function countTargets(file: string, defaultPort: number, mine: (t: Target) => boolean, signal: AbortSignal): Promise<number | null> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  let regular = false;
-  try {
-    regular = (await handle.stat()).isFile();
-  } finally {
-    if (!regular) await handle.close();
-  }
-  if (!regular) return null;
-  let n = 0;
-  // The stream closes the handle at its end, or when the loop is left early.
-  for await (const target of readTargets(handle.createReadStream(), { defaultPort })) {
-    if (signal.aborted) break;
-    if (mine(target)) n++;
-  }
-  return signal.aborted ? null : n;
-}
-
-/**
- * A list that fails while being read (EIO, EISDIR from a device, a pipe that breaks) is a problem
- * with the input the user named, not an internal error: a usage error naming the list.
- */
-async function* readOrUsage(input: AsyncIterable<Buffer | string>, name: string): AsyncGenerator<Buffer | string> {
-  try {
-    yield* input;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code ?? (err instanceof Error ? err.message : String(err));
-    throw new UsageError(`--targets: cannot read ${name}: ${why}`);
-  }
-}
-
-/** Destroys a target list still being read: a read from a terminal or a FIFO may never return. */
-function closeInput(input: AsyncIterable<Buffer | string>): void {
-  const stream = input as Partial<{ destroy(): unknown; destroyed: boolean }>;
-  if (typeof stream.destroy === 'function' && !stream.destroyed) stream.destroy();
-}
-
-async function loadBaseline(file: string | null, io: Io): Promise<Map<string, BaselineTarget> | null> {
-  if (file === null) return null;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--baseline: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseBaseline(text, (line) => io.stderr.write(`msnp-probe: --baseline: line ${line} is cut off (a killed run?); compared without it\n`));
-  } catch (err) {
-    throw new UsageError(`--baseline: '${file}': ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
@@ -121,7 +39,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const detailed = fileInput === null && plan.targets.length === 1;
   const detailedTable = detailed && plan.output === 'table';
   const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
-  const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? commandLine.length : null) : null;
+  const known = fileInput === null ? commandLine.length : null;
+  const progress = showProgress ? new Progress((t) => io.stderr.write(t), known) : null;
   const stopCounting = new AbortController();
   if (progress && plan.targetsFile !== null && plan.targetsFile !== '-') {
     // A regular file can be read twice: count it alongside the probing, for the ETA.
@@ -154,34 +73,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   let invalid = 0;
   const onInvalid = (bad: InvalidLine): void => {
     invalid++;
-    if (invalid <= MAX_INVALID_SHOWN) note(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
+    if (invalid > MAX_INVALID_SHOWN) return;
+    note(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
   };
-  async function* source(): AsyncGenerator<Target> {
-    yield* commandLine;
-    if (!fileInput) return;
-    const listName = plan.targetsFile === '-' ? 'standard input' : `'${plan.targetsFile ?? ''}'`;
-    const read = readOrUsage(fileInput, listName);
-    const lines = readTargets(read, { defaultPort: plan.defaultPort, onInvalid })[Symbol.asyncIterator]();
-    // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
-    const stopped = new Promise<never>((_, reject) => {
-      stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
-    });
-    stopped.catch(() => undefined);
-    let finished = false;
-    try {
-      for (;;) {
-        const next = await Promise.race([lines.next(), stopped]);
-        if (next.done) {
-          finished = true;
-          return;
-        }
-        if (mine(next.value)) yield next.value;
-      }
-    } finally {
-      // After a stop the list was destroyed; a pending read would keep return() waiting.
-      if (!finished && !stop.signal.aborted) await lines.return?.(undefined);
-    }
-  }
   const color = useColor(args, io);
   // Rows for a terminal that also shows the progress line: take the line away while writing.
   const sink: Sink = io.stdout;
@@ -205,28 +99,16 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const tally = new Tally();
   const problems: string[] = [];
   const scanning = scan(
-    source(),
-    {
+    targetSource({
+      commandLine,
+      fileInput,
+      listName: plan.targetsFile === '-' ? 'standard input' : `'${plan.targetsFile ?? ''}'`,
+      defaultPort: plan.defaultPort,
+      mine,
+      onInvalid,
       signal: stop.signal,
-      versions: plan.versions,
-      timeoutMs: plan.timeoutMs,
-      concurrency: plan.concurrency,
-      globalConcurrency: plan.globalConcurrency,
-      offer: plan.offer,
-      ratePerSecond: plan.ratePerSecond,
-      retries: plan.retries,
-      attempts: plan.attempts,
-      deep: plan.deep,
-      follow: plan.follow,
-      followAny: plan.followAny,
-      followMax: plan.followMax,
-      transcript: plan.transcript,
-      transport: plan.transport,
-      ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
-      ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
-      ...(plan.fingerprint ? { fingerprint: true } : {}),
-      ...(plan.proxy ? { proxy: plan.proxy } : {}),
-    },
+    }),
+    { ...scanOptionsOf(plan), signal: stop.signal },
     async (report, index) => {
       if (ended) return;
       const judged = judge(report, checks);
@@ -278,7 +160,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       return EXIT.usage;
     } else if (total === 0 && !outputLost.signal.aborted) {
       const check = plan.expect ? '--expect' : baseline ? '--baseline' : null;
-      io.stderr.write(`msnp-probe: no targets to probe (empty list or empty shard)${check ? `: ${check} cannot pass` : ''}\n`);
+      const why = check ? `: ${check} cannot pass` : '';
+      io.stderr.write(`msnp-probe: no targets to probe (empty list or empty shard)${why}\n`);
     }
     const localProbes = tally.localErrors;
     if (localProbes > 0) {
