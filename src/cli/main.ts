@@ -37,6 +37,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return (await import('./serve-command.js')).profiles(io);
       case 'completion':
         return EXIT.ok;
+      case 'exporter':
+        return await (await import('./exporter-command.js')).exporter(args, io);
       default:
         return await runProbes(probePlan(args, positional), args, io);
     }
