@@ -20,8 +20,8 @@ modules:
     targets: [gw.test]
 `;
 
-test('a YAML config gives each module its options, targets with the transport default port', () => {
-  const { modules } = parseExporterConfig(YAML);
+test('a YAML config gives each module its options, targets with the transport default port', async () => {
+  const { modules } = await parseExporterConfig(YAML);
   assert.deepEqual([...modules.keys()], ['msnp15', 'gateway']);
   const m = modules.get('msnp15');
   assert.deepEqual(m?.versions, [15]);
@@ -35,14 +35,14 @@ test('a YAML config gives each module its options, targets with the transport de
   assert.equal(g?.timeoutMs, 5000, 'the CLI default');
 });
 
-test('a JSON config reads the same', () => {
-  const { modules } = parseExporterConfig('{"modules": {"a": {"range": "2-4", "targets": ["[::1]:1863"]}}}');
+test('a JSON config reads the same', async () => {
+  const { modules } = await parseExporterConfig('{"modules": {"a": {"range": "2-4", "targets": ["[::1]:1863"]}}}');
   assert.deepEqual(modules.get('a')?.versions, [2, 3, 4]);
   assert.deepEqual(modules.get('a')?.targets, [{ host: '::1', port: 1863 }]);
-  assert.equal(parseExporterConfig('').modules.size, 0);
+  assert.equal((await parseExporterConfig('')).modules.size, 0);
 });
 
-test('a bad config is one clear line, naming the module and option', () => {
+test('a bad config is one clear line, naming the module and option', async () => {
   const cases: [string, RegExp][] = [
     ['modules:\n  a:\n    fingerprint: true\n', /module 'a': unknown option 'fingerprint'/],
     ['modules:\n  a:\n    range: 9-2\n', /module 'a': range: .*reversed/],
@@ -60,18 +60,18 @@ test('a bad config is one clear line, naming the module and option', () => {
     ['modules: {a: [\n', /not valid YAML or JSON/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(
-      () => parseExporterConfig(text),
+    await assert.rejects(
+      parseExporterConfig(text),
       (err: unknown) => isMsnpProbeError(err) && message.test(err.message) && !err.message.includes('\n'),
       text,
     );
   }
 });
 
-test('YAML aliases cannot blow a small config up', () => {
+test('YAML aliases cannot blow a small config up', async () => {
   const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
   for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`);
-  assert.throws(() => parseExporterConfig(lines.join('\n')), /not valid YAML or JSON/);
+  await assert.rejects(parseExporterConfig(lines.join('\n')), /not valid YAML or JSON/);
 });
 
 test('the allow list matches addresses, blocks, ports and names, never resolving a name', () => {
@@ -95,9 +95,9 @@ test('the allow list matches addresses, blocks, ports and names, never resolving
   }
 });
 
-test("the allow list is --allow plus the modules' targets; nothing given, nothing allowed", () => {
+test("the allow list is --allow plus the modules' targets; nothing given, nothing allowed", async () => {
   assert.equal(buildAllowList([], { modules: new Map() }).size, 0);
-  const list = buildAllowList(['127.0.0.1'], parseExporterConfig(YAML));
+  const list = buildAllowList(['127.0.0.1'], await parseExporterConfig(YAML));
   assert.ok(list.allows({ host: 'msnp.test', port: 1863 }));
   assert.ok(!list.allows({ host: 'msnp.test', port: 1864 }));
   assert.ok(list.allows({ host: '127.0.0.1', port: 1 }));

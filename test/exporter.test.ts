@@ -77,7 +77,7 @@ test('a scrape probes the emulator and answers every version in the exposition f
 
 test('a module of the config sets range and deep; its targets are allowed without --allow', async () => {
   await withEmulator({ profile: 'escargot', versions: range(8, 18) }, async (emulator) => {
-    const config = parseExporterConfig(
+    const config = await parseExporterConfig(
       `modules:\n  msnp15:\n    range: 14-16\n    deep: true\n    timeout: 20000\n    targets: ["emulator.test:${emulator.port}"]\n`,
     );
     // The target is a name: an injected resolver answers for it, so no DNS query leaves the machine.
@@ -123,7 +123,7 @@ test('concurrent scrapes of different targets never mix their series', async () 
 test("a silent target is cut off by the scrape's timeout, not the module's", async () => {
   await withEmulator({ faults: ['hang'] }, async (emulator) => {
     // Uncapped, a 20 s timeout per connection would hold this scrape for minutes.
-    const config = parseExporterConfig('modules:\n  slow:\n    timeout: 20000\n');
+    const config = await parseExporterConfig('modules:\n  slow:\n    timeout: 20000\n');
     await withExporter({ config, allow: ['127.0.0.1'] }, async (exporter) => {
       const started = performance.now();
       const m = await scrape(exporter, `/probe?module=slow&target=127.0.0.1:${emulator.port}`, {

@@ -44,7 +44,7 @@ async function readConfig(file: string): Promise<ExporterConfig> {
     throw new UsageError(`--config: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   try {
-    return parseExporterConfig(text);
+    return await parseExporterConfig(text);
   } catch (err) {
     throw new UsageError(`--config: '${file}': ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,5 +1,4 @@
 import { BlockList, isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { parseRange } from '../codec/range.js';
 import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { escapeAndClip } from '../codec/escape.js';
@@ -112,8 +111,10 @@ function moduleOf(name: string, raw: unknown): ExporterModule {
  * `modules: { NAME: { range, timeout, concurrency, deep, transport, targets } }`.
  * Throws MsnpProbeError ERR_OPTION with a one-line message on anything else.
  */
-export function parseExporterConfig(text: string): ExporterConfig {
+export async function parseExporterConfig(text: string): Promise<ExporterConfig> {
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) fail(`the config is larger than ${MAX_CONFIG_BYTES} bytes`);
+  // Loaded here, not at start-up: only the exporter reads YAML (the CLI bundle leaves it out).
+  const { parse: parseYaml } = await import('yaml');
   let doc: unknown;
   try {
     // Few aliases: a config needs none, and each can multiply the document (the "billion laughs").

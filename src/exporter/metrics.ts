@@ -1,4 +1,4 @@
-import { Gauge, Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import { STATUSES } from '../codec/outcome.js';
 import type { TargetReport } from '../probe/probe.js';
 
@@ -31,13 +31,13 @@ export interface ProbeResult {
   deep: boolean;
 }
 
-function gauge(registry: Registry, name: string, help: string, labelNames: string[] = []): Gauge<string> {
-  return new Gauge({ name, help, labelNames, registers: [registry] });
-}
-
 /** Builds the registry of one probe's answer. */
-export function probeRegistry(result: ProbeResult): Registry {
-  const registry = new Registry();
+export async function probeRegistry(result: ProbeResult): Promise<Registry> {
+  // Loaded on first use, not at start-up: only the exporter needs it (the CLI bundle leaves it out).
+  const prom = await import('prom-client');
+  const gauge = (registry: Registry, name: string, help: string, labelNames: string[] = []): Gauge<string> =>
+    new prom.Gauge({ name, help, labelNames, registers: [registry] });
+  const registry = new prom.Registry();
   const m = PROBE_METRICS;
   const { report } = result;
   gauge(registry, m.success, 'Whether the target answered as an MSNP server (1) or not (0).').set(report?.answered ? 1 : 0);

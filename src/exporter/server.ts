@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { msnpError } from '../errors.js';
 import { probe, DEFAULT_GATEWAY_PORT, type TargetReport } from '../probe/probe.js';
@@ -147,7 +147,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const maxProbes = options.maxConcurrentProbes ?? DEFAULT_MAX_CONCURRENT_PROBES;
   if (!Number.isInteger(maxProbes) || maxProbes < 1) throw msnpError('ERR_OPTION', 'max concurrent probes must be at least 1');
 
-  const own = new Registry();
+  // Loaded here, not at start-up: only the exporter needs it (the CLI bundle leaves it out).
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry: OwnRegistry } = await import('prom-client');
+  const own = new OwnRegistry();
   collectDefaultMetrics({ register: own });
   const probesTotal = new Counter({
     name: 'msnp_exporter_probes_total',
@@ -219,7 +221,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       probeSeconds.observe({ module: label }, seconds);
     }
     const durationSeconds = (performance.now() - started) / 1000;
-    return probeRegistry({ report, durationSeconds, deadlineSeconds: budgetMs / 1000, deep: module.deep });
+    return await probeRegistry({ report, durationSeconds, deadlineSeconds: budgetMs / 1000, deep: module.deep });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
