@@ -28,7 +28,10 @@ test('a YAML config gives each module its options, targets with the transport de
   assert.equal(m?.timeoutMs, 3000);
   assert.equal(m?.concurrency, 2);
   assert.equal(m?.deep, true);
-  assert.deepEqual(m?.targets, [{ host: '127.0.0.1', port: 1864 }, { host: 'msnp.test', port: 1863 }]);
+  assert.deepEqual(m?.targets, [
+    { host: '127.0.0.1', port: 1864 },
+    { host: 'msnp.test', port: 1863 },
+  ]);
   const g = modules.get('gateway');
   assert.equal(g?.transport, 'http');
   assert.deepEqual(g?.targets, [{ host: 'gw.test', port: 80 }]);
@@ -69,14 +72,20 @@ test('a bad config is one clear line, naming the module and option', async () =>
 });
 
 test('YAML aliases cannot blow a small config up', async () => {
+  // Each line holds the one before four times: 9 * 4^11 strings, from a few hundred bytes.
   const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-  for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`);
+  for (let i = 1; i < 12; i++) {
+    const name = String.fromCharCode(97 + i);
+    const prev = `*${String.fromCharCode(96 + i)}`;
+    lines.push(`${name}: &${name} [${prev},${prev},${prev},${prev}]`);
+  }
   await assert.rejects(parseExporterConfig(lines.join('\n')), /not valid YAML or JSON/);
 });
 
 test('the allow list matches addresses, blocks, ports and names, never resolving a name', () => {
   const list = new AllowList();
-  for (const entry of ['127.0.0.0/8', '::1', '10.1.2.3:1863', '[fd00::]/8:1863', 'msnp.test', 'other.test:1864']) list.add(entry);
+  for (const entry of ['127.0.0.0/8', '::1', '10.1.2.3:1863', '[fd00::]/8:1863', 'msnp.test', 'other.test:1864'])
+    list.add(entry);
   const allowed = (host: string, port = 1863): boolean => list.allows({ host, port });
   assert.ok(allowed('127.5.6.7', 9999));
   assert.ok(allowed('::1', 2));
@@ -91,7 +100,11 @@ test('the allow list matches addresses, blocks, ports and names, never resolving
   assert.ok(!allowed('sub.msnp.test'), 'names match exactly');
   assert.ok(!allowed('localhost'), 'a name is not matched against address blocks');
   for (const bad of ['', '127.0.0.1/33', '::1/129', 'not a host', 'host:0', '1.2.3/8']) {
-    assert.throws(() => list.add(bad), (err: unknown) => isMsnpProbeError(err), bad);
+    assert.throws(
+      () => list.add(bad),
+      (err: unknown) => isMsnpProbeError(err),
+      bad,
+    );
   }
 });
 
@@ -110,7 +123,15 @@ test('the probe deadline follows the scrape timeout, less a margin, and fits eve
   assert.equal(scrapeBudgetMs('0.6'), 300, 'a short timeout keeps half of itself');
   assert.equal(scrapeBudgetMs('100000'), 599_500);
   for (const bad of ['0', '-1', 'abc', '1e3', '', ' ']) assert.throws(() => scrapeBudgetMs(bad), bad);
-  const module = { name: 'm', versions: Array.from({ length: 20 }, (_, i) => i + 2), timeoutMs: 5000, concurrency: 4, deep: false, transport: 'tcp' as const, targets: [] };
+  const module = {
+    name: 'm',
+    versions: Array.from({ length: 20 }, (_, i) => i + 2),
+    timeoutMs: 5000,
+    concurrency: 4,
+    deep: false,
+    transport: 'tcp' as const,
+    targets: [],
+  };
   // 21 connections 4 at a time: 6 waves, plus name resolution.
   assert.equal(connectionTimeoutMs(module, 3500), 500);
   assert.equal(connectionTimeoutMs(module, 600_000), 5000, 'never above the module timeout');

@@ -70,7 +70,11 @@ test('a scrape probes the emulator and answers every version in the exposition f
         assert.equal(sample(m, 'msnp_version_status', { version, status: accepted ? 'accepted' : 'rejected' }), 1);
         assert.ok((sample(m, 'msnp_version_duration_seconds', { version }) ?? -1) >= 0);
       }
-      assert.equal(m.find((f) => f.name === 'msnp_session_confirmed'), undefined, 'only with deep');
+      assert.equal(
+        m.find((f) => f.name === 'msnp_session_confirmed'),
+        undefined,
+        'only with deep',
+      );
     });
   });
 });
@@ -78,10 +82,12 @@ test('a scrape probes the emulator and answers every version in the exposition f
 test('a module of the config sets range and deep; its targets are allowed without --allow', async () => {
   await withEmulator({ profile: 'escargot', versions: range(8, 18) }, async (emulator) => {
     const config = await parseExporterConfig(
-      `modules:\n  msnp15:\n    range: 14-16\n    deep: true\n    timeout: 20000\n    targets: ["emulator.test:${emulator.port}"]\n`,
+      'modules:\n  msnp15:\n    range: 14-16\n    deep: true\n    timeout: 20000\n' +
+        `    targets: ["emulator.test:${emulator.port}"]\n`,
     );
     // The target is a name: an injected resolver answers for it, so no DNS query leaves the machine.
-    const lookup = async (host: string) => (host === 'emulator.test' ? [{ address: '127.0.0.1', family: 4 as const }] : []);
+    const lookup = async (host: string) =>
+      host === 'emulator.test' ? [{ address: '127.0.0.1', family: 4 as const }] : [];
     await withExporter({ config, lookup }, async (exporter) => {
       const m = await scrape(exporter, `/probe?module=msnp15&target=emulator.test:${emulator.port}`);
       assert.equal(sample(m, 'msnp_probe_success'), 1);
@@ -114,7 +120,10 @@ test('concurrent scrapes of different targets never mix their series', async () 
         const own = await scrape(exporter, '/metrics');
         assert.equal(sample(own, 'msnp_exporter_probes_total', { module: 'default', result: 'success' }), 6);
         assert.equal(sample(own, 'msnp_exporter_probes_in_flight'), 0);
-        assert.ok(own.some((f) => f.name.startsWith('process_')), 'process metrics');
+        assert.ok(
+          own.some((f) => f.name.startsWith('process_')),
+          'process metrics',
+        );
       });
     });
   });
@@ -136,7 +145,8 @@ test("a silent target is cut off by the scrape's timeout, not the module's", asy
       assert.ok((sample(m, 'msnp_probe_duration_seconds') ?? 99) <= 15);
       // Either every version timed out within the budget, or the deadline cut the probe off.
       if (sample(m, 'msnp_probe_deadline_exceeded') === 0) {
-        for (const v of range(2, 21)) assert.equal(sample(m, 'msnp_version_status', { version: String(v), status: 'timeout' }), 1);
+        for (const v of range(2, 21))
+          assert.equal(sample(m, 'msnp_version_status', { version: String(v), status: 'timeout' }), 1);
       }
     });
   });

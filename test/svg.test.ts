@@ -73,7 +73,14 @@ test('the SVG matrix has a cell per target and version with its status, the pref
 });
 
 test('the SVG matrix refuses more targets than fit a picture', () => {
-  const report = { host: '127.0.0.1', port: 1, probes: [], accepted: [], preferred: null, answered: false } as unknown as TargetReport;
+  const report = {
+    host: '127.0.0.1',
+    port: 1,
+    probes: [],
+    accepted: [],
+    preferred: null,
+    answered: false,
+  } as unknown as TargetReport;
   assert.throws(() => renderMatrixSvg(Array.from({ length: MAX_SVG_TARGETS + 1 }, () => report)), RangeError);
   assert.doesNotThrow(() => renderMatrixSvg([report]));
 });

@@ -20,7 +20,11 @@ test('compactVersions writes runs as ranges', () => {
 test('a badge is well-formed SVG that says the accepted versions, with its colour', () => {
   const parse = (svg: string): Record<string, unknown> => {
     assert.equal(XMLValidator.validate(svg), true);
-    return (new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' }).parse(svg) as { svg: Record<string, unknown> }).svg;
+    return (
+      new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' }).parse(svg) as {
+        svg: Record<string, unknown>;
+      }
+    ).svg;
   };
   const ok = parse(reportBadge({ accepted: [8, 9, 10, 11, 12, 13, 14, 15], answered: true }));
   assert.equal(ok['title'], 'MSNP: 8-15');

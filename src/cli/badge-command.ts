@@ -27,7 +27,14 @@ function asBadgeReport(value: unknown): BadgeReport | null {
     typeof r['answered'] === 'boolean' &&
     Array.isArray(r['accepted']) &&
     r['accepted'].every((v) => Number.isInteger(v));
-  return ok ? { host: r['host'] as string, port: r['port'] as number, accepted: r['accepted'] as number[], answered: r['answered'] as boolean } : null;
+  return ok
+    ? {
+        host: r['host'] as string,
+        port: r['port'] as number,
+        accepted: r['accepted'] as number[],
+        answered: r['answered'] as boolean,
+      }
+    : null;
 }
 
 /** Reads a `--json` document or `--ndjson` lines into the targets' reports. */
@@ -73,7 +80,9 @@ async function readReports(file: string): Promise<BadgeReport[]> {
       await handle.close();
     }
   } catch (err) {
-    throw new UsageError(`--from: cannot read '${escapeText(file)}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(
+      `--from: cannot read '${escapeText(file)}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   const reports = parseReports(text);
   if (!reports || reports.length === 0) {
@@ -104,12 +113,15 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
     const reports = await readReports(file);
     if (given) {
       const found = reports.find((r) => r.host.toLowerCase() === given.host.toLowerCase() && r.port === given.port);
-      if (!found) throw new UsageError(`--from: no report of ${escapeText(formatTarget(given))} in '${escapeText(file)}'`);
+      if (!found)
+        throw new UsageError(`--from: no report of ${escapeText(formatTarget(given))} in '${escapeText(file)}'`);
       report = found;
     } else if (reports.length === 1 && reports[0]) {
       report = reports[0];
     } else {
-      throw new UsageError(`--from: '${escapeText(file)}' holds ${reports.length} targets: name one (badge HOST:PORT --from FILE)`);
+      throw new UsageError(
+        `--from: '${escapeText(file)}' holds ${reports.length} targets: name one (badge HOST:PORT --from FILE)`,
+      );
     }
   } else {
     if (!given) throw new UsageError('badge: give HOST[:PORT] to probe, or --from FILE');

@@ -4,7 +4,12 @@ import { escapeText } from '../codec/escape.js';
 import { parseHost, formatTarget } from '../codec/target.js';
 import { isMsnpProbeError } from '../errors.js';
 import { MAX_CONFIG_BYTES, parseExporterConfig, buildAllowList, type ExporterConfig } from '../exporter/config.js';
-import { DEFAULT_EXPORTER_PORT, DEFAULT_MAX_CONCURRENT_PROBES, startExporter, type Exporter } from '../exporter/server.js';
+import {
+  DEFAULT_EXPORTER_PORT,
+  DEFAULT_MAX_CONCURRENT_PROBES,
+  startExporter,
+  type Exporter,
+} from '../exporter/server.js';
 import { resolveTarget } from '../transport/resolve.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
@@ -12,7 +17,8 @@ import { UsageError, type Args } from './options.js';
 /** `HOST:PORT`, `[V6]:PORT`, `HOST` or `:PORT`; port 0 asks for any free one. */
 export function parseListen(text: string): { host: string; port: number } {
   const s = text.trim();
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*))(?::(\d{1,5}))?$/.exec(s) ?? (isIP(s) === 6 ? [s, s, undefined, undefined] : null);
+  const m =
+    /^(?:\[([^\]]+)\]|([^:[\]]*))(?::(\d{1,5}))?$/.exec(s) ?? (isIP(s) === 6 ? [s, s, undefined, undefined] : null);
   if (!m) throw new UsageError(`--listen: '${escapeText(s)}' is not HOST:PORT`);
   const hostText = m[1] ?? m[2] ?? '';
   const port = m[3] === undefined ? DEFAULT_EXPORTER_PORT : Number(m[3]);
@@ -57,7 +63,9 @@ function listOf(value: unknown): string[] {
 }
 
 export async function exporter(args: Args, io: Io): Promise<number> {
-  const listen = parseListen(args['listen'] === undefined ? `127.0.0.1:${DEFAULT_EXPORTER_PORT}` : String(args['listen']));
+  const listen = parseListen(
+    args['listen'] === undefined ? `127.0.0.1:${DEFAULT_EXPORTER_PORT}` : String(args['listen']),
+  );
   const config = args['config'] === undefined ? { modules: new Map() } : await readConfig(String(args['config']));
   const allow = listOf(args['allow']);
   let maxProbes = DEFAULT_MAX_CONCURRENT_PROBES;
@@ -76,13 +84,21 @@ export async function exporter(args: Args, io: Io): Promise<number> {
   }
   // Nothing allowed would answer every scrape with 403: say so now, not at the first scrape.
   if (allowed === 0) {
-    throw new UsageError('exporter: nothing may be probed: give --allow HOST|CIDR or a --config whose modules list targets');
+    throw new UsageError(
+      'exporter: nothing may be probed: give --allow HOST|CIDR or a --config whose modules list targets',
+    );
   }
   const resolved = await resolveTarget(listen.host);
   if (!resolved.ok) throw new UsageError(`--listen: cannot listen on '${listen.host}': ${resolved.errno}`);
   let running: Exporter;
   try {
-    running = await startExporter({ host: resolved.address.address, port: listen.port, config, allow, maxConcurrentProbes: maxProbes });
+    running = await startExporter({
+      host: resolved.address.address,
+      port: listen.port,
+      config,
+      allow,
+      maxConcurrentProbes: maxProbes,
+    });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

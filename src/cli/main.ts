@@ -26,7 +26,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (args['help'] || args['version']) return EXIT.ok;
     const positional = (Array.isArray(args['_']) ? args['_'] : []).map(String);
     const command = (COMMANDS as readonly string[]).includes(positional[0] ?? '') ? positional.shift() : undefined;
-    if (command !== undefined && command !== 'badge' && positional.length > 0) throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
+    // `badge` takes one HOST[:PORT], as a probe does; the other commands take none.
+    if (command !== undefined && command !== 'badge' && positional.length > 0) {
+      throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
+    }
     switch (command) {
       // The emulator loads only for the commands that run it, keeping a plain probe's start-up short.
       case 'serve':

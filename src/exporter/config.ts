@@ -225,7 +225,10 @@ export function buildAllowList(entries: readonly string[], config: ExporterConfi
     try {
       list.add(entry);
     } catch (err) {
-      throw msnpError('ERR_TARGET', `allow '${escapeAndClip(entry, 80)}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
+      throw msnpError(
+        'ERR_TARGET',
+        `allow '${escapeAndClip(entry, 80)}': ${isMsnpProbeError(err) ? err.message : String(err)}`,
+      );
     }
   }
   for (const module of config.modules.values()) for (const target of module.targets) list.addTarget(target);

@@ -40,15 +40,24 @@ export async function probeRegistry(result: ProbeResult): Promise<Registry> {
   const registry = new prom.Registry();
   const m = PROBE_METRICS;
   const { report } = result;
-  gauge(registry, m.success, 'Whether the target answered as an MSNP server (1) or not (0).').set(report?.answered ? 1 : 0);
+  gauge(registry, m.success, 'Whether the target answered as an MSNP server (1) or not (0).').set(
+    report?.answered ? 1 : 0,
+  );
   gauge(registry, m.durationSeconds, 'How long the probe took, in seconds.').set(result.durationSeconds);
-  gauge(registry, m.deadlineSeconds, 'The deadline the probe ran under (module timeout capped by the scrape timeout).')
-    .set(result.deadlineSeconds);
-  gauge(registry, m.deadlineExceeded, 'Whether the probe was cut off by the deadline before it finished (1): no results.')
-    .set(report === null ? 1 : 0);
+  gauge(
+    registry,
+    m.deadlineSeconds,
+    'The deadline the probe ran under (module timeout capped by the scrape timeout).',
+  ).set(result.deadlineSeconds);
+  gauge(
+    registry,
+    m.deadlineExceeded,
+    'Whether the probe was cut off by the deadline before it finished (1): no results.',
+  ).set(report === null ? 1 : 0);
   if (report === null) return registry;
-  gauge(registry, m.ipProtocol, 'The IP version of the address probed (4 or 6; 0: the name did not resolve).')
-    .set(report.family ?? 0);
+  gauge(registry, m.ipProtocol, 'The IP version of the address probed (4 or 6; 0: the name did not resolve).').set(
+    report.family ?? 0,
+  );
   const accepted = gauge(registry, m.versionAccepted, 'Whether the server accepted this MSNP version (1) or not (0).', [
     'version',
   ]);
@@ -67,9 +76,12 @@ export async function probeRegistry(result: ProbeResult): Promise<Registry> {
     for (const s of STATUSES) status.set({ version, status: s }, p.status === s ? 1 : 0);
     duration.set({ version }, Math.round(p.elapsedMs * 10) / 10_000);
   }
-  gauge(registry, m.versionsAccepted, 'How many of the probed versions the server accepted.').set(report.accepted.length);
-  gauge(registry, m.preferredVersion, 'The version the server chose from the combined offer (0: none).')
-    .set(report.preferred ?? 0);
+  gauge(registry, m.versionsAccepted, 'How many of the probed versions the server accepted.').set(
+    report.accepted.length,
+  );
+  gauge(registry, m.preferredVersion, 'The version the server chose from the combined offer (0: none).').set(
+    report.preferred ?? 0,
+  );
   if (result.deep) {
     const session = gauge(
       registry,

@@ -67,7 +67,8 @@ interface ProbeRequest {
 
 /** Reads the scrape timeout Prometheus sends; refuses anything but a plain positive number. */
 export function scrapeBudgetMs(header: string | string[] | undefined): number {
-  if (Array.isArray(header)) throw new Refusal(400, 'X-Prometheus-Scrape-Timeout-Seconds given more than once', 'bad_request');
+  if (Array.isArray(header))
+    throw new Refusal(400, 'X-Prometheus-Scrape-Timeout-Seconds given more than once', 'bad_request');
   let seconds = DEFAULT_SCRAPE_TIMEOUT_SECONDS;
   if (header !== undefined) {
     if (!/^\d{1,6}(\.\d{1,9})?$/.test(header.trim()) || Number(header) <= 0) {
@@ -103,11 +104,13 @@ function readQuery(url: URL, modules: Map<string, ExporterModule>, allow: AllowL
     module = modules.get('default') ?? defaultModule();
   } else {
     const found = modules.get(moduleName);
-    if (!found) throw new Refusal(400, `unknown module (known: ${[...modules.keys()].join(', ') || 'none'})`, 'bad_request');
+    if (!found)
+      throw new Refusal(400, `unknown module (known: ${[...modules.keys()].join(', ') || 'none'})`, 'bad_request');
     module = found;
   }
   const text = url.searchParams.get('target');
-  if (text === null || text.trim() === '') throw new Refusal(400, 'target is missing: /probe?target=HOST:PORT', 'bad_request');
+  if (text === null || text.trim() === '')
+    throw new Refusal(400, 'target is missing: /probe?target=HOST:PORT', 'bad_request');
   let target: Target;
   try {
     if (text.length > 300) throw new Error('too long');
@@ -134,7 +137,7 @@ function helpPage(modules: Map<string, ExporterModule>): string {
     '<li><a href="/metrics">/metrics</a>: the exporter\'s own metrics</li>',
     '</ul>',
     // Module names are checked against [A-Za-z0-9_.-] when the config is read: safe in HTML.
-    `<p>Modules: ${names.length ? names.map((n) => `<code>${n}</code>`).join(', ') : 'none (the default module only)'}</p>`,
+    `<p>Modules: ${names.map((n) => `<code>${n}</code>`).join(', ') || 'none (the default module only)'}</p>`,
     '</body></html>',
     '',
   ].join('\n');
@@ -145,7 +148,8 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const modules = options.config?.modules ?? new Map<string, ExporterModule>();
   const allow = buildAllowList(options.allow ?? [], options.config ?? { modules });
   const maxProbes = options.maxConcurrentProbes ?? DEFAULT_MAX_CONCURRENT_PROBES;
-  if (!Number.isInteger(maxProbes) || maxProbes < 1) throw msnpError('ERR_OPTION', 'max concurrent probes must be at least 1');
+  if (!Number.isInteger(maxProbes) || maxProbes < 1)
+    throw msnpError('ERR_OPTION', 'max concurrent probes must be at least 1');
 
   // Loaded here, not at start-up: only the exporter needs it (the CLI bundle leaves it out).
   const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry: OwnRegistry } = await import('prom-client');
@@ -153,7 +157,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   collectDefaultMetrics({ register: own });
   const probesTotal = new Counter({
     name: 'msnp_exporter_probes_total',
-    help: 'Probes run, by module and result (success: answered as MSNP; failure: did not; deadline: cut off; error).',
+    help:
+      'Probes run, by module and result ' +
+      '(success: answered as MSNP; failure: did not; deadline: cut off; cancelled; error).',
     labelNames: ['module', 'result'],
     registers: [own],
   });
@@ -211,7 +217,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       result = report.answered ? 'success' : 'failure';
     } catch (err) {
       if (!controller.signal.aborted) throw err;
-      result = 'deadline';
+      result = gone.aborted ? 'cancelled' : 'deadline';
     } finally {
       clearTimeout(timer);
       gone.removeEventListener('abort', onGone);
@@ -237,7 +243,8 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       throw new Refusal(413, 'requests take no body', 'too_large');
     }
     const raw = req.url ?? '/';
-    if (raw.length > MAX_URL_BYTES) throw new Refusal(414, `the URL is longer than ${MAX_URL_BYTES} bytes`, 'too_large');
+    if (raw.length > MAX_URL_BYTES)
+      throw new Refusal(414, `the URL is longer than ${MAX_URL_BYTES} bytes`, 'too_large');
     let url: URL;
     try {
       url = new URL(raw, 'http://exporter.invalid');

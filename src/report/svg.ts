@@ -19,7 +19,7 @@ export function xmlText(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-/** A fill per status, with the text colour that reads on it; the mark (as in the terminal matrix) tells them apart without colour. */
+/** A fill per status and a text colour that reads on it; the marks (as in the terminal matrix) work without colour. */
 export const STATUS_COLORS: Readonly<Record<ProbeStatus, { fill: string; text: string }>> = {
   accepted: { fill: '#2e7d32', text: '#ffffff' },
   rejected: { fill: '#fbc02d', text: '#000000' },
@@ -55,6 +55,11 @@ const LABEL_CHARS = 40;
 const SUMMARY_W = 200;
 const FAMILY = 'font-family="DejaVu Sans Mono,Menlo,Consolas,monospace"';
 const FONT = `${FAMILY} font-size="12"`;
+
+/** The opening of a cell's rounded box at grid position (x, y), up to its fill. */
+function box(x: number, y: number): string {
+  return `<rect x="${x + 1}" y="${y + 1}" width="${CELL_W - 2}" height="${CELL_H - 2}" rx="3"`;
+}
 
 function summaryOf(report: TargetReport): string {
   if (!report.answered) return 'no MSNP answer';
@@ -95,7 +100,8 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
       `role="img" aria-label="${xmlText(title)}">`,
     `<title>${xmlText(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${PAD}" y="${PAD + 16}" ${FAMILY} font-size="15" font-weight="bold" fill="#212121">${xmlText(title)}</text>`,
+    `<text x="${PAD}" y="${PAD + 16}" ${FAMILY} font-size="15" font-weight="bold" fill="#212121">` +
+      `${xmlText(title)}</text>`,
     `<text x="${PAD}" y="${headerY + 15}" ${FONT} fill="#424242">target</text>`,
   );
   versions.forEach((v, i) => {
@@ -114,7 +120,8 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
       const preferred = report.preferred === v;
       const status = p?.status;
       const tip = p
-        ? `${target} MSNP${v}: ${p.status}${p.status === 'error' ? ` ${p.code}` : ''}${preferred ? ' (preferred)' : ''}` +
+        ? `${target} MSNP${v}: ${p.status}${p.status === 'error' ? ` ${p.code}` : ''}` +
+          (preferred ? ' (preferred)' : '') +
           (p.reply !== null ? ` — ${p.reply.slice(0, 80)}` : '')
         : `${target} MSNP${v}: not probed`;
       const colors = status ? STATUS_COLORS[status] : { fill: '#f5f5f5', text: '#9e9e9e' };
@@ -123,7 +130,7 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
         `<g class="cell" data-target="${xmlText(target)}" data-version="${v}" data-status="${status ?? 'not-probed'}"` +
           `${preferred ? ' data-preferred="true"' : ''}>`,
         `<title>${xmlText(tip)}</title>`,
-        `<rect x="${x + 1}" y="${y + 1}" width="${CELL_W - 2}" height="${CELL_H - 2}" rx="3" fill="${colors.fill}"${stroke}/>`,
+        `${box(x, y)} fill="${colors.fill}"${stroke}/>`,
         `<text x="${x + CELL_W / 2}" y="${y + 15}" ${FONT} text-anchor="middle" fill="${colors.text}">` +
           `${xmlText(status ? STATUS_MARKS[status] : '·')}</text>`,
         '</g>',
@@ -144,8 +151,9 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
     const y = legendY + Math.floor(i / legendCols) * CELL_H;
     const stroke = item.stroke ? ` stroke="${item.stroke}" stroke-width="3"` : '';
     out.push(
-      `<rect x="${x + 1}" y="${y + 1}" width="${CELL_W - 2}" height="${CELL_H - 2}" rx="3" fill="${item.fill}"${stroke}/>`,
-      `<text x="${x + CELL_W / 2}" y="${y + 15}" ${FONT} text-anchor="middle" fill="${item.text}">${xmlText(item.mark)}</text>`,
+      `${box(x, y)} fill="${item.fill}"${stroke}/>`,
+      `<text x="${x + CELL_W / 2}" y="${y + 15}" ${FONT} text-anchor="middle" fill="${item.text}">` +
+        `${xmlText(item.mark)}</text>`,
       `<text x="${x + CELL_W + 6}" y="${y + 15}" ${FONT} fill="#212121">${xmlText(item.label)}</text>`,
     );
   });
