@@ -103,6 +103,21 @@ test('a module of the config sets range and deep; its targets are allowed withou
   });
 });
 
+test('a module with transport http probes through the emulated HTTP gateway', async () => {
+  await withEmulator({ profile: 'escargot', versions: range(8, 12), transport: 'http' }, async (gateway) => {
+    const config = await parseExporterConfig(
+      `modules:\n  gateway:\n    transport: http\n    range: 8-13\n    targets: ["127.0.0.1:${gateway.port}"]\n`,
+    );
+    await withExporter({ config }, async (exporter) => {
+      const m = await scrape(exporter, `/probe?module=gateway&target=127.0.0.1:${gateway.port}`);
+      assert.equal(sample(m, 'msnp_probe_success'), 1);
+      assert.equal(sample(m, 'msnp_version_accepted', { version: '12' }), 1);
+      assert.equal(sample(m, 'msnp_version_status', { version: '13', status: 'rejected' }), 1);
+      assert.equal(sample(m, 'msnp_preferred_version'), 12);
+    });
+  });
+});
+
 test('concurrent scrapes of different targets never mix their series', async () => {
   await withEmulator({ profile: 'escargot', versions: range(2, 9), delayMs: 50 }, async (low) => {
     await withEmulator({ profile: 'escargot', versions: range(13, 18), delayMs: 50 }, async (high) => {
