@@ -75,3 +75,10 @@ test('badge usage errors are one line and exit 2', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('badge error messages escape what the command line gave once, as every usage error is', async () => {
+  const r = await runBin(['badge', 'bad\x1b[2Jhost']);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes("target 'bad\\x1b[2Jhost'"), r.stderr);
+  assert.ok(!r.stderr.includes('\x1b'));
+});

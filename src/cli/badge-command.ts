@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { escapeText } from '../codec/escape.js';
 import { parseTarget, formatTarget, type Target } from '../codec/target.js';
 import { isMsnpProbeError } from '../errors.js';
 import { probe } from '../probe/probe.js';
@@ -80,13 +79,11 @@ async function readReports(file: string): Promise<BadgeReport[]> {
       await handle.close();
     }
   } catch (err) {
-    throw new UsageError(
-      `--from: cannot read '${escapeText(file)}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
+    throw new UsageError(`--from: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const reports = parseReports(text);
   if (!reports || reports.length === 0) {
-    throw new UsageError(`--from: '${escapeText(file)}' is not a msnp-probe --json or --ndjson report`);
+    throw new UsageError(`--from: '${file}' is not a msnp-probe --json or --ndjson report`);
   }
   return reports;
 }
@@ -95,7 +92,7 @@ function targetOf(text: string, defaultPort: number): Target {
   try {
     return parseTarget(text, defaultPort);
   } catch (err) {
-    throw new UsageError(`badge: target '${escapeText(text)}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
+    throw new UsageError(`badge: target '${text}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
   }
 }
 
@@ -113,15 +110,12 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
     const reports = await readReports(file);
     if (given) {
       const found = reports.find((r) => r.host.toLowerCase() === given.host.toLowerCase() && r.port === given.port);
-      if (!found)
-        throw new UsageError(`--from: no report of ${escapeText(formatTarget(given))} in '${escapeText(file)}'`);
+      if (!found) throw new UsageError(`--from: no report of ${formatTarget(given)} in '${file}'`);
       report = found;
     } else if (reports.length === 1 && reports[0]) {
       report = reports[0];
     } else {
-      throw new UsageError(
-        `--from: '${escapeText(file)}' holds ${reports.length} targets: name one (badge HOST:PORT --from FILE)`,
-      );
+      throw new UsageError(`--from: '${file}' holds ${reports.length} targets: name one (badge HOST:PORT --from FILE)`);
     }
   } else {
     if (!given) throw new UsageError('badge: give HOST[:PORT] to probe, or --from FILE');

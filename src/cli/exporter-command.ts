@@ -19,7 +19,7 @@ export function parseListen(text: string): { host: string; port: number } {
   const s = text.trim();
   const m =
     /^(?:\[([^\]]+)\]|([^:[\]]*))(?::(\d{1,5}))?$/.exec(s) ?? (isIP(s) === 6 ? [s, s, undefined, undefined] : null);
-  if (!m) throw new UsageError(`--listen: '${escapeText(s)}' is not HOST:PORT`);
+  if (!m) throw new UsageError(`--listen: '${s}' is not HOST:PORT`);
   const hostText = m[1] ?? m[2] ?? '';
   const port = m[3] === undefined ? DEFAULT_EXPORTER_PORT : Number(m[3]);
   if (port > 65535) throw new UsageError(`--listen: port ${port} is outside 0..65535`);
@@ -72,7 +72,7 @@ export async function exporter(args: Args, io: Io): Promise<number> {
   if (args['max-probes'] !== undefined) {
     const text = String(args['max-probes']);
     if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
-      throw new UsageError(`--max-probes: '${escapeText(text)}' is not a whole number from 1 to 1000`);
+      throw new UsageError(`--max-probes: '${text}' is not a whole number from 1 to 1000`);
     }
     maxProbes = Number(text);
   }
