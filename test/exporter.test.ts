@@ -7,7 +7,8 @@ import parsePrometheus, { type ParsedFamily } from 'parse-prometheus-text-format
 import { startExporter, type Exporter, type ExporterOptions } from '../src/exporter/server.js';
 import { parseExporterConfig } from '../src/exporter/config.js';
 import { STATUSES } from '../src/codec/outcome.js';
-import { withEmulator, range } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { withEmulator, range, ROOT } from './helpers.js';
 
 interface Answer {
   status: number;
@@ -238,5 +239,20 @@ test('oversized headers are refused before any handler runs', async () => {
       socket.write(`GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
     });
     assert.match(reply, /^HTTP\/1\.1 431 /);
+  });
+});
+
+test('every metric docs/EXPORTER.md names is served, and every served msnp_ metric is documented', async () => {
+  const docs = readFileSync(`${ROOT}docs/EXPORTER.md`, 'utf8');
+  const documented = new Set([...docs.matchAll(/`(msnp_[a-z_]+)`/g)].map((m) => m[1] ?? ''));
+  await withEmulator({ profile: 'escargot' }, async (emulator) => {
+    const config = await parseExporterConfig('modules:\n  deep:\n    deep: true\n');
+    await withExporter({ config, allow: ['127.0.0.1'] }, async (exporter) => {
+      const probed = await scrape(exporter, `/probe?module=deep&target=127.0.0.1:${emulator.port}`);
+      const own = await scrape(exporter, '/metrics');
+      const served = new Set([...probed, ...own].map((f) => f.name).filter((n) => n.startsWith('msnp_')));
+      for (const name of documented) assert.ok(served.has(name), `${name} is documented but not served`);
+      for (const name of served) assert.ok(documented.has(name), `${name} is served but not documented`);
+    });
   });
 });
