@@ -202,6 +202,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     const label = module.name || 'default';
     let report: TargetReport | null = null;
     let result = 'error';
+    let durationSeconds = 0;
     try {
       report = await probe({
         host: target.host,
@@ -222,11 +223,10 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       clearTimeout(timer);
       gone.removeEventListener('abort', onGone);
       running.delete(controller);
-      const seconds = (performance.now() - started) / 1000;
+      durationSeconds = (performance.now() - started) / 1000;
       probesTotal.inc({ module: label, result });
-      probeSeconds.observe({ module: label }, seconds);
+      probeSeconds.observe({ module: label }, durationSeconds);
     }
-    const durationSeconds = (performance.now() - started) / 1000;
     return await probeRegistry({ report, durationSeconds, deadlineSeconds: budgetMs / 1000, deep: module.deep });
   };
 
