@@ -62,3 +62,11 @@ export type { TraitName, TraitResult, Traits, Script, ScriptResult } from './fin
 export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
 export type { RunSummary, ExitCode } from './verdict/exit-code.js';
 export { JsonDocumentWriter } from './report/json-stream.js';
+export { startExporter, DEFAULT_EXPORTER_PORT, DEFAULT_MAX_CONCURRENT_PROBES } from './exporter/server.js';
+export type { Exporter, ExporterOptions } from './exporter/server.js';
+export { parseExporterConfig, buildAllowList, AllowList } from './exporter/config.js';
+export type { ExporterConfig, ExporterModule } from './exporter/config.js';
+export { PROBE_METRICS } from './exporter/metrics.js';
+export { renderMatrixSvg, xmlText, STATUS_COLORS, MAX_SVG_TARGETS } from './report/svg.js';
+export type { SvgOptions } from './report/svg.js';
+export { renderBadge, reportBadge, badgeMessage, compactVersions } from './report/badge.js';
