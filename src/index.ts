@@ -1,8 +1,8 @@
 /**
  * msnp-probe as a library: probe servers, judge the results, run an emulated server. The CLI is a
  * thin layer over these; nothing here prints. More in the subpaths: `msnp-probe/codec` (pure
- * protocol code), `msnp-probe/emulator`, `msnp-probe/report` (renderers, formats, baseline) and
- * `msnp-probe/fingerprint`.
+ * protocol code), `msnp-probe/emulator`, `msnp-probe/report` (renderers, formats, baseline, SVG),
+ * `msnp-probe/fingerprint` and `msnp-probe/exporter`.
  */
 export { probe, VER_TRID } from './probe/probe.js';
 export type { ProbeOptions, Gate } from './probe/probe.js';
@@ -38,3 +38,5 @@ export { exitCode, EXIT_CODES } from './verdict/exit-code.js';
 export type { RunSummary, ExitCode } from './verdict/exit-code.js';
 export { SCHEMA_VERSION } from './report/json.js';
 export type { ReportDocument, TargetDocument } from './report/json.js';
+export { startExporter, DEFAULT_EXPORTER_PORT, DEFAULT_MAX_CONCURRENT_PROBES } from './exporter/server.js';
+export type { Exporter, ExporterOptions } from './exporter/server.js';

@@ -1,5 +1,5 @@
 /**
- * The emulator from the client side (issue 6): garbage, floods, over-long lines, idle half-open
+ * The emulator from the client side: garbage, floods, over-long lines, idle half-open
  * connections and more clients than it allows. It must never crash, keep answering normal probes,
  * keep its stats sane, not grow its memory without bound, and stop cleanly on SIGINT/SIGTERM.
  */

@@ -1,5 +1,5 @@
 /**
- * Hostile servers, end to end (issue 6): the library and the real executable against small servers
+ * Hostile servers, end to end: the library and the real executable against small servers
  * written here (loopback only) and the emulator's fault modes. Nothing may crash, hang past its
  * deadline, buffer without bound, leak sockets or timers, or exceed the configured concurrency.
  */

@@ -1,5 +1,5 @@
 /**
- * Property tests (issue 6): the pure codec must hold for ANY bytes a server can send, cut into ANY
+ * Property tests: the pure codec must hold for ANY bytes a server can send, cut into ANY
  * chunks. fast-check generates the inputs; every property compares against an independent reference
  * or an invariant, so each one can fail.
  */

@@ -1,5 +1,5 @@
 /**
- * Bad command lines (issue 6): every one exits 2 with exactly one line on stderr, starting
+ * Bad command lines: every one exits 2 with exactly one line on stderr, starting
  * `msnp-probe: `, no stack trace, nothing on stdout, and no network traffic (targets end in
  * .invalid, so even a regression that probed could not leave the machine).
  */

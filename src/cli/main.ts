@@ -40,7 +40,10 @@ async function command(argv: string[], io: Io): Promise<number> {
     if (args['help'] || args['version']) return EXIT.ok;
     const positional = (Array.isArray(args['_']) ? args['_'] : []).map(String);
     const command = (COMMANDS as readonly string[]).includes(positional[0] ?? '') ? positional.shift() : undefined;
-    if (command !== undefined && positional.length > 0) throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
+    // `badge` takes one HOST[:PORT], as a probe does; the other commands take none.
+    if (command !== undefined && command !== 'badge' && positional.length > 0) {
+      throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
+    }
     switch (command) {
       // The emulator loads only for the commands that run it, keeping a plain probe's start-up short.
       case 'serve':
@@ -51,6 +54,10 @@ async function command(argv: string[], io: Io): Promise<number> {
         return (await import('./serve-command.js')).profiles(io);
       case 'completion':
         return EXIT.ok;
+      case 'exporter':
+        return await (await import('./exporter-command.js')).exporter(args, io);
+      case 'badge':
+        return await (await import('./badge-command.js')).badge(args, positional, io);
       default:
         return await runProbes(probePlan(args, positional), args, io);
     }

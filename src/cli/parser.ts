@@ -90,7 +90,59 @@ function emulatorOptions(y: Argv, defaultPort: number): Argv {
     .option('port', { ...local, alias: 'p', type: 'string', describe: `port to listen on, 0 for any free one [default: ${defaultPort}]` });
 }
 
-export const COMMANDS = ['serve', 'demo', 'profiles', 'completion'] as const;
+function exporterOptions(y: Argv): Argv {
+  const local = { global: false } as const;
+  return y
+    .option('listen', {
+      ...local,
+      type: 'string',
+      describe: 'HOST:PORT to serve HTTP on, port 0 for any free one [default: 127.0.0.1:9863]',
+    })
+    .option('config', {
+      ...local,
+      type: 'string',
+      describe: 'modules (range, timeout, concurrency, deep, transport, targets) from a YAML or JSON FILE',
+    })
+    .option('allow', {
+      ...local,
+      type: 'string',
+      array: true,
+      describe:
+        'targets that may be probed: IP, CIDR or host name, each with an optional :PORT; repeatable ' +
+        "[default: only targets the config's modules list]",
+    })
+    .option('max-probes', {
+      ...local,
+      type: 'string',
+      describe: 'probes running at once; more scrapes get HTTP 503 [default: 4]',
+    });
+}
+
+function badgeOptions(y: Argv): Argv {
+  const local = { global: false } as const;
+  return y
+    .option('from', {
+      ...local,
+      type: 'string',
+      describe: 'read an earlier --json or --ndjson report FILE instead of probing',
+    })
+    .option('label', { ...local, type: 'string', describe: 'the left-hand text of the badge [default: MSNP]' })
+    .option('range', { ...local, alias: 'r', type: 'string', describe: 'versions to probe [default: 2-21]' })
+    .option('timeout', {
+      ...local,
+      alias: 't',
+      type: 'string',
+      describe: `deadline per connection in ms [default: ${DEFAULT_TIMEOUT_MS}]`,
+    })
+    .option('transport', {
+      ...local,
+      type: 'string',
+      choices: ['tcp', 'http'],
+      describe: 'tcp, or http: through the MSN HTTP gateway [default: tcp]',
+    });
+}
+
+export const COMMANDS = ['serve', 'demo', 'profiles', 'completion', 'exporter', 'badge'] as const;
 
 function parser(): Argv {
   // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
@@ -106,6 +158,16 @@ function parser(): Argv {
       probeOptions(emulatorOptions(y, 0)),
     )
     .command('profiles', 'list the emulator profiles')
+    .command(
+      'exporter',
+      'a Prometheus exporter: GET /probe?target=HOST:PORT probes one allowed target (docs/EXPORTER.md)',
+      exporterOptions,
+    )
+    .command(
+      'badge',
+      'print an SVG badge (MSNP 2-21) of the versions HOST[:PORT] accepts, probed or read --from a report',
+      badgeOptions,
+    )
     .example('$0 --host messenger.hotmail.com --range 7-21', 'probe MSNP7 to MSNP21 on port 1863')
     .example('$0 127.0.0.1:1863 --json', 'a JSON document for scripts')
     .example('$0 [::1]:1863 --expect 2-21', 'CI: exit 1 unless exactly MSNP2-21 are accepted')

@@ -2,7 +2,7 @@ import { csvReporter } from './format-csv.js';
 import { jsonReporter } from './format-json.js';
 import { ndjsonReporter } from './format-ndjson.js';
 import { tableReporter } from './format-table.js';
-import type { ReporterFactory } from './reporter.js';
+import { collecting, type ReporterFactory } from './reporter.js';
 
 /**
  * Every output format `-o FORMAT[:FILE]` accepts. A new format is one file with its factory and
@@ -14,6 +14,12 @@ export const FORMATS = {
   json: jsonReporter,
   ndjson: ndjsonReporter,
   csv: csvReporter,
+  // One picture of the whole run (loaded only when asked for); past MAX_SVG_TARGETS the first ones are drawn.
+  svg: async (context) => {
+    const { renderMatrixSvg, MAX_SVG_TARGETS } = await import('./svg.js');
+    const draw = collecting((docs, c) => renderMatrixSvg(docs.slice(0, MAX_SVG_TARGETS), { versions: c.versions }));
+    return draw(context);
+  },
 } satisfies Record<string, ReporterFactory>;
 
 export type FormatName = keyof typeof FORMATS;

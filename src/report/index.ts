@@ -15,3 +15,6 @@ export type { FormatName } from './formats.js';
 export { collecting } from './reporter.js';
 export type { Reporter, ReporterContext, ReporterFactory, RunEnd } from './reporter.js';
 export { csvField, CSV_COLUMNS } from './format-csv.js';
+export { renderMatrixSvg, xmlText, STATUS_COLORS, MAX_SVG_TARGETS } from './svg.js';
+export type { SvgOptions } from './svg.js';
+export { renderBadge, reportBadge, badgeMessage, compactVersions } from './badge.js';

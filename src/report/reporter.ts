@@ -43,7 +43,7 @@ export type ReporterFactory = (context: ReporterContext) => Reporter | Promise<R
  * A format that needs every target before it can write anything (a picture, a chart): `render`
  * turns the documents, in input order, into the whole output. Memory grows with the run.
  */
-export function collecting(render: (docs: TargetDocument[]) => string): ReporterFactory {
+export function collecting(render: (docs: TargetDocument[], context: ReporterContext) => string): ReporterFactory {
   return (context) => {
     const docs: { index: number; doc: TargetDocument }[] = [];
     return {
@@ -54,7 +54,7 @@ export function collecting(render: (docs: TargetDocument[]) => string): Reporter
       end: (run) => {
         if (run.unusable) return Promise.resolve();
         // A stable sort keeps a followed target's documents in the order they came.
-        return context.write(render(docs.sort((a, b) => a.index - b.index).map((d) => d.doc)));
+        return context.write(render(docs.sort((a, b) => a.index - b.index).map((d) => d.doc), context));
       },
     };
   };

@@ -1,0 +1,132 @@
+import { open } from 'node:fs/promises';
+import { parseTarget, formatTarget, type Target } from '../codec/target.js';
+import { isMsnpProbeError } from '../errors.js';
+import { probe } from '../probe/probe.js';
+import { reportBadge } from '../report/badge.js';
+import { EXIT, type Io } from './io.js';
+import { commonProbeOptions, UsageError, type Args } from './options.js';
+
+/** A report file larger than this is refused: a badge needs one target of it. */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+
+/** The fields of a report a badge reads. */
+interface BadgeReport {
+  host: string;
+  port: number;
+  accepted: number[];
+  answered: boolean;
+}
+
+function asBadgeReport(value: unknown): BadgeReport | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const ok =
+    typeof r['host'] === 'string' &&
+    typeof r['port'] === 'number' &&
+    typeof r['answered'] === 'boolean' &&
+    Array.isArray(r['accepted']) &&
+    r['accepted'].every((v) => Number.isInteger(v));
+  return ok
+    ? {
+        host: r['host'] as string,
+        port: r['port'] as number,
+        accepted: r['accepted'] as number[],
+        answered: r['answered'] as boolean,
+      }
+    : null;
+}
+
+/** Reads a `--json` document or `--ndjson` lines into the targets' reports. */
+export function parseReports(text: string): BadgeReport[] | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  try {
+    const doc = JSON.parse(trimmed) as unknown;
+    if (typeof doc === 'object' && doc !== null && Array.isArray((doc as { targets?: unknown }).targets)) {
+      const reports = (doc as { targets: unknown[] }).targets.map(asBadgeReport);
+      return reports.every((r) => r !== null) ? (reports as BadgeReport[]) : null;
+    }
+    const one = asBadgeReport(doc);
+    return one ? [one] : null;
+  } catch {
+    // Not one JSON value: NDJSON, one report a line.
+  }
+  const reports: BadgeReport[] = [];
+  for (const line of trimmed.split('\n')) {
+    if (line.trim() === '') continue;
+    let report: BadgeReport | null;
+    try {
+      report = asBadgeReport(JSON.parse(line));
+    } catch {
+      return null;
+    }
+    if (!report) return null;
+    reports.push(report);
+  }
+  return reports;
+}
+
+async function readReports(file: string): Promise<BadgeReport[]> {
+  let text: string;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const stat = await handle.stat();
+      if (stat.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+      if (stat.size > MAX_REPORT_BYTES) throw Object.assign(new Error('too large'), { code: 'EFBIG' });
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    throw new UsageError(`--from: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const reports = parseReports(text);
+  if (!reports || reports.length === 0) {
+    throw new UsageError(`--from: '${file}' is not a msnp-probe --json or --ndjson report`);
+  }
+  return reports;
+}
+
+function targetOf(text: string, defaultPort: number): Target {
+  try {
+    return parseTarget(text, defaultPort);
+  } catch (err) {
+    throw new UsageError(`badge: target '${text}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
+  }
+}
+
+/** `msnp-probe badge HOST[:PORT]` or `msnp-probe badge --from FILE [HOST[:PORT]]`: an SVG badge on stdout. */
+export async function badge(args: Args, positional: readonly string[], io: Io): Promise<number> {
+  if (positional.length > 1) throw new UsageError(`badge: one target at a time (got ${positional.length})`);
+  const label = args['label'] === undefined ? 'MSNP' : String(args['label']);
+  if (label.trim() === '') throw new UsageError('--label: needs some text');
+  const plan = commonProbeOptions(args);
+  const defaultPort = plan.transport === 'http' ? 80 : 1863;
+  const given = positional[0] === undefined ? null : targetOf(positional[0], defaultPort);
+  let report: BadgeReport;
+  if (args['from'] !== undefined) {
+    const file = String(args['from']);
+    const reports = await readReports(file);
+    if (given) {
+      const found = reports.find((r) => r.host.toLowerCase() === given.host.toLowerCase() && r.port === given.port);
+      if (!found) throw new UsageError(`--from: no report of ${formatTarget(given)} in '${file}'`);
+      report = found;
+    } else if (reports.length === 1 && reports[0]) {
+      report = reports[0];
+    } else {
+      throw new UsageError(`--from: '${file}' holds ${reports.length} targets: name one (badge HOST:PORT --from FILE)`);
+    }
+  } else {
+    if (!given) throw new UsageError('badge: give HOST[:PORT] to probe, or --from FILE');
+    report = await probe({
+      host: given.host,
+      port: given.port,
+      versions: plan.versions,
+      timeoutMs: plan.timeoutMs,
+      transport: plan.transport,
+    });
+  }
+  io.stdout.write(reportBadge(report, label));
+  return report.answered ? EXIT.ok : EXIT.noMsnpAnswer;
+}
