@@ -58,6 +58,16 @@ describe('-o FORMAT[:FILE]: several outputs in one run', { timeout: TEST_TIMEOUT
     assert.equal((JSON.parse(a.stdout) as ReportDocument).targets[0]?.accepted.length, 1);
   });
 
+  test('svg: the whole run as one picture, in a file beside the table', async () => {
+    const svg = join(dir, 'run.svg');
+    const r = await runBin([target, '--range', '8-9', '--no-offer', '-o', `svg:${svg}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /MSNP8 +│ accepted/);
+    const picture = readFileSync(svg, 'utf8');
+    assert.match(picture, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.equal((picture.match(/data-status="accepted"/g) ?? []).length, 2);
+  });
+
   test('a file that cannot be opened is a usage error before any probe', async () => {
     const before = emulator.stats().connections;
     const r = await runBin([target, '-o', `json:${join(dir, 'missing', 'x.json')}`]);

@@ -44,7 +44,7 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
       ],
       { cwd: app },
     );
-    assert.equal(subpaths.stdout.trim(), 'function function table,json,ndjson,csv true');
+    assert.equal(subpaths.stdout.trim(), 'function function table,json,ndjson,csv,svg true');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
