@@ -1,13 +1,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import type { ReportDocument } from '../src/report/json.js';
 import { CSV_COLUMNS } from '../src/report/format-csv.js';
-import { ROOT, runBin, TEST_TIMEOUT_MS } from './helpers.js';
+import { BIN, PATIENCE_MS, ROOT, runBin, TEST_TIMEOUT_MS } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
@@ -66,6 +67,46 @@ describe('-o FORMAT[:FILE]: several outputs in one run', { timeout: TEST_TIMEOUT
     const picture = readFileSync(svg, 'utf8');
     assert.match(picture, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.equal((picture.match(/data-status="accepted"/g) ?? []).length, 2);
+  });
+
+  test('SIGINT: the JSON file is an interrupted document of what finished, as on stdout', async () => {
+    const slow = await startEmulator({ profile: 'escargot', port: 0, delayMs: 300 });
+    try {
+      const list = join(dir, 'slow.txt');
+      writeFileSync(list, `127.0.0.1:${slow.port}\n`.repeat(200));
+      const json = join(dir, 'interrupted.json');
+      const args = ['--targets', list, '--range', '8-9', '-o', 'ndjson', '-o', `json:${json}`];
+      args.push('--global-concurrency', '4');
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        let sent = false;
+        const limit = setTimeout(() => child.kill('SIGKILL'), PATIENCE_MS * 4);
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          stdout += d;
+          if (!sent && stdout.includes('\n')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        });
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(limit);
+          resolve({ code, stdout, stderr });
+        });
+      });
+      assert.equal(r.code, 130, r.stderr);
+      const lines = r.stdout.split('\n').filter(Boolean);
+      const doc = JSON.parse(readFileSync(json, 'utf8')) as ReportDocument;
+      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      assert.equal(doc.interrupted, true);
+      assert.equal(doc.targets.length, lines.length, 'the file holds every target stdout got');
+      assert.ok(doc.targets.length >= 1 && doc.targets.length < 200);
+    } finally {
+      await slow.close();
+    }
   });
 
   test('a file that cannot be opened is a usage error before any probe', async () => {

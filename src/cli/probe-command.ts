@@ -27,12 +27,22 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const started = Date.now();
   const baseline = await loadBaseline(plan.baselineFile, io);
   const fileInput = await openTargets(plan, io);
+  // Ctrl-C or SIGTERM stops the probes (their sockets close) and keeps what finished; output that
+  // cannot be written stops them too, since nobody would see the rest.
+  const stop = new AbortController();
+  // Every connection in flight listens to it: many more than Node's leak warning expects.
+  setMaxListeners(0, stop.signal);
+  const outputLost = new AbortController();
   /** The first output file that could not be written (standard output has its own watch, in io). */
   const lostFile: { file: string; code: string }[] = [];
   const files = await openOutputFiles(plan.outputFiles, (file, code) => {
     lostFile.push({ file, code });
     outputLost.abort(new Error(`cannot write '${file}': ${code}`));
     stop.abort(outputLost.signal.reason);
+  }).catch((err: unknown) => {
+    // No probe will read the list: a FIFO or terminal left open would keep the process alive.
+    if (fileInput) closeInput(fileInput);
+    throw err;
   });
   const mine = (target: Target): boolean => !plan.shard || inShard(target, plan.shard);
   const commandLine = plan.targets.filter(mine);
@@ -49,12 +59,6 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       () => undefined,
     );
   }
-  // Ctrl-C or SIGTERM stops the probes (their sockets close) and keeps what finished; output that
-  // cannot be written stops them too, since nobody would see the rest.
-  const stop = new AbortController();
-  // Every connection in flight listens to it: many more than Node's leak warning expects.
-  setMaxListeners(0, stop.signal);
-  const outputLost = new AbortController();
   let interrupted: 'SIGINT' | 'SIGTERM' | null = null;
   const stopListening = io.onInterrupt?.((signal) => {
     interrupted ??= signal;
