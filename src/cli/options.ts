@@ -8,7 +8,7 @@ import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
-import { parseShard } from '../probe/targets.js';
+import { resolveShard } from '../probe/shard-auto.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -24,6 +24,15 @@ function flag<T>(name: string, value: unknown, parse: (text: string) => T): T {
   } catch (err) {
     const message = isMsnpProbeError(err) || err instanceof UsageError ? err.message : String(err);
     throw new UsageError(`--${name}: ${message}`);
+  }
+}
+
+/** A pure parser's MsnpProbeError as the UsageError callers of the plan functions expect. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw isMsnpProbeError(err) ? new UsageError(err.message) : err;
   }
 }
 
@@ -137,7 +146,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], wholeNumber(1, 100, 'attempts')),
     expect: args['expect'] === undefined ? null : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
     baselineFile: args['baseline'] === undefined ? null : flag('baseline', args['baseline'], nonEmpty('a file name')),
-    shard: args['shard'] === undefined ? null : flag('shard', args['shard'], parseShard),
+    shard: asUsage(() => resolveShard(args['shard'], args['shards'], process.env)),
     output: args['json'] === true ? 'json' : args['ndjson'] === true ? 'ndjson' : 'table',
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
     deep: args['deep'] === true || args['follow'] === true,
