@@ -15,6 +15,8 @@ export type { FollowOptions } from './probe/follow.js';
 export { addressClass, isHostName } from './probe/follow-policy.js';
 export type { AddressClass } from './probe/follow-policy.js';
 export { readTargets, parseTargetLine, parseShard, inShard } from './probe/targets.js';
+export { resolveShard, SHARD_INDEX_ENV, SHARD_COUNT_ENV } from './probe/shard-auto.js';
+export type { Shard } from './probe/shard-auto.js';
 export { parseRange, formatVersions, KNOWN_VERSIONS } from './codec/range.js';
 export { parseTarget, formatTarget } from './codec/target.js';
 export type { Target } from './codec/target.js';

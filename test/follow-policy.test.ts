@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { probeFollowing } from '../src/probe/follow.js';
 import type { ReportDocument } from '../src/report/json.js';
 import type { LookupFn } from '../src/transport/resolve.js';
-import { closedPort, range, runBin, withEmulator, ROOT } from './helpers.js';
+import { closedPorts, range, runBin, withEmulator, ROOT } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
   JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
@@ -137,7 +137,7 @@ describe('--follow policy', () => {
 
 describe('--follow cap', () => {
   test('a fan-out is cut at followMax servers per starting target, the rest listed as cap', async () => {
-    const dead = await Promise.all(range(8, 12).map(() => closedPort()));
+    const dead = await closedPorts(5);
     const dispatch = await xfrServer((v) => `127.0.0.1:${dead[v - 8]}`);
     const options = { ...quiet, host: LOOP, port: dispatch, versions: range(8, 12), followMax: 2 };
     const reports = await probeFollowing(options);
@@ -148,7 +148,7 @@ describe('--follow cap', () => {
 
   test('the default cap (16) holds over two hops: 28 servers named, 16 followed', async () => {
     const versions = range(8, 21);
-    const leaves = await Promise.all(versions.map(() => closedPort()));
+    const leaves = await closedPorts(versions.length);
     // Fourteen servers, each redirecting every version to a leaf of its own: 14 + 14 servers named.
     const middles = await Promise.all(versions.map((_, i) => xfrServer(() => `127.0.0.1:${leaves[i]}`)));
     const dispatch = await xfrServer((v) => `127.0.0.1:${middles[v - 8]}`);

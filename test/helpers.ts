@@ -52,6 +52,22 @@ export async function closedPort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * `count` distinct loopback ports nobody listens on: all bound at once, then released, so no two
+ * are the same (ports released one by one may be handed out again at once).
+ */
+export async function closedPorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((s) => {
+    const address = s.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
 export function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let v = from; v <= to; v++) out.push(v);

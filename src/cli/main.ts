@@ -41,7 +41,7 @@ async function command(argv: string[], io: Io): Promise<number> {
     const positional = (Array.isArray(args['_']) ? args['_'] : []).map(String);
     const command = (COMMANDS as readonly string[]).includes(positional[0] ?? '') ? positional.shift() : undefined;
     // `badge` takes one HOST[:PORT], as a probe does; the other commands take none.
-    if (command !== undefined && command !== 'badge' && positional.length > 0) {
+    if (command !== undefined && command !== 'badge' && command !== 'merge' && positional.length > 0) {
       throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
     }
     switch (command) {
@@ -58,6 +58,8 @@ async function command(argv: string[], io: Io): Promise<number> {
         return await (await import('./exporter-command.js')).exporter(args, io);
       case 'badge':
         return await (await import('./badge-command.js')).badge(args, positional, io);
+      case 'merge':
+        return await (await import('./merge-command.js')).merge(args, positional, io);
       default:
         return await runProbes(probePlan(args, positional), args, io);
     }

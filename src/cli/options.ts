@@ -14,11 +14,11 @@ import {
   defaultPortFor,
 } from '../defaults.js';
 import { OPTION_LIMITS } from '../limits.js';
-import { parseShard } from '../probe/targets.js';
 import type { ScanOptions } from '../probe/scan.js';
 import { parseProxy, type ProxySpec } from '../transport/socks.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
 import type { TransportName } from '../model.js';
+import { resolveShard } from '../probe/shard-auto.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -34,6 +34,15 @@ function flag<T>(name: string, value: unknown, parse: (text: string) => T): T {
   } catch (err) {
     const message = isMsnpProbeError(err) || err instanceof UsageError ? err.message : String(err);
     throw new UsageError(`--${name}: ${message}`);
+  }
+}
+
+/** A pure parser's MsnpProbeError as the UsageError callers of the plan functions expect. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw isMsnpProbeError(err) ? new UsageError(err.message) : err;
   }
 }
 
@@ -166,7 +175,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], limited('attempts', 'attempts')),
     expect: args['expect'] === undefined ? null : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
     baselineFile: args['baseline'] === undefined ? null : flag('baseline', args['baseline'], nonEmpty('a file name')),
-    shard: args['shard'] === undefined ? null : flag('shard', args['shard'], parseShard),
+    shard: asUsage(() => resolveShard(args['shard'], args['shards'], process.env)),
     ...outputs,
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
     deep: args['deep'] === true || args['follow'] === true,

@@ -20,7 +20,14 @@ function probeOptions(y: Argv): Argv {
     .option('retries', { ...local, type: 'string', describe: 're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]' })
     .option('attempts', { ...local, type: 'string', describe: 'probe every version N times and report agreement [default: 1]' })
     .option('baseline', { ...local, type: 'string', describe: 'exit 1 on any conclusive difference from an earlier --json/--ndjson output' })
-    .option('shard', { ...local, type: 'string', describe: 'probe only slice I of N of the targets (I/N, e.g. 2/4); N runs cover the list once' })
+    .option('shard', { ...local, type: 'string', describe: 'probe only slice I of N of the targets (I/N, e.g. 2/4, or auto: see --shards); N runs cover the list once' })
+    .option('shards', {
+      ...local,
+      type: 'string',
+      describe:
+        'with --shard auto: N, the shard count [default: $MSNP_PROBE_SHARDS]; I is $JOB_COMPLETION_INDEX + 1 ' +
+        '(a Kubernetes Indexed Job counts from 0); see docs/SHARDING.md',
+    })
     .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
     .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
     .option('output', {
@@ -142,7 +149,32 @@ function badgeOptions(y: Argv): Argv {
     });
 }
 
-export const COMMANDS = ['serve', 'demo', 'profiles', 'completion', 'exporter', 'badge'] as const;
+function mergeOptions(y: Argv): Argv {
+  const local = { global: false } as const;
+  return y
+    .option('json', { ...local, type: 'boolean', describe: 'print one JSON document instead of the matrix' })
+    .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target, in target order' })
+    .option('targets', {
+      ...local,
+      type: 'string',
+      describe:
+        'the list the shards split: its order is the output order; exit 1 if a target has no result ' +
+        '[default: sorted by host, then port]',
+    })
+    .option('port', {
+      ...local,
+      alias: 'p',
+      type: 'string',
+      describe: `with --targets: the port of a line naming none [default: ${DEFAULT_PORT}]`,
+    })
+    .option('color', {
+      ...local,
+      type: 'boolean',
+      describe: 'colour the matrix [default: when stdout is a TTY and NO_COLOR is unset]',
+    });
+}
+
+export const COMMANDS = ['serve', 'demo', 'profiles', 'completion', 'exporter', 'badge', 'merge'] as const;
 
 function parser(): Argv {
   // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
@@ -167,6 +199,11 @@ function parser(): Argv {
       'badge',
       'print an SVG badge (MSNP 2-21) of the versions HOST[:PORT] accepts, probed or read --from a report',
       badgeOptions,
+    )
+    .command(
+      'merge',
+      'merge shard outputs (FILE... of --shard runs with --json or --ndjson) into one matrix, --json or --ndjson',
+      mergeOptions,
     )
     .example('$0 --host messenger.hotmail.com --range 7-21', 'probe MSNP7 to MSNP21 on port 1863')
     .example('$0 127.0.0.1:1863 --json', 'a JSON document for scripts')

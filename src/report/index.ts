@@ -18,3 +18,5 @@ export { csvField, CSV_COLUMNS } from './format-csv.js';
 export { renderMatrixSvg, xmlText, STATUS_COLORS, MAX_SVG_TARGETS } from './svg.js';
 export type { SvgOptions } from './svg.js';
 export { renderBadge, reportBadge, badgeMessage, compactVersions } from './badge.js';
+export { mergeReports, compareTargets } from './merge.js';
+export type { MergeInput, MergeResult } from './merge.js';

@@ -1,0 +1,121 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { escapeText } from '../codec/escape.js';
+import { formatTarget, parsePort, DEFAULT_PORT, type Target } from '../codec/target.js';
+import { isMsnpProbeError } from '../errors.js';
+import { readTargets } from '../probe/targets.js';
+import { buildDocument } from '../report/json.js';
+import { mergeReports, type MergeInput } from '../report/merge.js';
+import { EXIT, type Io } from './io.js';
+import { UsageError, type Args } from './options.js';
+
+/** Missing targets named on stderr; the rest are counted. */
+const MISSING_SHOWN = 5;
+
+function optionText(args: Args, name: string): string | undefined {
+  const value = args[name];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError(`--${name}: given more than once`);
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name}: needs a value`);
+  return value;
+}
+
+async function readShard(file: string): Promise<MergeInput> {
+  try {
+    if ((await stat(file)).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    return { name: file, text: await readFile(file, 'utf8') };
+  } catch (err) {
+    throw new UsageError(`merge: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** The original list, for the order of the output and to find targets no shard reported. */
+async function readOrder(file: string, defaultPort: number, io: Io): Promise<Target[]> {
+  const order: Target[] = [];
+  let invalid = 0;
+  try {
+    if ((await stat(file)).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    const onInvalid = (): void => {
+      invalid++;
+    };
+    for await (const t of readTargets(createReadStream(file), { defaultPort, onInvalid })) order.push(t);
+  } catch (err) {
+    const why = isMsnpProbeError(err) ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err));
+    throw new UsageError(`merge: --targets: cannot read '${file}': ${why}`);
+  }
+  // The probe skipped these lines too: no shard could have a result for them.
+  if (invalid > 0) {
+    io.stderr.write(`msnp-probe: merge: --targets: ${invalid} invalid line${invalid === 1 ? '' : 's'} ignored\n`);
+  }
+  return order;
+}
+
+/**
+ * `msnp-probe merge FILE...`: shard outputs (`--json` or `--ndjson`) as one matrix, JSON document
+ * or NDJSON stream, in target order. Exit 1 when `--targets` names targets no file has a result for.
+ */
+export async function merge(args: Args, files: readonly string[], io: Io): Promise<number> {
+  const started = new Date();
+  if (files.length === 0) throw new UsageError('merge: give the shard outputs: FILE... (from --json or --ndjson)');
+  if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
+  const listFile = optionText(args, 'targets');
+  const portText = optionText(args, 'port');
+  if (portText !== undefined && listFile === undefined) {
+    throw new UsageError("--port: only with --targets (the list's default port)");
+  }
+  let defaultPort = DEFAULT_PORT;
+  try {
+    if (portText !== undefined) defaultPort = parsePort(portText);
+  } catch (err) {
+    throw new UsageError(`--port: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const order = listFile === undefined ? null : await readOrder(listFile, defaultPort, io);
+  const inputs: MergeInput[] = [];
+  for (const file of files) inputs.push(await readShard(file));
+  let merged;
+  try {
+    merged = mergeReports(inputs, order);
+  } catch (err) {
+    throw new UsageError(`merge: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const { targets, missing, duplicates, cut } = merged;
+  for (const c of cut) {
+    const where = `'${escapeText(c.file)}' line ${c.line}`;
+    io.stderr.write(`msnp-probe: merge: ${where} is cut off (a killed shard?); merged without it\n`);
+  }
+  if (duplicates.length > 0) {
+    const d = duplicates[0];
+    const kept = d ? `, kept from '${escapeText(d.kept)}'` : '';
+    const first = d ? ` (first: ${escapeText(formatTarget(d))} in '${escapeText(d.file)}'${kept})` : '';
+    const n = duplicates.length;
+    const what = `${n} duplicate result${n === 1 ? '' : 's'} dropped, the earlier file's kept`;
+    io.stderr.write(`msnp-probe: merge: ${what}${first}\n`);
+  }
+  if (args['ndjson'] === true) {
+    for (const t of targets) io.stdout.write(`${JSON.stringify(t)}\n`);
+  } else if (args['json'] === true) {
+    const doc = buildDocument(targets, started, Date.now() - started.getTime());
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else if (targets.length > 0) {
+    const { MatrixPrinter, MATRIX_LEGEND } = await import('../report/matrix.js');
+    const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
+    const auto = Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
+    const color = args['color'] === true || (args['color'] !== false && auto);
+    const matrix = new MatrixPrinter(versions, color, targets.some((t) => t.fingerprint !== undefined));
+    io.stdout.write(matrix.header());
+    for (const t of targets) io.stdout.write(matrix.row(t));
+    const answered = targets.filter((t) => t.answered).length;
+    const n = targets.length;
+    io.stdout.write(`${MATRIX_LEGEND}\n${n} target${n === 1 ? '' : 's'}, ${answered} answered as MSNP\n`);
+  }
+  if (targets.length === 0) io.stderr.write('msnp-probe: merge: no results in the files (empty shards?)\n');
+  if (missing.length > 0) {
+    const named = missing.slice(0, MISSING_SHOWN).map((t) => escapeText(formatTarget(t))).join(', ');
+    const more = missing.length > MISSING_SHOWN ? ', ...' : '';
+    const n = missing.length;
+    const what = `${n} target${n === 1 ? '' : 's'} of --targets ${n === 1 ? 'has' : 'have'} no result`;
+    io.stderr.write(`msnp-probe: merge: ${what}: ${named}${more}\n`);
+    return EXIT.expectationNotMet;
+  }
+  return EXIT.ok;
+}
