@@ -9,6 +9,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '.
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { parseShard } from '../probe/targets.js';
+import { parseDuration } from '../input/duration.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -33,6 +34,17 @@ function wholeNumber(min: number, max: number, unit: string): (text: string) => 
     const n = Number(text);
     if (n < min || n > max) throw new UsageError(`${n} is outside ${min}..${max}`);
     return n;
+  };
+}
+
+/** A time: bare milliseconds or a number with a unit (5s, 500ms, 1m). */
+function duration(min: number, max: number): (text: string) => number {
+  return (text) => {
+    try {
+      return parseDuration(text, min, max);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
   };
 }
 
@@ -124,7 +136,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
   }
   const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
-    timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], wholeNumber(1, 600_000, 'milliseconds')),
+    timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], duration(1, 600_000)),
     concurrency:
       args['concurrency'] === undefined ? DEFAULT_CONCURRENCY : flag('concurrency', args['concurrency'], wholeNumber(1, 1000, 'connections')),
     globalConcurrency:
@@ -222,8 +234,8 @@ export function servePlan(args: Args, defaultPort: number): ServePlan {
     port: args['port'] === undefined ? defaultPort : flag('port', args['port'], wholeNumber(0, 65535, 'port')),
     versions: args['versions'] === undefined ? undefined : flag('versions', args['versions'], parseRange),
     faults: faultArgs.map((f) => flag('fault', f, parseFault)),
-    delayMs: args['delay'] === undefined ? 0 : flag('delay', args['delay'], wholeNumber(0, 600_000, 'milliseconds')),
-    idleTimeoutMs: args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], wholeNumber(1, 3_600_000, 'milliseconds')),
+    delayMs: args['delay'] === undefined ? 0 : flag('delay', args['delay'], duration(0, 600_000)),
+    idleTimeoutMs: args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], duration(1, 3_600_000)),
     maxConnections:
       args['max-connections'] === undefined ? 1024 : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
