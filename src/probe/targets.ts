@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { isMsnpProbeError, msnpError } from '../errors.js';
+import { normalizeHost } from '../input/address.js';
 
 /** Longest line read from a target list; a longer one is skipped as invalid without being buffered. */
 export const MAX_TARGET_LINE = 1024;
@@ -27,7 +28,7 @@ export function parseTargetLine(raw: string, defaultPort = DEFAULT_PORT): Target
   if (masscan?.[1] && masscan[2]) return { host: parseTarget(masscan[2]).host, port: parsePort(masscan[1]) };
   if (tokens.length === 2 && /^\d+$/.test(tokens[1] ?? '')) {
     const host = tokens[0] ?? '';
-    if (isIP(host) === 6) return { host, port: parsePort(tokens[1] ?? '') };
+    if (isIP(host) === 6) return { host: normalizeHost(host), port: parsePort(tokens[1] ?? '') };
     return { host: parseTarget(host).host, port: parsePort(tokens[1] ?? '') };
   }
   throw msnpError('ERR_TARGET', `'${text.slice(0, 80)}' is not HOST[:PORT]`);
