@@ -10,6 +10,9 @@ import { DEFAULT_GLOBAL_CONCURRENCY } from '../probe/scan.js';
 import { DEFAULT_FOLLOW_MAX } from '../probe/follow.js';
 import { parseShard } from '../probe/targets.js';
 import { parseDuration } from '../input/duration.js';
+import { type AddressFilter, type TargetBlock } from '../input/address.js';
+import { buildExclude, ExcludeError } from '../input/exclude.js';
+import { parseBlockTarget } from '../probe/targets.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -57,6 +60,10 @@ export interface ProbePlan {
   targets: Target[];
   /** `--targets FILE` or `-` for standard input. */
   targetsFile: string | null;
+  /** CIDR blocks and ranges named on the command line, expanded lazily when probed. */
+  blocks?: TargetBlock[];
+  /** --exclude / --exclude-file: never probed, nor resolved; null when none. */
+  exclude?: AddressFilter | null;
   /** The port of a target given without one: `--port`, else 1863 (80 with `--transport http`). */
   defaultPort: number;
   versions: number[];
@@ -87,6 +94,8 @@ export interface ProbePlan {
   handle: string | undefined;
   /** --fingerprint: behavioural probes naming the implementation. */
   fingerprint: boolean;
+  /** -4 / -6: the address family a name is resolved to; undefined: either. */
+  family: 4 | 6 | undefined;
 }
 
 function defaultPortOf(args: Args): number {
@@ -106,9 +115,12 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
   if (args['host'] !== undefined) {
     targets.push({ host: flag('host', args['host'], parseHost), port });
   }
+  const blocks: TargetBlock[] = [];
   for (const text of positional) {
     try {
-      targets.push(parseTarget(text, port));
+      const block = parseBlockTarget(text, port);
+      if (block) blocks.push(block);
+      else targets.push(parseTarget(text, port));
     } catch (err) {
       throw new UsageError(`target '${text}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
     }
@@ -117,14 +129,26 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
     if (t.trim() === '') throw new UsageError('needs a file name, or - for standard input');
     return t;
   });
-  if (targets.length === 0 && targetsFile === null) {
+  if (targets.length === 0 && blocks.length === 0 && targetsFile === null) {
     throw new UsageError('no target: give HOST[:PORT], --host or --targets FILE (try `msnp-probe demo` for a local demo)');
   }
-  return { targets, targetsFile, defaultPort: port, ...commonProbeOptions(args) };
+  const exclude = excludeOf(args);
+  return { targets, targetsFile, blocks, exclude, defaultPort: port, ...commonProbeOptions(args) };
+}
+
+function excludeOf(args: Args): AddressFilter | null {
+  const values = args['exclude'] === undefined ? [] : Array.isArray(args['exclude']) ? args['exclude'].map(String) : [String(args['exclude'])];
+  const file = args['exclude-file'] === undefined ? null : flag('exclude-file', args['exclude-file'], nonEmpty('a file name'));
+  try {
+    return buildExclude(values, file);
+  } catch (err) {
+    if (!(err instanceof ExcludeError)) throw err;
+    throw new UsageError(`--exclude${err.fromFile ? '-file' : ''}: ${err.message}`);
+  }
 }
 
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
-export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
+export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'blocks' | 'exclude' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
   // Transcripts only reach the JSON (or stderr with --verbose): a table run would drop them silently.
   if (args['transcript'] === true && args['json'] !== true && args['ndjson'] !== true && args['verbose'] !== true) {
@@ -134,7 +158,8 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
   if (args['handle'] !== undefined && args['deep'] !== true && args['follow'] !== true) {
     throw new UsageError('--handle is only sent by --deep (or --follow)');
   }
-  const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
+  if (args['ipv4'] === true && args['ipv6'] === true) throw new UsageError('-4 and -6: choose one address family');
+  const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'blocks' | 'exclude' | 'defaultPort'> = {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
     timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], duration(1, 600_000)),
     concurrency:
@@ -165,6 +190,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
     handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
     fingerprint: args['fingerprint'] === true,
+    family: args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined,
   };
   checkExpectWithinRange(common.expect, common.versions);
   // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.
