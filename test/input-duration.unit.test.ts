@@ -18,9 +18,13 @@ describe('parseDuration', () => {
     [' 2s ', 2000],
     ['1.001s', 1001],
   ];
-  for (const [text, ms] of good) test(`${JSON.stringify(text)} is ${ms} ms`, () => assert.equal(parseDuration(text), ms));
+  for (const [text, ms] of good) {
+    test(`${JSON.stringify(text)} is ${ms} ms`, () => assert.equal(parseDuration(text), ms));
+  }
   const bad = ['5 s', '-1s', '-1', '1h30', '1h', 's', '', '5S', '1.5ms', '5sec', '1e3', '+5s', '1.5.5s', '0x10', '5s5'];
-  for (const text of bad) test(`refuses ${JSON.stringify(text)}`, () => assert.throws(() => parseDuration(text), RangeError));
+  for (const text of bad) {
+    test(`refuses ${JSON.stringify(text)}`, () => assert.throws(() => parseDuration(text), RangeError));
+  }
   test('the bounds are milliseconds whatever the unit', () => {
     assert.throws(() => parseDuration('11m', 0, 600_000), /11m \(660000 ms\) is outside 0\.\.600000 ms/);
     assert.equal(parseDuration('10m', 0, 600_000), 600_000);
@@ -41,7 +45,8 @@ describe('durations in options', () => {
   test('--timeout takes units', () => {
     assert.equal(commonProbeOptions({ timeout: '5s' }).timeoutMs, 5000);
     assert.equal(commonProbeOptions({ timeout: '1500' }).timeoutMs, 1500);
-    assert.throws(() => commonProbeOptions({ timeout: '5 s' }), (err: unknown) => err instanceof UsageError && /^--timeout: /.test(err.message));
+    const usage = (err: unknown): boolean => err instanceof UsageError && /^--timeout: /.test(err.message);
+    assert.throws(() => commonProbeOptions({ timeout: '5 s' }), usage);
   });
   test('serve --delay and --idle-timeout take units', () => {
     const plan = servePlan({ delay: '250ms', 'idle-timeout': '2m' }, 1863);

@@ -137,8 +137,10 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
 }
 
 function excludeOf(args: Args): AddressFilter | null {
-  const values = args['exclude'] === undefined ? [] : Array.isArray(args['exclude']) ? args['exclude'].map(String) : [String(args['exclude'])];
-  const file = args['exclude-file'] === undefined ? null : flag('exclude-file', args['exclude-file'], nonEmpty('a file name'));
+  const given = args['exclude'];
+  const values = given === undefined ? [] : Array.isArray(given) ? given.map(String) : [String(given)];
+  const fileArg = args['exclude-file'];
+  const file = fileArg === undefined ? null : flag('exclude-file', fileArg, nonEmpty('a file name'));
   try {
     return buildExclude(values, file);
   } catch (err) {
@@ -148,7 +150,7 @@ function excludeOf(args: Args): AddressFilter | null {
 }
 
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
-export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'blocks' | 'exclude' | 'defaultPort'> {
+export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> {
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
   // Transcripts only reach the JSON (or stderr with --verbose): a table run would drop them silently.
   if (args['transcript'] === true && args['json'] !== true && args['ndjson'] !== true && args['verbose'] !== true) {
@@ -159,7 +161,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     throw new UsageError('--handle is only sent by --deep (or --follow)');
   }
   if (args['ipv4'] === true && args['ipv6'] === true) throw new UsageError('-4 and -6: choose one address family');
-  const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'blocks' | 'exclude' | 'defaultPort'> = {
+  const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
     versions: args['range'] === undefined ? parseRange('2-21') : flag('range', args['range'], parseRange),
     timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], duration(1, 600_000)),
     concurrency:

@@ -140,10 +140,18 @@ function parser(): Argv {
     .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
     .option('targets', { global: false, type: 'string', describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists' })
     .option('port', { global: false, alias: 'p', type: 'string', describe: `port when a target (given or in --targets) names none [default: ${DEFAULT_PORT}; 80 with --transport http]` })
-    .option('exclude', { global: false, type: 'string', describe: 'never probe these: addresses, CIDR blocks, ranges or host names, comma-separated, repeatable' })
-    .option('exclude-file', { global: false, type: 'string', describe: 'never probe the addresses, blocks, ranges or names listed in FILE (# comments)' })
-    .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'resolve host names to IPv4 addresses only (address literals are probed as written)' })
-    .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'resolve host names to IPv6 addresses only (address literals are probed as written)' })
+    .option('exclude', {
+      global: false,
+      type: 'string',
+      describe: 'never probe these: addresses, CIDR blocks, ranges or host names, comma-separated, repeatable',
+    })
+    .option('exclude-file', {
+      global: false,
+      type: 'string',
+      describe: 'never probe the addresses, blocks, ranges or names listed in FILE (# comments)',
+    })
+    .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'only IPv4 addresses of names' })
+    .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'only IPv6 addresses of names' })
     .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
     .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
       probeOptions(emulatorOptions(y, 0)),

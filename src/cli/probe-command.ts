@@ -116,7 +116,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const commandLine = plan.targets.filter(mine);
   const detailed = fileInput === null && blocks.length === 0 && plan.targets.length === 1;
   const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
-  const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null && blocks.length === 0 ? commandLine.length : null) : null;
+  // A block's size after exclusions is not known up front: no total, as for a list.
+  const knownTotal = fileInput === null && blocks.length === 0 ? commandLine.length : null;
+  const progress = showProgress ? new Progress((t) => io.stderr.write(t), knownTotal) : null;
   const stopCounting = new AbortController();
   if (progress && plan.targetsFile !== null && plan.targetsFile !== '-') {
     // A regular file can be read twice: count it alongside the probing, for the ETA.
@@ -157,7 +159,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     if (!fileInput) return;
     const listName = plan.targetsFile === '-' ? 'standard input' : `'${plan.targetsFile ?? ''}'`;
     const read = readOrUsage(fileInput, listName);
-    const lines = readTargets(read, { defaultPort: plan.defaultPort, onInvalid, exclude: plan.exclude ?? null })[Symbol.asyncIterator]();
+    const options = { defaultPort: plan.defaultPort, onInvalid, exclude: plan.exclude ?? null };
+    const lines = readTargets(read, options)[Symbol.asyncIterator]();
     // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
     const stopped = new Promise<never>((_, reject) => {
       stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });

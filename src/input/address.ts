@@ -169,7 +169,8 @@ export function parseBlock(text: string, capped = true): AddressBlock | null {
 function checkSize(text: string, block: AddressBlock): AddressBlock {
   if (block.family === 6 && blockSize(block) > MAX_IPV6_BLOCK) {
     const bits = 128 - MAX_IPV6_PREFIX_BITS;
-    throw new AddressError(`'${text}': IPv6 blocks larger than /${bits} (${MAX_IPV6_BLOCK} addresses) are not expanded`);
+    const why = `IPv6 blocks larger than /${bits} (${MAX_IPV6_BLOCK} addresses) are not expanded`;
+    throw new AddressError(`'${text}': ${why}`);
   }
   return block;
 }
@@ -300,7 +301,11 @@ export interface TargetBlock {
  * `2001:db8::/120`, `[2001:db8::/120]:1864`. Null when the text is not a block (a single host,
  * left to parseTarget). `parsePort` checks a port the text names.
  */
-export function parseTargetBlock(text: string, defaultPort: number, parsePort: (t: string) => number): TargetBlock | null {
+export function parseTargetBlock(
+  text: string,
+  defaultPort: number,
+  parsePort: (t: string) => number,
+): TargetBlock | null {
   const s = text.trim();
   if (!s.includes('/') && !s.includes('-')) return null;
   if (s.startsWith('[')) {

@@ -18,7 +18,9 @@ export function parseDuration(text: string, min = 0, max = Number.MAX_SAFE_INTEG
   const ms = Number(m[1]) * (UNITS[m[2] ?? 'ms'] ?? 1);
   // 1.001s is 1001 ms exactly, but floating point may say 1000.9999999999999.
   const rounded = Math.round(ms);
-  if (Math.abs(ms - rounded) > 1e-6) throw new RangeError(`'${text}' is not a whole number of milliseconds (timers count whole ms)`);
+  if (Math.abs(ms - rounded) > 1e-6) {
+    throw new RangeError(`'${text}' is not a whole number of milliseconds (timers count whole ms)`);
+  }
   if (rounded < min || rounded > max) {
     const what = m[2] === undefined ? String(rounded) : `${text.trim()} (${rounded} ms)`;
     throw new RangeError(`${what} is outside ${min}..${max} ms`);

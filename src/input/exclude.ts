@@ -49,9 +49,13 @@ function readExcludeFile(file: string): string {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new ExcludeError(`'${file}' is not a regular file`, true);
-    if (stat.size > MAX_EXCLUDE_FILE) throw new ExcludeError(`'${file}' is larger than ${MAX_EXCLUDE_FILE} bytes`, true);
+    if (stat.size > MAX_EXCLUDE_FILE) {
+      throw new ExcludeError(`'${file}' is larger than ${MAX_EXCLUDE_FILE} bytes`, true);
+    }
     const text = readFileSync(fd, 'utf8');
-    if (text.includes('\0')) throw new ExcludeError(`'${file}': a NUL byte: binary data, not a list of addresses`, true);
+    if (text.includes('\0')) {
+      throw new ExcludeError(`'${file}': a NUL byte: binary data, not a list of addresses`, true);
+    }
     return text;
   } finally {
     closeSync(fd);

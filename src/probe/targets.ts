@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { isMsnpProbeError, msnpError } from '../errors.js';
-import { AddressError, expandBlock, normalizeHost, parseTargetBlock, type AddressFilter, type TargetBlock } from '../input/address.js';
+import { AddressError, expandBlock, normalizeHost, parseTargetBlock } from '../input/address.js';
+import type { AddressFilter, TargetBlock } from '../input/address.js';
 
 /** Longest line read from a target list; a longer one is skipped as invalid without being buffered. */
 export const MAX_TARGET_LINE = 1024;
