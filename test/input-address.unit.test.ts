@@ -13,7 +13,7 @@ import {
   parseTargetBlock,
 } from '../src/input/address.js';
 import { parsePort, parseTarget } from '../src/codec/target.js';
-import { parseTargetLine } from '../src/probe/targets.js';
+import { parseTargetLine, readTargets, type InvalidLine } from '../src/probe/targets.js';
 
 // Pure functions only: no address here is ever connected to or resolved.
 
@@ -112,7 +112,8 @@ describe('parseBlock and parseTargetBlock', () => {
       assert.equal(tb.port, p);
     });
   }
-  for (const single of ['192.0.2.1', 'msn-server.example', 'host-1.example:1864', '[::1]:1863', '::1']) {
+  const singles = ['192.0.2.1', 'msn-server.example', 'host-1.example:1864', '[::1]:1863', '::1', 'msnp://b.invalid:7001/'];
+  for (const single of singles) {
     test(`${single} is not a block`, () => assert.equal(parseTargetBlock(single, 1863, port), null));
   }
   const bad: [string, RegExp][] = [
@@ -218,5 +219,45 @@ describe('AddressFilter', () => {
     assert.throws(() => f.add('10.0.0.0/40'), /prefix length/);
     assert.throws(() => f.add('not a host!'), /is not an address, CIDR block, range or host name/);
     assert.throws(() => f.add(''), /empty/);
+  });
+});
+
+describe('blocks in target lists (pure: read, never probed)', () => {
+  async function firstOf(chunks: string[], n: number, exclude?: AddressFilter): Promise<string[]> {
+    const out: string[] = [];
+    async function* input(): AsyncGenerator<string> {
+      yield* chunks;
+    }
+    for await (const t of readTargets(input(), { exclude: exclude ?? null })) {
+      out.push(`${t.host}:${t.port}`);
+      if (out.length === n) break;
+    }
+    return out;
+  }
+  const text = '# blocks\n192.0.2.0/30:1864\r\n198.51.100.7-198.51.100.8\n10.0.0.0/8\n';
+  const want = ['192.0.2.0:1864', '192.0.2.1:1864', '192.0.2.2:1864', '192.0.2.3:1864', '198.51.100.7:1863'];
+  want.push('198.51.100.8:1863', '10.0.0.0:1863', '10.0.0.1:1863');
+  test('however the reads cut the list, and a /8 line is read lazily', async () => {
+    for (let cut = 0; cut <= text.length; cut++) {
+      assert.deepEqual(await firstOf([text.slice(0, cut), text.slice(cut)], want.length), want, `cut at ${cut}`);
+    }
+    assert.deepEqual(await firstOf([...text], want.length), want);
+  });
+  test('exclusions apply to block lines and single lines', async () => {
+    const f = new AddressFilter();
+    for (const e of excludeEntries('192.0.2.1-192.0.2.2, 198.51.100.7, 10.0.0.0/9')) f.add(e);
+    const got = await firstOf([`${text}192.0.2.77\n192.0.2.1\n`], 100, f);
+    assert.deepEqual(got.slice(0, 4), ['192.0.2.0:1864', '192.0.2.3:1864', '198.51.100.8:1863', '10.128.0.0:1863']);
+  });
+  test('a bad block line is an invalid line, not the end of the list', async () => {
+    const invalid: InvalidLine[] = [];
+    const targets: string[] = [];
+    async function* input(): AsyncGenerator<string> {
+      yield '2001:db8::/64\n10.0.0.9-10.0.0.1\n192.0.2.1\n';
+    }
+    for await (const t of readTargets(input(), { onInvalid: (i) => invalid.push(i) })) targets.push(t.host);
+    assert.deepEqual(targets, ['192.0.2.1']);
+    assert.deepEqual(invalid.map((i) => i.line), [1, 2]);
+    assert.match(invalid[0]?.message ?? '', /larger than \/112/);
   });
 });

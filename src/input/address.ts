@@ -307,7 +307,8 @@ export function parseTargetBlock(
   parsePort: (t: string) => number,
 ): TargetBlock | null {
   const s = text.trim();
-  if (!s.includes('/') && !s.includes('-')) return null;
+  // A URL's slashes are not a prefix length: msnp://host:port is a single target.
+  if ((!s.includes('/') && !s.includes('-')) || s.includes('://')) return null;
   if (s.startsWith('[')) {
     const m = /^\[([^\]]*)\](?::(.*))?$/.exec(s);
     const block = m?.[1] ? parseBlock(m[1]) : null;
