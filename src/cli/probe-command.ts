@@ -5,7 +5,8 @@ import { escapeText } from '../codec/escape.js';
 import { formatTarget, type Target } from '../codec/target.js';
 import { BatchedWriter, type Sink } from './batched-writer.js';
 import { scan } from '../probe/scan.js';
-import { readTargets, inShard, type InvalidLine } from '../probe/targets.js';
+import { readTargets, inShard, blockTargets, type InvalidLine } from '../probe/targets.js';
+import { filteredLookup } from '../input/family.js';
 import { parseBaseline, compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
 import { compareExpected } from '../report/expect.js';
 import { type TargetDocument } from '../report/json.js';
@@ -108,11 +109,16 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const started = Date.now();
   const baseline = await loadBaseline(plan.baselineFile, io);
   const fileInput = await openTargets(plan, io);
-  const mine = (target: Target): boolean => !plan.shard || inShard(target, plan.shard);
+  const blocks = plan.blocks ?? [];
+  // Excluded targets are dropped here, before any connection or name lookup.
+  const mine = (target: Target): boolean =>
+    (!plan.shard || inShard(target, plan.shard)) && !plan.exclude?.excludes(target.host);
   const commandLine = plan.targets.filter(mine);
-  const detailed = fileInput === null && plan.targets.length === 1;
+  const detailed = fileInput === null && blocks.length === 0 && plan.targets.length === 1;
   const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
-  const progress = showProgress ? new Progress((t) => io.stderr.write(t), fileInput === null ? commandLine.length : null) : null;
+  // A block's size after exclusions is not known up front: no total, as for a list.
+  const knownTotal = fileInput === null && blocks.length === 0 ? commandLine.length : null;
+  const progress = showProgress ? new Progress((t) => io.stderr.write(t), knownTotal) : null;
   const stopCounting = new AbortController();
   if (progress && plan.targetsFile !== null && plan.targetsFile !== '-') {
     // A regular file can be read twice: count it alongside the probing, for the ETA.
@@ -149,10 +155,12 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   };
   async function* source(): AsyncGenerator<Target> {
     yield* commandLine;
+    for (const block of blocks) for (const target of blockTargets(block, plan.exclude)) if (mine(target)) yield target;
     if (!fileInput) return;
     const listName = plan.targetsFile === '-' ? 'standard input' : `'${plan.targetsFile ?? ''}'`;
     const read = readOrUsage(fileInput, listName);
-    const lines = readTargets(read, { defaultPort: plan.defaultPort, onInvalid })[Symbol.asyncIterator]();
+    const options = { defaultPort: plan.defaultPort, onInvalid, exclude: plan.exclude ?? null };
+    const lines = readTargets(read, options)[Symbol.asyncIterator]();
     // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
     const stopped = new Promise<never>((_, reject) => {
       stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
@@ -219,6 +227,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
       ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
       ...(plan.fingerprint ? { fingerprint: true } : {}),
+      ...(plan.family !== undefined || plan.exclude ? { lookup: filteredLookup(plan) } : {}),
     },
     async (report, index) => {
       if (ended) return;
