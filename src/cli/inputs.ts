@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import type { Target } from '../codec/target.js';
-import { readTargets, type InvalidLine } from '../probe/targets.js';
+import { blockTargets, readTargets, type InvalidLine } from '../probe/targets.js';
+import type { AddressFilter, TargetBlock } from '../input/address.js';
 import { parseBaseline, type BaselineTarget } from '../report/baseline.js';
 import type { Io } from './io.js';
 import { UsageError, type ProbePlan } from './options.js';
@@ -98,6 +99,10 @@ export async function loadBaseline(file: string | null, io: Io): Promise<Map<str
 export interface SourceOptions {
   /** Targets named on the command line (already sharded), probed first. */
   commandLine: readonly Target[];
+  /** Address blocks and ranges from the command line (CIDR, a-b), expanded lazily after them. */
+  blocks: readonly TargetBlock[];
+  /** --exclude: addresses and names never probed. */
+  exclude: AddressFilter | null;
   /** The opened --targets list, or null. */
   fileInput: AsyncIterable<Buffer | string> | null;
   /** How the list is named in errors: `standard input` or the quoted file name. */
@@ -113,9 +118,13 @@ export interface SourceOptions {
 /** The command line's targets, then the list's, in order; ends promptly on a stop. */
 export async function* targetSource(o: SourceOptions): AsyncGenerator<Target> {
   yield* o.commandLine;
+  for (const block of o.blocks) {
+    for (const target of blockTargets(block, o.exclude ?? undefined)) if (o.mine(target)) yield target;
+  }
   if (!o.fileInput) return;
   const read = readOrUsage(o.fileInput, o.listName);
-  const lines = readTargets(read, { defaultPort: o.defaultPort, onInvalid: o.onInvalid })[Symbol.asyncIterator]();
+  const options = { defaultPort: o.defaultPort, onInvalid: o.onInvalid, exclude: o.exclude };
+  const lines = readTargets(read, options)[Symbol.asyncIterator]();
   // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
   const stopped = new Promise<never>((_, reject) => {
     o.signal.addEventListener('abort', () => reject(o.signal.reason), { once: true });

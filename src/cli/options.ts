@@ -15,10 +15,15 @@ import {
 } from '../defaults.js';
 import { OPTION_LIMITS } from '../limits.js';
 import type { ScanOptions } from '../probe/scan.js';
+import { filteredLookup } from '../input/family.js';
 import { parseProxy, type ProxySpec } from '../transport/socks.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
 import type { TransportName } from '../model.js';
 import { resolveShard } from '../probe/shard-auto.js';
+import { parseDuration } from '../input/duration.js';
+import { type AddressFilter, type TargetBlock } from '../input/address.js';
+import { buildExclude, ExcludeError } from '../input/exclude.js';
+import { parseBlockTarget } from '../probe/targets.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -61,6 +66,17 @@ function limited(option: keyof typeof OPTION_LIMITS, unit: string): (text: strin
   return wholeNumber(min, max, unit);
 }
 
+/** A time: bare milliseconds or a number with a unit (5s, 500ms, 1m). */
+function duration(min: number, max: number): (text: string) => number {
+  return (text) => {
+    try {
+      return parseDuration(text, min, max);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
 export type Args = Record<string, unknown>;
 
 export type OutputMode = FormatName;
@@ -76,6 +92,10 @@ export interface ProbePlan {
   targets: Target[];
   /** `--targets FILE` or `-` for standard input. */
   targetsFile: string | null;
+  /** CIDR blocks and ranges named on the command line, expanded lazily when probed. */
+  blocks?: TargetBlock[];
+  /** --exclude / --exclude-file: never probed, nor resolved; null when none. */
+  exclude?: AddressFilter | null;
   /** The port of a target given without one: `--port`, else 1863 (80 with `--transport http`). */
   defaultPort: number;
   versions: number[];
@@ -111,6 +131,8 @@ export interface ProbePlan {
   fingerprint: boolean;
   /** --proxy socks5://HOST:PORT or socks5h://: every connection goes through this SOCKS5 proxy. */
   proxy: ProxySpec | undefined;
+  /** -4 / -6: the address family a name is resolved to; undefined: either. */
+  family: 4 | 6 | undefined;
 }
 
 function defaultPortOf(args: Args): number {
@@ -130,9 +152,12 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
   if (args['host'] !== undefined) {
     targets.push({ host: flag('host', args['host'], parseHost), port });
   }
+  const blocks: TargetBlock[] = [];
   for (const text of positional) {
     try {
-      targets.push(parseTarget(text, port));
+      const block = parseBlockTarget(text, port);
+      if (block) blocks.push(block);
+      else targets.push(parseTarget(text, port));
     } catch (err) {
       throw new UsageError(`target '${text}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
     }
@@ -141,10 +166,24 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
     if (t.trim() === '') throw new UsageError('needs a file name, or - for standard input');
     return t;
   });
-  if (targets.length === 0 && targetsFile === null) {
+  if (targets.length === 0 && blocks.length === 0 && targetsFile === null) {
     throw new UsageError('no target: give HOST[:PORT], --host or --targets FILE (try `msnp-probe demo` for a local demo)');
   }
-  return { targets, targetsFile, defaultPort: port, ...commonProbeOptions(args) };
+  const exclude = excludeOf(args);
+  return { targets, targetsFile, blocks, exclude, defaultPort: port, ...commonProbeOptions(args) };
+}
+
+function excludeOf(args: Args): AddressFilter | null {
+  const given = args['exclude'];
+  const values = given === undefined ? [] : Array.isArray(given) ? given.map(String) : [String(given)];
+  const fileArg = args['exclude-file'];
+  const file = fileArg === undefined ? null : flag('exclude-file', fileArg, nonEmpty('a file name'));
+  try {
+    return buildExclude(values, file);
+  } catch (err) {
+    if (!(err instanceof ExcludeError)) throw err;
+    throw new UsageError(`--exclude${err.fromFile ? '-file' : ''}: ${err.message}`);
+  }
 }
 
 /** Options shared by `msnp-probe HOST` and `msnp-probe demo`. */
@@ -160,9 +199,13 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
   if (args['handle'] !== undefined && args['deep'] !== true && args['follow'] !== true) {
     throw new UsageError('--handle is only sent by --deep (or --follow)');
   }
+  if (args['ipv4'] === true && args['ipv6'] === true) throw new UsageError('-4 and -6: choose one address family');
   const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
     versions: args['range'] === undefined ? [...DEFAULT_VERSIONS] : flag('range', args['range'], parseRange),
-    timeoutMs: args['timeout'] === undefined ? DEFAULT_TIMEOUT_MS : flag('timeout', args['timeout'], limited('timeoutMs', 'milliseconds')),
+    timeoutMs:
+      args['timeout'] === undefined
+        ? DEFAULT_TIMEOUT_MS
+        : flag('timeout', args['timeout'], duration(OPTION_LIMITS.timeoutMs.min, OPTION_LIMITS.timeoutMs.max)),
     concurrency:
       args['concurrency'] === undefined ? DEFAULT_CONCURRENCY : flag('concurrency', args['concurrency'], limited('concurrency', 'connections')),
     globalConcurrency:
@@ -192,6 +235,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
     fingerprint: args['fingerprint'] === true,
     proxy: args['proxy'] === undefined ? undefined : flag('proxy', args['proxy'], parseProxy),
+    family: args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined,
   };
   if (common.proxy && common.transport !== 'tcp') throw new UsageError('--proxy: carries the tcp transport only');
   // Following resolves the names redirects give on this machine: the lookups socks5h is there to avoid.
@@ -228,6 +272,7 @@ export function scanOptionsOf(plan: Omit<ProbePlan, 'targets' | 'targetsFile' | 
     ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
     ...(plan.fingerprint ? { fingerprint: true } : {}),
     ...(plan.proxy ? { proxy: plan.proxy } : {}),
+    ...(plan.family !== undefined || plan.exclude ? { lookup: filteredLookup(plan) } : {}),
   };
 }
 
@@ -326,8 +371,8 @@ export function servePlan(args: Args, defaultPort: number): ServePlan {
     port: args['port'] === undefined ? defaultPort : flag('port', args['port'], wholeNumber(0, 65535, 'port')),
     versions: args['versions'] === undefined ? undefined : flag('versions', args['versions'], parseRange),
     faults: faultArgs.map((f) => flag('fault', f, parseFault)),
-    delayMs: args['delay'] === undefined ? 0 : flag('delay', args['delay'], wholeNumber(0, 600_000, 'milliseconds')),
-    idleTimeoutMs: args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], wholeNumber(1, 3_600_000, 'milliseconds')),
+    delayMs: args['delay'] === undefined ? 0 : flag('delay', args['delay'], duration(0, 600_000)),
+    idleTimeoutMs: args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], duration(1, 3_600_000)),
     maxConnections:
       args['max-connections'] === undefined ? 1024 : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),

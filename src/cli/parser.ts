@@ -11,7 +11,7 @@ function probeOptions(y: Argv): Argv {
   const local = { global: false } as const;
   return y
     .option('range', { ...local, alias: 'r', type: 'string', describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]' })
-    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection in ms, connect and reply together; also bounds name resolution [default: ${DEFAULT_TIMEOUT_MS}]` })
+    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection, connect and reply together; also bounds name resolution: ms, or 500ms, 5s, 1.5s, 1m [default: ${DEFAULT_TIMEOUT_MS}]` })
     .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
     .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
     .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set); must lie within --range' })
@@ -88,8 +88,8 @@ function emulatorOptions(y: Argv, defaultPort: number): Argv {
       array: true,
       describe: `misbehave: [VERSIONS:]MODE[:ARG], repeatable. Modes: ${FAULT_MODES.join(', ')}`,
     })
-    .option('delay', { ...local, type: 'string', describe: 'latency in ms added before every reply [default: 0]' })
-    .option('idle-timeout', { ...local, type: 'string', describe: 'drop connections idle this many ms [default: 60000]' })
+    .option('delay', { ...local, type: 'string', describe: 'latency added before every reply: ms, or 500ms, 2s, 1m [default: 0]' })
+    .option('idle-timeout', { ...local, type: 'string', describe: 'drop connections idle this long: ms, or 30s, 5m [default: 60000]' })
     .option('max-connections', { ...local, type: 'string', describe: 'connections open at once [default: 1024]' })
     .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: serve the MSN HTTP gateway (POST /gateway/gateway.dll) [default: tcp]' })
     .option('dispatch', { ...local, type: 'boolean', describe: 'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server [default: true]; --no-dispatch serves logins directly' })
@@ -139,7 +139,7 @@ function badgeOptions(y: Argv): Argv {
       ...local,
       alias: 't',
       type: 'string',
-      describe: `deadline per connection in ms [default: ${DEFAULT_TIMEOUT_MS}]`,
+      describe: `deadline per connection: ms, or 500ms, 5s, 1m [default: ${DEFAULT_TIMEOUT_MS}]`,
     })
     .option('transport', {
       ...local,
@@ -181,10 +181,22 @@ function parser(): Argv {
   // would swallow `completion` and send it to DNS as a host name.
   return probeOptions(yargs())
     .scriptName('msnp-probe')
-    .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port; one connection per version, plus one combined offer.')
+    .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port, CIDR blocks (10.0.0.0/24[:PORT]) and ranges (10.0.0.1-10.0.0.9[:PORT]); one connection per version, plus one combined offer.')
     .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
     .option('targets', { global: false, type: 'string', describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists' })
     .option('port', { global: false, alias: 'p', type: 'string', describe: `port when a target (given or in --targets) names none [default: ${DEFAULT_PORT}; 80 with --transport http]` })
+    .option('exclude', {
+      global: false,
+      type: 'string',
+      describe: 'never probe these: addresses, CIDR blocks, ranges or host names, comma-separated, repeatable',
+    })
+    .option('exclude-file', {
+      global: false,
+      type: 'string',
+      describe: 'never probe the addresses, blocks, ranges or names listed in FILE (# comments)',
+    })
+    .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'only IPv4 addresses of names' })
+    .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'only IPv6 addresses of names' })
     .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
     .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
       probeOptions(emulatorOptions(y, 0)),

@@ -44,13 +44,17 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     if (fileInput) closeInput(fileInput);
     throw err;
   });
-  const mine = (target: Target): boolean => !plan.shard || inShard(target, plan.shard);
+  const blocks = plan.blocks ?? [];
+  // Excluded targets are dropped here, before any connection or name lookup.
+  const mine = (target: Target): boolean =>
+    (!plan.shard || inShard(target, plan.shard)) && !plan.exclude?.excludes(target.host);
   const commandLine = plan.targets.filter(mine);
-  const detailed = fileInput === null && plan.targets.length === 1;
+  const detailed = fileInput === null && blocks.length === 0 && plan.targets.length === 1;
   const detailedTable = detailed && plan.output === 'table';
   const showProgress = !detailed && (plan.progress ?? Boolean(io.stderr.isTTY));
-  const known = fileInput === null ? commandLine.length : null;
-  const progress = showProgress ? new Progress((t) => io.stderr.write(t), known) : null;
+  // A block's size after exclusions is not known up front: no total, as for a list.
+  const knownTotal = fileInput === null && blocks.length === 0 ? commandLine.length : null;
+  const progress = showProgress ? new Progress((t) => io.stderr.write(t), knownTotal) : null;
   const stopCounting = new AbortController();
   if (progress && plan.targetsFile !== null && plan.targetsFile !== '-') {
     // A regular file can be read twice: count it alongside the probing, for the ETA.
@@ -105,6 +109,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const scanning = scan(
     targetSource({
       commandLine,
+      blocks,
+      exclude: plan.exclude ?? null,
       fileInput,
       listName: plan.targetsFile === '-' ? 'standard input' : `'${plan.targetsFile ?? ''}'`,
       defaultPort: plan.defaultPort,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { msnpError } from '../errors.js';
+import { normalizeHost, parseIPv4 } from '../input/address.js';
 
 export { DEFAULT_PORT } from '../defaults.js';
 import { DEFAULT_PORT } from '../defaults.js';
@@ -19,14 +20,17 @@ export function parsePort(text: string | number, what = 'port'): number {
   return port;
 }
 
-/** Checks a bare host: an IPv4/IPv6 literal (brackets allowed) or a DNS name. Returns it unbracketed. */
+/**
+ * Checks a bare host: an IPv4/IPv6 literal (brackets allowed) or a DNS name. Returns it unbracketed
+ * and in one spelling (see normalizeHost): `127.1` and `2130706433` are 127.0.0.1, names lower case.
+ */
 export function parseHost(text: string): string {
   let host = text.trim();
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === '') throw msnpError('ERR_TARGET', 'the host is empty');
-  if (isIP(host) !== 0) return host;
+  if (isIP(host) !== 0 || parseIPv4(host) !== null) return normalizeHost(host);
   if (!HOSTNAME.test(host)) throw msnpError('ERR_TARGET', `'${host}' is not a valid host name or IP address`);
-  return host;
+  return normalizeHost(host);
 }
 
 /**
@@ -46,9 +50,9 @@ export function parseTarget(text: string, defaultPort = DEFAULT_PORT): Target {
     if (!m) throw msnpError('ERR_TARGET', `'${s}' is not [IPv6]:PORT`);
     const host = m[1] ?? '';
     if (isIP(host) !== 6) throw msnpError('ERR_TARGET', `'${host}' is not an IPv6 address`);
-    return { host, port: m[2] === undefined ? defaultPort : parsePort(m[2]) };
+    return { host: normalizeHost(host), port: m[2] === undefined ? defaultPort : parsePort(m[2]) };
   }
-  if (isIP(s) === 6) return { host: s, port: defaultPort };
+  if (isIP(s) === 6) return { host: normalizeHost(s), port: defaultPort };
   const colon = s.lastIndexOf(':');
   if (colon === -1) return { host: parseHost(s), port: defaultPort };
   if (s.indexOf(':') !== colon) throw msnpError('ERR_TARGET', `'${s}': write IPv6 addresses with a port as [addr]:port`);

@@ -4,6 +4,7 @@ import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '..
 import { escapeAndClip } from '../codec/escape.js';
 import { msnpError, isMsnpProbeError } from '../errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { parseDuration } from '../input/duration.js';
 
 /** What one `/probe` request runs: the options of a module, or the CLI's defaults without one. */
 export interface ExporterModule {
@@ -81,7 +82,14 @@ function moduleOf(name: string, raw: unknown): ExporterModule {
       fail(`${where}: range: ${isMsnpProbeError(err) ? err.message : String(err)}`);
     }
   }
-  if (timeout !== undefined) module.timeoutMs = wholeNumber(timeout, 1, 600_000, `${where}: timeout (ms)`);
+  if (typeof timeout === 'string') {
+    // A config names times like the command line does: `timeout: 5s`.
+    try {
+      module.timeoutMs = parseDuration(timeout, 1, 600_000);
+    } catch (err) {
+      fail(`${where}: timeout: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } else if (timeout !== undefined) module.timeoutMs = wholeNumber(timeout, 1, 600_000, `${where}: timeout (ms)`);
   if (concurrency !== undefined) {
     module.concurrency = wholeNumber(concurrency, 1, MAX_MODULE_CONCURRENCY, `${where}: concurrency`);
   }

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
 import { isMsnpProbeError, msnpError } from '../errors.js';
 import { targetKey } from '../model.js';
+import { AddressError, expandBlock, normalizeHost, parseTargetBlock } from '../input/address.js';
+import type { AddressFilter, TargetBlock } from '../input/address.js';
 
 export { MAX_TARGET_LINE, MAX_SKIPPED_LINE } from '../limits.js';
 import { MAX_SKIPPED_LINE, MAX_TARGET_LINE } from '../limits.js';
@@ -28,10 +30,35 @@ export function parseTargetLine(raw: string, defaultPort = DEFAULT_PORT): Target
   if (masscan?.[1] && masscan[2]) return { host: parseTarget(masscan[2]).host, port: parsePort(masscan[1]) };
   if (tokens.length === 2 && /^\d+$/.test(tokens[1] ?? '')) {
     const host = tokens[0] ?? '';
-    if (isIP(host) === 6) return { host, port: parsePort(tokens[1] ?? '') };
+    if (isIP(host) === 6) return { host: normalizeHost(host), port: parsePort(tokens[1] ?? '') };
     return { host: parseTarget(host).host, port: parsePort(tokens[1] ?? '') };
   }
   throw msnpError('ERR_TARGET', `'${text.slice(0, 80)}' is not HOST[:PORT]`);
+}
+
+/**
+ * A target that names a block of addresses (`10.0.0.0/24`, `10.0.0.1-10.0.0.9:1864`,
+ * `[2001:db8::/120]:1864`), or null for anything else. Throws MsnpProbeError ERR_TARGET on a bad block.
+ */
+export function parseBlockTarget(text: string, defaultPort = DEFAULT_PORT): TargetBlock | null {
+  try {
+    return parseTargetBlock(text, defaultPort, (t) => parsePort(t));
+  } catch (err) {
+    if (err instanceof AddressError) throw msnpError('ERR_TARGET', err.message);
+    throw err;
+  }
+}
+
+/** The targets of a block, one at a time, skipping excluded addresses without walking them. */
+export function* blockTargets(tb: TargetBlock, exclude?: AddressFilter | null): Generator<Target> {
+  for (const host of expandBlock(tb.block, exclude)) yield { host, port: tb.port };
+}
+
+/** A list line: a block, a single target, or null for a blank or comment line. */
+function parseListLine(raw: string, defaultPort: number): TargetBlock | Target | null {
+  const hash = raw.indexOf('#');
+  const text = (hash === -1 ? raw : raw.slice(0, hash)).trim();
+  return (text !== '' && !/\s/.test(text) && parseBlockTarget(text, defaultPort)) || parseTargetLine(raw, defaultPort);
 }
 
 /** A UTF-8 byte order mark as read through latin1, and as a decoded string. */
@@ -52,7 +79,7 @@ const QUOTED = 80;
  */
 export async function* readTargets(
   input: AsyncIterable<Buffer | string>,
-  options: { defaultPort?: number; onInvalid?: (invalid: InvalidLine) => void } = {},
+  options: { defaultPort?: number; onInvalid?: (invalid: InvalidLine) => void; exclude?: AddressFilter | null } = {},
 ): AsyncGenerator<Target> {
   /** The current line so far, at most about MAX_TARGET_LINE characters. */
   let pending = '';
@@ -67,12 +94,13 @@ export async function* readTargets(
   let head: string | null = '';
   let lineNo = 0;
   const lineEnd = /[\r\n]/g;
+  const expand = (item: Target | TargetBlock): Generator<Target> => expandItem(item, options.exclude);
   const invalid = (text: string, message: string): void => {
     options.onInvalid?.({ line: lineNo, text: text.slice(0, QUOTED), message: message.length > 200 ? `${message.slice(0, 200)}...` : message });
   };
-  const emit = (text: string): Target | null => {
+  const emit = (text: string): Target | TargetBlock | null => {
     try {
-      return parseTargetLine(text, options.defaultPort);
+      return parseListLine(text, options.defaultPort ?? DEFAULT_PORT);
     } catch (err) {
       invalid(text, isMsnpProbeError(err) ? err.message : String(err));
       return null;
@@ -101,8 +129,8 @@ export async function* readTargets(
       throw msnpError('ERR_TARGET', `target list line ${lineNo}: ${what}`);
     }
   };
-  /** The current line ended: its target, if it has one. */
-  const endLine = (): Target | null => {
+  /** The current line ended: its target or block, if it has one. */
+  const endLine = (): Target | TargetBlock | null => {
     if (skipping) {
       skipping = false;
       skipped = 0;
@@ -129,7 +157,7 @@ export async function* readTargets(
       afterCr = false;
       if (data[0] === '\n') at = 1;
     }
-    const found: Target[] = [];
+    const found: (Target | TargetBlock)[] = [];
     lineEnd.lastIndex = at;
     while (at < data.length) {
       const m = lineEnd.exec(data);
@@ -147,13 +175,19 @@ export async function* readTargets(
       }
       lineEnd.lastIndex = at;
     }
-    yield* found;
+    for (const item of found) yield* expand(item);
   }
   if (head) append(head);
   if (skipping || pending !== '') {
     const target = endLine();
-    if (target) yield target;
+    if (target) yield* expand(target);
   }
+}
+
+/** A block's targets are yielded one by one as they are asked for: a /8 line is never an array. */
+function* expandItem(item: Target | TargetBlock, exclude: AddressFilter | null | undefined): Generator<Target> {
+  if ('block' in item) yield* blockTargets(item, exclude);
+  else if (!exclude?.excludes(item.host)) yield item;
 }
 
 /** `2/5` -> { index: 2, count: 5 }. */
