@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,6 +217,28 @@ static void on_event(struct conn *c, unsigned events) {
   }
 }
 
+/*
+ * The bench's usage file, as bench/usage-preload.ts writes it for node children: peak RSS from
+ * /proc/self/status VmHWM (getrusage's ru_maxrss would include the spawning parent's image).
+ */
+static void write_usage(void) {
+  const char *file = getenv("BENCH_USAGE_FILE");
+  if (!file) return;
+  long hwm = -1;
+  char line[256];
+  FILE *st = fopen("/proc/self/status", "r");
+  while (st && fgets(line, sizeof line, st)) if (sscanf(line, "VmHWM: %ld kB", &hwm) == 1) break;
+  if (st) fclose(st);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  if (hwm < 0) hwm = ru.ru_maxrss;
+  FILE *f = fopen(file, "w");
+  if (!f) return;
+  fprintf(f, "{\"maxRssKiB\":%ld,\"userMs\":%.3f,\"systemMs\":%.3f}", hwm,
+          ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3, ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3);
+  fclose(f);
+}
+
 int main(int argc, char **argv) {
   if (argc != 8) {
     fprintf(stderr, "usage: prober FIRST LAST PER_TARGET GLOBAL OFFER TIMEOUT_MS LINGER_MS < targets\n");
@@ -251,5 +274,6 @@ int main(int argc, char **argv) {
     fill();
   }
   fflush(stdout);
+  write_usage();
   return 0;
 }
