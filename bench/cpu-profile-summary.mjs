@@ -28,9 +28,11 @@ function category({ functionName: f, url }) {
   }
   if (url.includes('/node_modules/')) return 'dependencies';
   if (url.includes('/dist/src/')) return 'our code';
-  if (/task_queues|promise|async_hooks|microtask/i.test(url) || /^(processTicksAndRejections|runMicrotasks)$/.test(f)) return 'promises and ticks';
+  if (/task_queues|promise|async_hooks|microtask/i.test(url) || /^(processTicksAndRejections|runMicrotasks)$/.test(f)) {
+    return 'promises and ticks';
+  }
   if (/timers/.test(url)) return 'timers';
-  if (/^node:(net|stream|internal\/(stream|net|streams|stream_base_commons))/.test(url) || /stream|net/.test(url)) return 'streams and net (JS side)';
+  if (/stream|net/.test(url)) return 'streams and net (JS side)';
   if (url === '') return 'native, called from JS (bindings: connect, write, close...)';
   return `other runtime JS (${url.replace(/^node:/, '').split('/').slice(0, 2).join('/')})`;
 }
@@ -50,7 +52,9 @@ for (const [id, us] of selfUs) {
 }
 const pct = (us) => `${((100 * us) / total).toFixed(1)}%`;
 console.log(`total ${(total / 1000).toFixed(0)} ms sampled\n\nby category (self time):`);
-for (const [c, us] of [...perCategory].sort((a, b) => b[1] - a[1])) console.log(`  ${pct(us).padStart(6)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${c}`);
+for (const [c, us] of [...perCategory].sort((a, b) => b[1] - a[1])) {
+  console.log(`  ${pct(us).padStart(6)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${c}`);
+}
 console.log(`\ntop ${topText ?? 25} functions (self time):`);
 for (const [k, v] of [...perFunction].sort((a, b) => b[1].us - a[1].us).slice(0, Number(topText ?? 25))) {
   console.log(`  ${pct(v.us).padStart(6)}  ${k}  [${v.cat}]`);

@@ -110,7 +110,8 @@ function fill() {
         return;
       }
       const colon = line.lastIndexOf(':');
-      t = { name: line, host: line.slice(0, colon), port: Number(line.slice(colon + 1)), next: 0, inflight: 0, done: 0 };
+      const port = Number(line.slice(colon + 1));
+      t = { name: line, host: line.slice(0, colon), port, next: 0, inflight: 0, done: 0 };
       t.probes = [];
       t.offer = null;
       active.push(t);

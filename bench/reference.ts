@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNode, startNodeService, startService, type RunResult, type Service } from './child.js';
@@ -49,7 +49,8 @@ interface Compiled {
 function compile(log: (t: string) => void): Compiled {
   const cc = spawnSync('cc', ['--version'], { encoding: 'utf8' });
   if (cc.error || cc.status !== 0) {
-    return { server: null, prober: null, dir: null, note: '`cc` not found: the C prober is skipped and the server is the Node emulator (bench/emulators.ts).' };
+    const note = '`cc` not found: the C prober is skipped and the server is the Node emulator (bench/emulators.ts).';
+    return { server: null, prober: null, dir: null, note };
   }
   const dir = mkdtempSync(join(tmpdir(), 'msnp-bench-c-'));
   const build = (name: string): string | null => {
@@ -67,14 +68,21 @@ function compile(log: (t: string) => void): Compiled {
   return { server, prober, dir, note: `C programs built with \`cc -O2\` (${version}).` };
 }
 
-async function startServer(c: Compiled, ports: number, delayMs: number, anyOnLo: boolean): Promise<{ service: Service; ports: number[] }> {
+interface Server {
+  service: Service;
+  ports: number[];
+}
+
+async function startServer(c: Compiled, ports: number, delayMs: number, anyOnLo: boolean): Promise<Server> {
+  const args = ['-n', String(ports), '-d', String(delayMs), ...(anyOnLo ? ['-l'] : [])];
   const service = c.server
-    ? await startService(c.server, ['-n', String(ports), '-d', String(delayMs), ...(anyOnLo ? ['-l'] : [])], /^ready /, 30_000)
+    ? await startService(c.server, args, /^ready /, 30_000)
     : await startNodeService([EMULATORS, String(ports), 'escargot', String(delayMs)], /^ready /, 60_000);
   return { service, ports: (JSON.parse(service.readyLine.slice('ready '.length)) as { ports: number[] }).ports };
 }
 
-const connectionsSeen = async (s: Service): Promise<number> => (JSON.parse(await s.request('stats')) as { connections: number }).connections;
+const connectionsSeen = async (s: Service): Promise<number> =>
+  (JSON.parse(await s.request('stats')) as { connections: number }).connections;
 
 /** `count` distinct loopback endpoints: ports of 127.0.0.1, or (127.1.x.y, port) pairs past one address. */
 function targetList(count: number, ports: number[], anyOnLo: boolean): string {
@@ -102,6 +110,7 @@ const sample = (r: RunResult): Sample => ({
   rssMb: r.usage ? (r.usage.maxRssKiB * 1024) / 1e6 : NaN,
   cpuMs: r.usage ? r.usage.userMs + r.usage.systemMs : NaN,
 });
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${fixed(x, 1)}`;
 const pass = (ok: boolean): string => (ok ? '**met**' : '**not met**');
 
 /** Accepted replies in NDJSON lines of any of the three probers: every probe and offer says its status. */
@@ -114,7 +123,7 @@ interface Runner {
 }
 
 function runners(c: Compiled, perTarget: number): Runner[] {
-  const refArgs = ['2', '21', String(perTarget), String(DEFAULTS.global), '1', String(DEFAULTS.timeoutMs), String(DEFAULTS.lingerMs)];
+  const refArgs = ['2', '21', perTarget, DEFAULTS.global, 1, DEFAULTS.timeoutMs, DEFAULTS.lingerMs].map(String);
   const list: Runner[] = [
     {
       key: 'msnp',
@@ -149,7 +158,8 @@ async function oneTarget(c: Compiled, o: ReferenceOptions, goals: string[]): Pro
   const floor: Runner = {
     key: 'floor',
     label: 'floor: `node -e`, 1 connection, 1 VER, 1 reply line',
-    run: (_s, timeoutMs, onLine) => runNode(['-e', FLOOR_SCRIPT, '127.0.0.1', String(port)], { onLine, usage: true, timeoutMs }),
+    run: (_s, timeoutMs, onLine) =>
+      runNode(['-e', FLOOR_SCRIPT, '127.0.0.1', String(port)], { onLine, usage: true, timeoutMs }),
   };
   const all = [floor, ...probers];
   try {
@@ -164,7 +174,8 @@ async function oneTarget(c: Compiled, o: ReferenceOptions, goals: string[]): Pro
         }, [target, '-c', '21', '-r', '2-21', '--ndjson', '--no-progress']);
         const ok = r.code === 0 && !r.timedOut && (p.key === 'floor' ? lines === 1 : lines === 1 && accepted === 21);
         if (round === 0) continue;
-        if (!ok) failures.push(`${p.key}: exit ${r.code ?? r.signal}, ${accepted} accepted ${r.stderr.split('\n')[0] ?? ''}`);
+        const why = `${p.key}: exit ${r.code ?? r.signal}, ${accepted} accepted ${r.stderr.split('\n')[0] ?? ''}`;
+        if (!ok) failures.push(why);
         else samples.set(p.key, [...(samples.get(p.key) ?? []), sample(r)]);
       }
     }
@@ -181,14 +192,19 @@ async function oneTarget(c: Compiled, o: ReferenceOptions, goals: string[]): Pro
   for (const p of all) {
     const s = samples.get(p.key) ?? [];
     out.push(
-      `| ${p.label} | ${int(wall(p.key))} | ${s.map((x) => int(x.wallMs)).join(', ')} | ${fixed(median(s.map((x) => x.rssMb)), 1)} | ` +
+      `| ${p.label} | ${int(wall(p.key))} | ${s.map((x) => int(x.wallMs)).join(', ')} | ` +
+        `${fixed(median(s.map((x) => x.rssMb)), 1)} | ` +
         `${fixed(wall(p.key) / wall('node'))}x | ${fixed(wall(p.key) / wall('floor'))}x |`,
     );
   }
   if (failures.length) out.push('', `- Failed runs (not in the medians): ${failures.slice(0, 5).join('; ')}`);
   out.push('');
   const ratio = wall('msnp') / wall('floor');
-  goals.push(`| one target within ${GOALS.oneTargetVsFloor}x of the floor | ${fixed(ratio)}x (${int(wall('msnp'))} ms vs ${int(wall('floor'))} ms; plain Node ${fixed(wall('node') / wall('floor'))}x, C ${fixed(wall('c') / wall('floor'))}x) | ${pass(ratio <= GOALS.oneTargetVsFloor)} |`);
+  goals.push(
+    `| one target within ${GOALS.oneTargetVsFloor}x of the floor | ${fixed(ratio)}x (${int(wall('msnp'))} ms vs ` +
+      `${int(wall('floor'))} ms; plain Node ${fixed(wall('node') / wall('floor'))}x, ` +
+      `C ${fixed(wall('c') / wall('floor'))}x) | ${pass(ratio <= GOALS.oneTargetVsFloor)} |`,
+  );
   return out;
 }
 
@@ -204,27 +220,39 @@ async function bareStart(o: ReferenceOptions, goals: string[]): Promise<string[]
     }
   }
   const diff = median(version) - median(bare);
-  goals.push(`| bare start within ${GOALS.startupMs} ms of \`node -e 0\` | +${int(diff)} ms (${int(median(version))} ms vs ${int(median(bare))} ms, ${fixed(median(version) / median(bare))}x) | ${pass(diff <= GOALS.startupMs)} |`);
+  const times = `${int(median(version))} ms vs ${int(median(bare))} ms, ${fixed(median(version) / median(bare))}x`;
+  goals.push(
+    `| bare start within ${GOALS.startupMs} ms of \`node -e 0\` | +${int(diff)} ms (${times}) | ` +
+      `${pass(diff <= GOALS.startupMs)} |`,
+  );
   return [
     `#### 3b. Bare start (${o.rounds} rounds, interleaved)`,
     '',
     '| program | median wall ms | every run, ms | vs `node -e 0` |',
     '|---|--:|---|--:|',
     `| \`node -e 0\` (the floor and the reference) | ${int(median(bare))} | ${bare.map(int).join(', ')} | 1.00x |`,
-    `| **\`msnp-probe --version\`** | ${int(median(version))} | ${version.map(int).join(', ')} | ${fixed(median(version) / median(bare))}x (+${int(diff)} ms) |`,
+    `| **\`msnp-probe --version\`** | ${int(median(version))} | ${version.map(int).join(', ')} | ` +
+      `${fixed(median(version) / median(bare))}x (+${int(diff)} ms) |`,
     '',
   ];
 }
 
-async function manyTargets(c: Compiled, o: ReferenceOptions, count: number, rounds: number, goals: string[]): Promise<string[]> {
+async function manyTargets(
+  c: Compiled,
+  o: ReferenceOptions,
+  count: number,
+  rounds: number,
+  goals: string[],
+): Promise<string[]> {
   const anyOnLo = count > PORTS;
-  o.log(`case 3c: ${int(count)} targets x 21 connections, ${rounds} round(s) + ${count <= PORTS ? '1 warm-up' : 'no warm-up'}`);
+  o.log(`case 3c: ${int(count)} targets x 21 connections, ${rounds} round(s)${count <= PORTS ? ' + 1 warm-up' : ''}`);
   if (anyOnLo && !c.server) return [`- ${int(count)} targets: skipped (needs the C server, see above).`, ''];
-  let server: { service: Service; ports: number[] };
+  let server: Server;
   try {
     server = await startServer(c, Math.min(count, PORTS), 0, anyOnLo);
   } catch (err) {
-    return [`- ${int(count)} targets: skipped, the server did not start (${String(err).split('\n')[0]}; more than ${PORTS} targets need root for SO_BINDTODEVICE).`, ''];
+    const why = String(err).split('\n')[0];
+    return [`- ${int(count)} targets: skipped, the server did not start (${why}; more than ${PORTS} need root).`, ''];
   }
   const list = targetList(count, server.ports, anyOnLo);
   const probers = runners(c, DEFAULTS.perTarget);
@@ -241,15 +269,16 @@ async function manyTargets(c: Compiled, o: ReferenceOptions, count: number, roun
         let lines = 0;
         let accepted = 0;
         const before = await connectionsSeen(server.service);
-        const r = await p.run(list, Math.min(o.remainingMs() - 10_000, 60_000 + count * 5), (l) => {
+        const r = await p.run(list, Math.min(o.remainingMs() - 10_000, 60_000 + count * 10), (l) => {
           lines++;
           accepted += acceptedIn(l);
         }, ['--targets', '-', '--ndjson', '--no-progress']);
         const seen = (await connectionsSeen(server.service)) - before;
         const ok = r.code === 0 && !r.timedOut && lines === count && accepted === connections && seen === connections;
-        o.log(`case 3c: ${p.key} ${int(count)} targets: ${int(r.wallMs)} ms${ok ? '' : ` (${lines} lines, ${accepted} accepted, server saw ${seen})`}`);
+        const counts = `${int(lines)} lines, ${int(accepted)} accepted, server saw ${int(seen)}`;
+        o.log(`case 3c: ${p.key} ${int(count)} targets: ${int(r.wallMs)} ms${ok ? '' : ` (${counts})`}`);
         if (round === 0) continue;
-        if (!ok) failures.push(`${p.key}: exit ${r.code ?? r.signal}${r.timedOut ? ' timed out' : ''}, ${int(lines)} lines, ${int(accepted)} accepted, server saw ${int(seen)}`);
+        if (!ok) failures.push(`${p.key}: exit ${r.code ?? r.signal}${r.timedOut ? ' timed out' : ''}, ${counts}`);
         else samples.set(p.key, [...(samples.get(p.key) ?? []), sample(r)]);
       }
     }
@@ -260,23 +289,32 @@ async function manyTargets(c: Compiled, o: ReferenceOptions, count: number, roun
   const wall = (k: ProberKey): number => m(k, (s) => s.wallMs);
   const rss = (k: ProberKey): number => m(k, (s) => s.rssMb);
   const out = [
-    `#### 3c. ${int(count)} targets x 21 connections at the defaults (${rounds} round${rounds > 1 ? 's' : ''}${anyOnLo ? `; targets are (127.1.x.y, port) pairs over ${PORTS} ports` : ', one port each'})`,
+    `#### 3c. ${int(count)} targets x 21 connections at the defaults (${rounds} round${rounds > 1 ? 's' : ''}` +
+      `${anyOnLo ? `; targets are (127.1.x.y, port) pairs over ${PORTS} ports` : ', one port each'})`,
     '',
-    '| prober | median wall s | connections/s | peak RSS MB | CPU s | wall vs plain Node | wall vs C (the floor) | RSS vs plain Node |',
+    '| prober | median wall s | connections/s | peak RSS MB | CPU s | wall vs plain Node | wall vs C (the floor) | ' +
+      'RSS vs plain Node |',
     '|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const p of probers) {
     out.push(
-      `| ${p.label} | ${fixed(wall(p.key) / 1000)} | ${int(connections / (wall(p.key) / 1000))} | ${fixed(rss(p.key), 1)} | ${fixed(m(p.key, (s) => s.cpuMs) / 1000)} | ` +
-        `${fixed(wall(p.key) / wall('node'))}x | ${fixed(wall(p.key) / wall('c'))}x | ${rss(p.key) - rss('node') >= 0 ? '+' : ''}${fixed(rss(p.key) - rss('node'), 1)} MB |`,
+      `| ${p.label} | ${fixed(wall(p.key) / 1000)} | ${int(connections / (wall(p.key) / 1000))} | ` +
+        `${fixed(rss(p.key), 1)} | ${fixed(m(p.key, (s) => s.cpuMs) / 1000)} | ` +
+        `${fixed(wall(p.key) / wall('node'))}x | ${fixed(wall(p.key) / wall('c'))}x | ` +
+        `${signed(rss(p.key) - rss('node'))} MB |`,
     );
   }
-  if (failures.length) out.push('', `- Failed or skipped runs (not in the medians): ${failures.slice(0, 6).join('; ')}`);
+  if (failures.length) {
+    out.push('', `- Failed or skipped runs (not in the medians): ${failures.slice(0, 6).join('; ')}`);
+  }
   out.push('');
   const ratio = wall('msnp') / wall('node');
   const extra = rss('msnp') - rss('node');
   goals.push(
-    `| ${int(count)} targets: within ${GOALS.manyVsNode}x of plain Node's wall time and ${GOALS.manyRssMb} MB of its RSS | ${fixed(ratio)}x, ${extra >= 0 ? '+' : ''}${fixed(extra, 1)} MB (C: ${fixed(wall('c') / wall('node'))}x) | ${pass(ratio <= GOALS.manyVsNode && extra <= GOALS.manyRssMb)} |`,
+    `| ${int(count)} targets: within ${GOALS.manyVsNode}x of plain Node's wall time ` +
+      `and ${GOALS.manyRssMb} MB of its RSS | ` +
+      `${fixed(ratio)}x, ${signed(extra)} MB (C: ${fixed(wall('c') / wall('node'))}x) | ` +
+      `${pass(ratio <= GOALS.manyVsNode && extra <= GOALS.manyRssMb)} |`,
   );
   return out;
 }
@@ -284,6 +322,7 @@ async function manyTargets(c: Compiled, o: ReferenceOptions, count: number, roun
 /** Runs case 3 and returns its Markdown section. Every child is stopped before it returns. */
 export async function referenceCase(o: ReferenceOptions): Promise<string> {
   const c = compile(o.log);
+  const loadBefore = loadavg();
   const goals: string[] = [];
   const body: string[] = [];
   try {
@@ -300,18 +339,31 @@ export async function referenceCase(o: ReferenceOptions): Promise<string> {
     '### Case 3: msnp-probe next to the plain-Node and C reference probers',
     '',
     `Server: ${c.server ? 'the C epoll server (`bench/c/server.c`)' : 'the Node emulator'}. ${c.note} ` +
-      'Both reference probers do msnp-probe\'s work: one connection per version plus the combined offer, the first CRLF line, ' +
-      `our FIN and up to ${DEFAULTS.lingerMs} ms for the server's, at most ${DEFAULTS.perTarget} connections per target (21 in 3a) and ${DEFAULTS.global} in all, ` +
-      `a ${DEFAULTS.timeoutMs} ms deadline per connection, one NDJSON line per target. Wall time from spawn to exit; peak RSS = VmHWM; ` +
-      'every run is checked (one line per target, 21 accepted replies each, and the server saw exactly 21 connections per target).',
+      "Both reference probers do msnp-probe's work: one connection per version plus the combined offer, " +
+      `the first CRLF line, our FIN and up to ${DEFAULTS.lingerMs} ms for the server's, ` +
+      `at most ${DEFAULTS.perTarget} connections per target (21 in 3a) and ${DEFAULTS.global} in all, ` +
+      `a ${DEFAULTS.timeoutMs} ms deadline per connection, one NDJSON line per target. ` +
+      'Wall time from spawn to exit; peak RSS = VmHWM; every run is checked (one line per target, ' +
+      '21 accepted replies each, and the server saw exactly 21 connections per target).',
+    '',
+    // The ratios come from interleaved runs, so shared load moves them less than the absolute times.
+    `- Load average (1 min) at the start of case 3: ${fixed(loadBefore[0] ?? NaN)}, at its end: ` +
+      `${fixed(loadavg()[0] ?? NaN)}, on ${cpus().length} cores.`,
     '',
     '| goal | measured | |',
     '|---|---|---|',
     ...goals,
-    `| \`--workers\` at least ${GOALS.workers}x one-thread throughput on 2 cores | not measured here: msnp-probe has no \`--workers\` yet | **not met** |`,
+    `| \`--workers\` at least ${GOALS.workers}x one-thread throughput on 2 cores | ` +
+      'not measurable: msnp-probe has no `--workers` option yet | **not met** |',
     '',
     ...body,
   ];
-  if (!o.big) out.push('- 10,000 and 100,000 targets: not run; `node dist/bench/bench.js --case 3 --big` runs them (about 15 minutes, root for more than 1,000 targets).', '');
+  if (!o.big) {
+    out.push(
+      '- 10,000 and 100,000 targets: not run; `node dist/bench/bench.js --case 3 --big` runs them ' +
+        '(20-30 minutes; more than 1,000 targets need root).',
+      '',
+    );
+  }
   return out.join('\n');
 }

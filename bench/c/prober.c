@@ -86,7 +86,8 @@ static void record(struct conn *c, const char *status, const char *line) {
   if (c->version == 0) {
     snprintf(t->offer, sizeof t->offer, "{\"status\":\"%s\",\"reply\":\"%.60s\"}", status, esc);
   } else {
-    snprintf(item, sizeof item, "%s{\"version\":%d,\"status\":\"%s\",\"reply\":\"%s\"}", t->out_len ? "," : "", c->version, status, esc);
+    snprintf(item, sizeof item, "%s{\"version\":%d,\"status\":\"%s\",\"reply\":\"%s\"}",
+             t->out_len ? "," : "", c->version, status, esc);
     append(t, item);
   }
 }
@@ -112,7 +113,8 @@ static int read_target(void) {
 }
 
 static void finish_target(struct target *t) {
-  printf("{\"target\":\"%s\",\"probes\":[%s],\"offer\":%s}\n", t->name, t->out ? t->out : "", offer ? t->offer : "null");
+  printf("{\"target\":\"%s\",\"probes\":[%s],\"offer\":%s}\n", t->name, t->out ? t->out : "",
+         offer ? t->offer : "null");
   struct target **p = &active_head, *prev = NULL;
   while (*p != t) { prev = *p; p = &(*p)->link; }
   *p = t->link;
@@ -142,7 +144,7 @@ static void start(struct conn *c, struct target *t) {
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (c->fd < 0 || (connect(c->fd, (struct sockaddr *)&t->addr, sizeof t->addr) < 0 && errno != EINPROGRESS)) {
     record(c, "error", strerror(errno));
-    if (c->fd >= 0) { release(c); } else { c->used = 0; inflight_total--; t->inflight--; if (++t->done == t->count) finish_target(t); }
+    release(c); /* close(-1) when socket() failed is a harmless EBADF */
     return;
   }
   c->phase = CONNECTING;
@@ -246,9 +248,14 @@ int main(int argc, char **argv) {
   }
   first = atoi(argv[1]); last = atoi(argv[2]); per_target = atoi(argv[3]); global = atoi(argv[4]);
   offer = atoi(argv[5]); timeout_ms = atoi(argv[6]); linger_ms = atoi(argv[7]);
-  if (first < 0 || last < first || per_target < 1 || global < 1) { fprintf(stderr, "prober: bad arguments\n"); return 2; }
+  if (first < 0 || last < first || per_target < 1 || global < 1) {
+    fprintf(stderr, "prober: bad arguments\n");
+    return 2;
+  }
   size_t off = (size_t)snprintf(offer_line, sizeof offer_line, "VER 1");
-  for (int v = last; v >= first && off < sizeof offer_line - 16; v--) off += (size_t)snprintf(offer_line + off, sizeof offer_line - off, " MSNP%d", v);
+  for (int v = last; v >= first && off < sizeof offer_line - 16; v--) {
+    off += (size_t)snprintf(offer_line + off, sizeof offer_line - off, " MSNP%d", v);
+  }
   snprintf(offer_line + off, sizeof offer_line - off, " CVR0\r\n");
   static char outbuf[1 << 16];
   setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
