@@ -276,8 +276,14 @@ async function manyTargets(
           accepted += acceptedIn(l);
         }, ['--targets', '-', '--ndjson', '--no-progress']);
         const seen = (await connectionsSeen(server.service)) - before;
-        const ok = r.code === 0 && !r.timedOut && lines === count && accepted === connections && seen === connections;
+        // Fewer would mean lost probes. More happens on a shared machine: other programs' tests that
+        // connect to a port they think is closed can land on one of the server's ~1,000 ports.
+        const ok = r.code === 0 && !r.timedOut && lines === count && accepted === connections && seen >= connections;
         const counts = `${int(lines)} lines, ${int(accepted)} accepted, server saw ${int(seen)}`;
+        if (ok && seen > connections && round > 0) {
+          const extra = int(seen - connections);
+          failures.push(`${p.key}: the server counted ${extra} more connections than it made (another program)`);
+        }
         o.log(`case 3c: ${p.key} ${int(count)} targets: ${int(r.wallMs)} ms${ok ? '' : ` (${counts})`}`);
         if (round === 0) continue;
         if (!ok) failures.push(`${p.key}: exit ${r.code ?? r.signal}${r.timedOut ? ' timed out' : ''}, ${counts}`);
@@ -307,7 +313,7 @@ async function manyTargets(
     );
   }
   if (failures.length) {
-    out.push('', `- Failed or skipped runs (not in the medians): ${failures.slice(0, 6).join('; ')}`);
+    out.push('', `- Failed or skipped runs (not in the medians), and notes: ${failures.slice(0, 6).join('; ')}`);
   }
   out.push('');
   const ratio = wall('msnp') / wall('node');
@@ -344,7 +350,7 @@ export async function referenceCase(o: ReferenceOptions): Promise<string> {
       `at most ${DEFAULTS.perTarget} connections per target (21 in 3a) and ${DEFAULTS.global} in all, ` +
       `a ${DEFAULTS.timeoutMs} ms deadline per connection, one NDJSON line per target. ` +
       'Wall time from spawn to exit; peak RSS = VmHWM; every run is checked (one line per target, ' +
-      '21 accepted replies each, and the server saw exactly 21 connections per target).',
+      '21 accepted replies each, and the server counted at least 21 connections per target).',
     '',
     // The ratios come from interleaved runs, so shared load moves them less than the absolute times.
     `- Load average (1 min) at the start of case 3: ${fixed(loadBefore[0] ?? NaN)}, at its end: ` +
