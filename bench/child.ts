@@ -41,6 +41,11 @@ export interface RunOptions {
   usage?: boolean;
   /** SIGKILL after this long; the result says timedOut. */
   timeoutMs: number;
+  /**
+   * A program to run instead of node (the C reference prober). With `usage`, it must write the
+   * usage file itself (BENCH_USAGE_FILE), as bench/c/prober.c does.
+   */
+  command?: string;
 }
 
 export interface RunResult {
@@ -63,11 +68,11 @@ export function runNode(args: string[], options: RunOptions): Promise<RunResult>
     scratch ??= mkdtempSync(join(tmpdir(), 'msnp-bench-'));
     usageFile = join(scratch, `usage-${usageFiles++}.json`);
     env['BENCH_USAGE_FILE'] = usageFile;
-    args = ['--import', pathToFileURL(USAGE_PRELOAD).href, ...args];
+    if (options.command === undefined) args = ['--import', pathToFileURL(USAGE_PRELOAD).href, ...args];
   }
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.command ?? process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);
     let wallMs = 0;
     let timedOut = false;
@@ -133,8 +138,13 @@ export interface Service {
 }
 
 export function startNodeService(args: string[], ready: RegExp, timeoutMs: number): Promise<Service> {
+  return startService(process.execPath, args, ready, timeoutMs);
+}
+
+/** As startNodeService, for any program (the C server). */
+export function startService(command: string, args: string[], ready: RegExp, timeoutMs: number): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);
     let stderr = '';
     child.stderr.setEncoding('utf8');
