@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readFlagFile } from './read-file.js';
 import { parseTarget, formatTarget, type Target } from '../codec/target.js';
 import { isMsnpProbeError } from '../errors.js';
 import { probe } from '../probe/probe.js';
@@ -67,20 +67,7 @@ export function parseReports(text: string): BadgeReport[] | null {
 }
 
 async function readReports(file: string): Promise<BadgeReport[]> {
-  let text: string;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const stat = await handle.stat();
-      if (stat.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
-      if (stat.size > MAX_REPORT_BYTES) throw Object.assign(new Error('too large'), { code: 'EFBIG' });
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    throw new UsageError(`--from: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  const text = await readFlagFile('from', file, MAX_REPORT_BYTES);
   const reports = parseReports(text);
   if (!reports || reports.length === 0) {
     throw new UsageError(`--from: '${file}' is not a msnp-probe --json or --ndjson report`);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readFlagFile } from './read-file.js';
 import { isIP } from 'node:net';
 import { escapeText } from '../codec/escape.js';
 import { parseHost, formatTarget } from '../codec/target.js';
@@ -35,20 +35,7 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 async function readConfig(file: string): Promise<ExporterConfig> {
-  let text: string;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const stat = await handle.stat();
-      if (stat.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
-      if (stat.size > MAX_CONFIG_BYTES) throw Object.assign(new Error('too large'), { code: 'EFBIG' });
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    throw new UsageError(`--config: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  const text = await readFlagFile('config', file, MAX_CONFIG_BYTES);
   try {
     return await parseExporterConfig(text);
   } catch (err) {
