@@ -259,3 +259,47 @@ test('every metric docs/EXPORTER.md names is served, and every served msnp_ metr
     });
   });
 });
+
+/** Prometheus' `replace` relabelling, the only action the docs' job uses: full-match regex, `$1` by default. */
+function relabel(labels: Record<string, string>, rules: Record<string, unknown>[]): Record<string, string> {
+  const out = { ...labels };
+  for (const rule of rules) {
+    assert.ok(rule['action'] === undefined || rule['action'] === 'replace', 'only replace rules');
+    const sources = (rule['source_labels'] as string[] | undefined) ?? [];
+    const value = sources.map((l) => out[l] ?? '').join((rule['separator'] as string | undefined) ?? ';');
+    const match = new RegExp(`^(?:${(rule['regex'] as string | undefined) ?? '(.*)'})$`).exec(value);
+    if (!match) continue;
+    const replacement = String(rule['replacement'] ?? '$1').replace(/\$(\d)/g, (_, i: string) => match[Number(i)] ?? '');
+    out[String(rule['target_label'])] = replacement;
+  }
+  return out;
+}
+
+test("docs/EXPORTER.md's config and prometheus.yml job scrape the exporter as Prometheus would", async () => {
+  const docs = readFileSync(`${ROOT}docs/EXPORTER.md`, 'utf8');
+  const blocks = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  const { parse: parseYaml } = await import('yaml');
+  const job = (
+    parseYaml(blocks.find((b) => b.includes('scrape_configs')) ?? '') as {
+      scrape_configs: { job_name: string; metrics_path: string; params: Record<string, string[]>; relabel_configs: Record<string, unknown>[] }[];
+    }
+  ).scrape_configs.find((j) => j.job_name === 'msnp');
+  assert.ok(job, 'the docs give a job named msnp');
+  const config = await parseExporterConfig(blocks.find((b) => b.startsWith('modules:')) ?? '');
+  await withEmulator({ profile: 'escargot' }, async (emulator) => {
+    await withExporter({ config, allow: ['127.0.0.1'] }, async (exporter) => {
+      const target = `127.0.0.1:${emulator.port}`;
+      const labels = relabel({ __address__: target, __metrics_path__: job.metrics_path }, job.relabel_configs);
+      assert.equal(labels['__param_target'], target);
+      assert.equal(labels['instance'], target);
+      // The job sends the scrape to the exporter's documented default address; this one listens on port 0.
+      assert.equal(labels['__address__'], '127.0.0.1:9863');
+      const params = new URLSearchParams();
+      for (const [name, values] of Object.entries(job.params)) for (const v of values) params.append(name, v);
+      params.append('target', labels['__param_target'] ?? '');
+      const m = await scrape(exporter, `${job.metrics_path}?${params}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '30' });
+      assert.equal(sample(m, 'msnp_probe_success'), 1);
+      assert.equal(sample(m, 'msnp_version_accepted', { version: '15' }), 1);
+    });
+  });
+});
