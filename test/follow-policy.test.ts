@@ -135,6 +135,24 @@ describe('--follow policy', () => {
   });
 });
 
+describe('--follow and --exclude', () => {
+  test('a redirect to an excluded address or name is listed as excluded, never probed nor resolved', async () => {
+    const ns = await xfrServer(() => null);
+    const routes: Record<number, string> = { 8: `127.0.0.1:${ns}`, 9: `ns.msnp-follow.test:${ns}` };
+    const dispatch = await xfrServer((v) => routes[v] ?? null);
+    const { lookup, asked } = fakeResolver({ [DISPATCH]: LOOP, 'ns.msnp-follow.test': LOOP });
+    const exclude = (host: string): boolean => host === '127.0.0.1' || host === 'ns.msnp-follow.test';
+    const options = { ...quiet, host: DISPATCH, port: dispatch, versions: [8, 9], lookup, exclude };
+    const reports = await probeFollowing(options);
+    assert.equal(reports.length, 1);
+    assert.deepEqual(summary(reports[0]), [
+      [`127.0.0.1:${ns}`, false, 'excluded'],
+      [`ns.msnp-follow.test:${ns}`, false, 'excluded'],
+    ]);
+    assert.deepEqual(asked, [DISPATCH]);
+  });
+});
+
 describe('--follow cap', () => {
   test('a fan-out is cut at followMax servers per starting target, the rest listed as cap', async () => {
     const dead = await closedPorts(5);

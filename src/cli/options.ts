@@ -266,6 +266,7 @@ export function scanOptionsOf(plan: Omit<ProbePlan, 'targets' | 'targetsFile' | 
     follow: plan.follow,
     followAny: plan.followAny,
     followMax: plan.followMax,
+    ...(plan.exclude ? { exclude: (host: string) => plan.exclude?.excludes(host) ?? false } : {}),
     transcript: plan.transcript,
     transport: plan.transport,
     ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),

@@ -18,6 +18,8 @@ export interface FollowOptions {
    * public), and only names under the target's own domain.
    */
   followAny?: boolean;
+  /** Hosts and addresses never probed (`--exclude`): a redirect to one is listed as `excluded`. */
+  exclude?: (host: string) => boolean;
 }
 
 const key = targetKey;
@@ -41,7 +43,8 @@ type Verdict = { follow: ResolvedAddress } | { reason: NonNullable<RedirectSumma
  * not followed. Reports come back in the order probed, each followed one carrying `via`.
  */
 export async function probeFollowing(options: ProbeOptions & FollowOptions): Promise<TargetReport[]> {
-  const { maxHops = DEFAULT_MAX_HOPS, followMax = DEFAULT_FOLLOW_MAX, followAny = false, ...probeOptions } = options;
+  const { maxHops = DEFAULT_MAX_HOPS, followMax = DEFAULT_FOLLOW_MAX, followAny = false, exclude, ...probeOptions } =
+    options;
   const reports: TargetReport[] = [];
   const visited = new Set<string>();
   const queue: Hop[] = [{ host: options.host, port: options.port, depth: 0 }];
@@ -57,6 +60,8 @@ export async function probeFollowing(options: ProbeOptions & FollowOptions): Pro
     const port = r.port;
     const literal = isIP(host.replace(/%.*$/, '')) !== 0;
     if (!literal && !isHostName(host)) return { reason: 'invalid-host' };
+    // Before any lookup: an excluded name never reaches the resolver, as for the targets of a list.
+    if (exclude?.(host)) return { reason: 'excluded' };
     const sameName = host.toLowerCase().replace(/\.$/, '') === report.host.toLowerCase().replace(/\.$/, '');
     if ((sameName || host === report.address) && port === report.port) return { reason: 'same-server' };
     if (visited.has(key(host, port)) || queued(host, port)) return { reason: 'loop' };
@@ -74,6 +79,7 @@ export async function probeFollowing(options: ProbeOptions & FollowOptions): Pro
     });
     if (!resolved.ok) return { reason: 'unresolved' };
     r.address = resolved.address.address;
+    if (exclude?.(resolved.address.address)) return { reason: 'excluded' };
     if (!followAny && !policyAllows(target, resolved.address.address)) return { reason: 'policy' };
     if (visited.has(key(resolved.address.address, port))) return { reason: 'loop' };
     return { follow: resolved.address };
