@@ -98,7 +98,7 @@ export class LivePulseBehaviour {
     if (!/^\d+$/.test(trId)) return [CLOSE];
     const end = offer.findIndex((t) => t.toUpperCase() === 'CVR0');
     if (end === -1) return [send(reply.verRejected(trId)), CLOSE];
-    // Only what follows the fourth character is read as the number: `XXXX8` is MSNP8.
+    // Only what follows the fourth character is read as the number: any four characters then `8` (`ABCD8`) is MSNP8.
     const supported = offer
       .slice(0, end)
       .map((t) => (/^\d+$/.test(t.slice(4)) ? Number(t.slice(4)) : NaN))
