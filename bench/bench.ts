@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanUp, runNode, startNodeService, type RunResult, type Service } from './child.js';
 import { FLOOR_SCRIPT, RAW_CLIENT_SCRIPT, SEQUENTIAL_SCRIPT } from './scripts.js';
-import { DEFAULT_GLOBAL_CONCURRENCY } from '../src/defaults.js';
+import { DEFAULT_GLOBAL_CONCURRENCY } from '../src/core/defaults.js';
 import { referenceCase } from './reference.js';
 
 const BIN = fileURLToPath(new URL('../../bin/msnp-probe.js', import.meta.url));

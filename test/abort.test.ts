@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { withEmulator } from './helpers.js';
 import { probe } from '../src/probe/probe.js';
 import { scan } from '../src/probe/scan.js';
-import type { Target } from '../src/codec/target.js';
+import type { Target } from '../src/input/target.js';
 
 /** Rejects if `p` has not settled within `ms`; the bound only guards against a hang. */
 async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {

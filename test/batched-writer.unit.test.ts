@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { BatchedWriter } from '../src/cli/batched-writer.js';
+import { BatchedWriter } from '../src/cli/output/batched-writer.js';
 
 /** A sink that is full after every write until `drain()` is called. */
 class FullSink extends EventEmitter {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { PROFILES } from '../src/emulator/profiles.js';
 import { FAULT_MODES } from '../src/emulator/faults.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { closedPort, range, runBin, withEmulator, ROOT } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;

@@ -1,12 +1,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRange, formatVersions } from '../src/codec/range.js';
-import { parseTarget, formatTarget } from '../src/codec/target.js';
-import { escapeText } from '../src/codec/escape.js';
+import { parseRange, formatVersions } from '../src/input/range.js';
+import { parseTarget, formatTarget } from '../src/input/target.js';
+import { escapeText } from '../src/core/escape.js';
 import { LineReader, payloadHeader } from '../src/codec/lines.js';
 import { parseMessage, versionsIn } from '../src/codec/message.js';
 import { classifyChunks, classifyLine, buildVerRequest, couldBeMsnp, VerReplyClassifier } from '../src/codec/classify.js';
-import { isMsnpProbeError } from '../src/errors.js';
+import { isMsnpProbeError } from '../src/core/errors.js';
 import * as reply from '../src/emulator/replies.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MatrixPrinter } from '../src/report/matrix.js';
-import { renderTarget } from '../src/report/text.js';
-import type { TargetReport, VersionProbe } from '../src/model.js';
+import { MatrixPrinter } from '../src/report/render/matrix.js';
+import { renderTarget } from '../src/report/render/text.js';
+import type { TargetReport, VersionProbe } from '../src/core/model.js';
 
 test('the table and the matrix colour each status the same way', () => {
   const probes = [

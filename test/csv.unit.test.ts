@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvField, csvReporter, CSV_COLUMNS } from '../src/report/format-csv.js';
-import type { TargetDocument } from '../src/report/json.js';
+import { csvField, csvReporter, CSV_COLUMNS } from '../src/report/formats/csv.js';
+import type { TargetDocument } from '../src/report/render/json.js';
 
 describe('CSV fields (RFC 4180, no formulas)', () => {
   test('plain text and numbers pass as they are; empty for null', () => {

@@ -7,9 +7,9 @@ import { DeepConversation, buildCvrRequest, isValidHandle } from '../src/codec/d
 import type { DeepOutcome, DeepResult } from '../src/codec/deep.js';
 import type { Step } from '../src/codec/conversation.js';
 import { probe, type TargetReport } from '../src/probe/probe.js';
-import { summaryLine } from '../src/report/text.js';
-import { transcriptText } from '../src/report/lines.js';
-import type { ReportDocument } from '../src/report/json.js';
+import { summaryLine } from '../src/report/render/text.js';
+import { transcriptText } from '../src/report/render/lines.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { runBin, ROOT } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(

@@ -11,7 +11,7 @@ import { parseFault } from '../src/emulator/faults.js';
 import * as reply from '../src/emulator/replies.js';
 import { probe } from '../src/probe/probe.js';
 import { probeFollowing } from '../src/probe/follow.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { range, runBin, withEmulator, ROOT } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TRAIT_PROBES } from '../src/fingerprint/traits.js';
+import { TRAIT_PROBES } from '../src/probe/fingerprint/traits.js';
 import { AllowList, buildAllowList, parseExporterConfig } from '../src/exporter/config.js';
 import { connectionTimeoutMs, scrapeBudgetMs } from '../src/exporter/server.js';
-import { isMsnpProbeError } from '../src/errors.js';
+import { isMsnpProbeError } from '../src/core/errors.js';
 
 const YAML = `
 modules:

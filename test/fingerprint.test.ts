@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ESCARGOT_ERAS, PROFILE_NAMES } from '../src/emulator/profiles.js';
 import { probe, type Gate } from '../src/probe/probe.js';
-import { TRAIT_PROBES } from '../src/fingerprint/traits.js';
-import type { ReportDocument } from '../src/report/json.js';
+import { TRAIT_PROBES } from '../src/probe/fingerprint/traits.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { closedPort, runBin, withEmulator, ROOT } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;

@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ESCARGOT_ERAS, PROFILE_NAMES } from '../src/emulator/profiles.js';
-import { rankMatches, resolveSignatures, verdictOf, type Signature } from '../src/fingerprint/match.js';
-import { SIGNATURES } from '../src/fingerprint/signatures.js';
+import { rankMatches, resolveSignatures, verdictOf, type Signature } from '../src/probe/fingerprint/match.js';
+import { SIGNATURES } from '../src/probe/fingerprint/signatures.js';
 import {
   overGateway,
   ScriptConversation,
@@ -13,8 +13,8 @@ import {
   type BehaviourTrait,
   type ScriptResult,
   type Traits,
-} from '../src/fingerprint/traits.js';
-import { compareBaseline } from '../src/report/baseline.js';
+} from '../src/probe/fingerprint/traits.js';
+import { compareBaseline } from '../src/verdict/baseline.js';
 import type { TargetReport } from '../src/probe/probe.js';
 import { range } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { probeFollowing } from '../src/probe/follow.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import type { LookupFn } from '../src/transport/resolve.js';
 import { closedPorts, range, runBin, withEmulator, ROOT } from './helpers.js';
 

@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { gatewayExchange, GATEWAY_PATH, type GatewayOptions } from '../src/transport/gateway.js';
+import { gatewayExchange, GATEWAY_PATH, type GatewayOptions } from '../src/transport/http-gateway.js';
 import { VerConversation } from '../src/codec/conversation.js';
 import type { Outcome } from '../src/codec/outcome.js';
 

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probe, type VersionProbe } from '../src/probe/probe.js';
 import { MAX_UNSOLICITED_LINES } from '../src/codec/classify.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
 import { BIN, PATIENCE_MS, ROOT, TEST_TIMEOUT_MS, TIMER_SLACK_MS, closedPort, range, runBin, waitUntil, withEmulator } from './helpers.js';
 

@@ -12,7 +12,7 @@ import {
   parseIPv4,
   parseTargetBlock,
 } from '../src/input/address.js';
-import { parsePort, parseTarget } from '../src/codec/target.js';
+import { parsePort, parseTarget } from '../src/input/target.js';
 import { parseTargetLine, readTargets, type InvalidLine } from '../src/probe/targets.js';
 
 // Pure functions only: no address here is ever connected to or resolved.

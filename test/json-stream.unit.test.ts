@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonDocumentWriter } from '../src/report/json-stream.js';
-import { buildDocument, type TargetDocument } from '../src/report/json.js';
+import { JsonDocumentWriter } from '../src/report/render/json-stream.js';
+import { buildDocument, type TargetDocument } from '../src/report/render/json.js';
 
 const startedAt = new Date('2026-01-02T03:04:05.678Z');
 

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { judge, Tally, type Checks } from '../src/verdict/judge.js';
 import { exitCode, EXIT_CODES } from '../src/verdict/exit-code.js';
-import { parseBaseline } from '../src/report/baseline.js';
+import { parseBaseline } from '../src/verdict/baseline.js';
 import type { TargetReport, VersionProbe } from '../src/probe/probe.js';
 
 const accepted = (version: number): VersionProbe => ({

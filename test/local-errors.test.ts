@@ -11,7 +11,7 @@ import { Socket } from 'node:net';
 import { Ajv } from 'ajv';
 import { exchange, LOCAL_RETRY_DELAYS_MS } from '../src/transport/exchange.js';
 import { VerConversation } from '../src/codec/conversation.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { BIN, ROOT, withEmulator } from './helpers.js';
 
 /** A socket whose connect fails as on a machine with no descriptor left. */

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
-import type { ReportDocument } from '../src/report/json.js';
-import { CSV_COLUMNS } from '../src/report/format-csv.js';
+import type { ReportDocument } from '../src/report/render/json.js';
+import { CSV_COLUMNS } from '../src/report/formats/csv.js';
 import { BIN, PATIENCE_MS, ROOT, runBin, TEST_TIMEOUT_MS } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;

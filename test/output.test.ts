@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { inShard } from '../src/probe/targets.js';
 import { BIN, ROOT, runBin } from './helpers.js';
 

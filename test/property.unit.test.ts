@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { LineReader, PAYLOAD_COMMANDS, type Frame } from '../src/codec/lines.js';
 import { classifyChunks, VerReplyClassifier, MAX_UNSOLICITED_LINES, type VerRequest } from '../src/codec/classify.js';
 import type { Outcome } from '../src/codec/outcome.js';
-import { escapeText, escapeAndClip, bytesToText } from '../src/codec/escape.js';
+import { escapeText, escapeAndClip, bytesToText } from '../src/core/escape.js';
 import * as reply from '../src/emulator/replies.js';
 
 const RUNS = 300;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { probe } from '../src/probe/probe.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
-import type { ReportDocument } from '../src/report/json.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 import { parseProxy } from '../src/transport/socks.js';
 import { closedPort, ROOT, runBin, TEST_TIMEOUT_MS } from './helpers.js';
 import { startTestSocks, type TestSocks } from './socks-server.js';

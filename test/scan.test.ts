@@ -12,7 +12,7 @@ import { scan } from '../src/probe/scan.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { EmulatorSession } from '../src/emulator/session.js';
 import { getProfile } from '../src/emulator/profiles.js';
-import type { ReportDocument, TargetDocument } from '../src/report/json.js';
+import type { ReportDocument, TargetDocument } from '../src/report/render/json.js';
 import { BIN, PATIENCE_MS, ROOT, closedPort, runBin, withEmulator } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(

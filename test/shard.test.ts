@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { inShard } from '../src/probe/targets.js';
-import type { ReportDocument, TargetDocument } from '../src/report/json.js';
+import type { ReportDocument, TargetDocument } from '../src/report/render/json.js';
 import { BIN, PATIENCE_MS, ROOT, TEST_TIMEOUT_MS, closedPort, runBin, type RunResult } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(

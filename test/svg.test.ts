@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { probe, type TargetReport } from '../src/probe/probe.js';
-import { renderMatrixSvg, MAX_SVG_TARGETS } from '../src/report/svg.js';
+import { renderMatrixSvg, MAX_SVG_TARGETS } from '../src/report/render/svg.js';
 import { STATUSES } from '../src/codec/outcome.js';
-import { formatTarget } from '../src/codec/target.js';
+import { formatTarget } from '../src/input/target.js';
 import { closedPort, range, withEmulator } from './helpers.js';
 
 /** Characters XML 1.0 forbids, and the C1 controls a terminal would act on. */

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { xmlText } from '../src/report/svg.js';
-import { compactVersions, renderBadge, reportBadge, badgeMessage, BADGE_COLORS } from '../src/report/badge.js';
+import { xmlText } from '../src/report/render/svg.js';
+import { compactVersions, renderBadge, reportBadge, badgeMessage, BADGE_COLORS } from '../src/report/render/badge.js';
 
 test('xmlText escapes markup and drops what XML 1.0 forbids', () => {
   assert.equal(xmlText(`<a href="x">&'</a>`), '&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;');

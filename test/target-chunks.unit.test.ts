@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readTargets, parseTargetLine, MAX_TARGET_LINE, MAX_SKIPPED_LINE, type InvalidLine } from '../src/probe/targets.js';
-import type { Target } from '../src/codec/target.js';
+import type { Target } from '../src/input/target.js';
 
 const RUNS = 300;
 

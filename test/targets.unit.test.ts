@@ -2,9 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTargetLine, readTargets, parseShard, inShard, MAX_TARGET_LINE, type InvalidLine } from '../src/probe/targets.js';
 import { Pacer } from '../src/probe/pacer.js';
-import { fitTarget } from '../src/report/matrix.js';
-import { Progress, formatDuration } from '../src/cli/progress.js';
-import type { Target } from '../src/codec/target.js';
+import { fitTarget } from '../src/report/render/matrix.js';
+import { Progress, formatDuration } from '../src/cli/output/progress.js';
+import type { Target } from '../src/input/target.js';
 
 describe('parseTargetLine', () => {
   const cases: [string, Target | null][] = [

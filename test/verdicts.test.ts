@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { startEmulator } from '../src/emulator/server.js';
 import { probe } from '../src/probe/probe.js';
-import { buildDocument, type ReportDocument } from '../src/report/json.js';
+import { buildDocument, type ReportDocument } from '../src/report/render/json.js';
 import type { TargetReport } from '../src/probe/probe.js';
 import { runBin, ROOT } from './helpers.js';
 

@@ -19,8 +19,8 @@ describe('--expect against --range', () => {
   });
 });
 
-import { compareBaseline, parseBaseline, type BaselineTarget } from '../src/report/baseline.js';
-import { baselineLines } from '../src/report/lines.js';
+import { compareBaseline, parseBaseline, type BaselineTarget } from '../src/verdict/baseline.js';
+import { baselineLines } from '../src/report/render/lines.js';
 import type { TargetReport, VersionProbe, OfferProbe } from '../src/probe/probe.js';
 import type { DeepMeasured } from '../src/probe/version-probe.js';
 

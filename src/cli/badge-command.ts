@@ -1,8 +1,8 @@
 import { readFlagFile } from './read-file.js';
-import { parseTarget, formatTarget, type Target } from '../codec/target.js';
-import { isMsnpProbeError } from '../errors.js';
+import { parseTarget, formatTarget, type Target } from '../input/target.js';
+import { isMsnpProbeError } from '../core/errors.js';
 import { probe } from '../probe/probe.js';
-import { reportBadge } from '../report/badge.js';
+import { reportBadge } from '../report/render/badge.js';
 import { EXIT, type Io } from './io.js';
 import { commonProbeOptions, UsageError, type Args } from './options.js';
 

@@ -1,8 +1,8 @@
 import { readFlagFile } from './read-file.js';
 import { isIP } from 'node:net';
-import { escapeText } from '../codec/escape.js';
-import { parseHost, formatTarget } from '../codec/target.js';
-import { isMsnpProbeError } from '../errors.js';
+import { escapeText } from '../core/escape.js';
+import { parseHost, formatTarget } from '../input/target.js';
+import { isMsnpProbeError } from '../core/errors.js';
 import { MAX_CONFIG_BYTES, parseExporterConfig, buildAllowList, type ExporterConfig } from '../exporter/config.js';
 import {
   DEFAULT_EXPORTER_PORT,

@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import type { Target } from '../codec/target.js';
+import type { Target } from '../input/target.js';
 import { blockTargets, readTargets, type InvalidLine } from '../probe/targets.js';
 import type { AddressFilter, TargetBlock } from '../input/address.js';
-import { parseBaseline, type BaselineTarget } from '../report/baseline.js';
+import { parseBaseline, type BaselineTarget } from '../verdict/baseline.js';
 import type { Io } from './io.js';
 import { UsageError, type ProbePlan } from './options.js';
 

@@ -1,5 +1,5 @@
-import { escapeText } from '../codec/escape.js';
-import { isMsnpProbeError } from '../errors.js';
+import { escapeText } from '../core/escape.js';
+import { isMsnpProbeError } from '../core/errors.js';
 import { EXIT, type Io } from './io.js';
 import { probePlan, UsageError } from './options.js';
 import { COMMANDS, parse } from './parser.js';

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { escapeText } from '../codec/escape.js';
-import { formatTarget, parsePort, DEFAULT_PORT, type Target } from '../codec/target.js';
-import { isMsnpProbeError } from '../errors.js';
+import { escapeText } from '../core/escape.js';
+import { formatTarget, parsePort, DEFAULT_PORT, type Target } from '../input/target.js';
+import { isMsnpProbeError } from '../core/errors.js';
 import { readTargets } from '../probe/targets.js';
-import { buildDocument } from '../report/json.js';
+import { buildDocument } from '../report/render/json.js';
 import { mergeReports, type MergeInput } from '../report/merge.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
@@ -97,7 +97,7 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
     const doc = buildDocument(targets, started, Date.now() - started.getTime());
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else if (targets.length > 0) {
-    const { MatrixPrinter, MATRIX_LEGEND } = await import('../report/matrix.js');
+    const { MatrixPrinter, MATRIX_LEGEND } = await import('../report/render/matrix.js');
     const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
     const auto = Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
     const color = args['color'] === true || (args['color'] !== false && auto);

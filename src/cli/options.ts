@@ -1,8 +1,8 @@
-import { isMsnpProbeError } from '../errors.js';
-import { formatVersions, parseRange } from '../codec/range.js';
+import { isMsnpProbeError } from '../core/errors.js';
+import { formatVersions, parseRange } from '../input/range.js';
 import { isValidHandle } from '../codec/deep.js';
-import { escapeText } from '../codec/escape.js';
-import { parseHost, parsePort, parseTarget, type Target } from '../codec/target.js';
+import { escapeText } from '../core/escape.js';
+import { parseHost, parsePort, parseTarget, type Target } from '../input/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
 import {
@@ -12,13 +12,13 @@ import {
   DEFAULT_TIMEOUT_MS,
   DEFAULT_VERSIONS,
   defaultPortFor,
-} from '../defaults.js';
-import { OPTION_LIMITS } from '../limits.js';
+} from '../core/defaults.js';
+import { OPTION_LIMITS } from '../core/limits.js';
 import type { ScanOptions } from '../probe/scan.js';
 import { filteredLookup } from '../input/family.js';
 import { parseProxy, type ProxySpec } from '../transport/socks.js';
-import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats.js';
-import type { TransportName } from '../model.js';
+import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats/registry.js';
+import type { TransportName } from '../core/model.js';
 import { resolveShard } from '../probe/shard-auto.js';
 import { parseDuration } from '../input/duration.js';
 import { type AddressFilter, type TargetBlock } from '../input/address.js';

@@ -1,9 +1,9 @@
 import yargs, { type Argv } from 'yargs';
 import { FAULT_MODES } from '../emulator/faults.js';
 import { PROFILE_NAMES, DEMO_PROFILE } from '../emulator/profiles.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_FOLLOW_MAX, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../defaults.js';
-import { PACKAGE } from '../version.js';
-import { FORMAT_NAMES } from '../report/formats.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_FOLLOW_MAX, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../core/defaults.js';
+import { PACKAGE } from '../core/version.js';
+import { FORMAT_NAMES } from '../report/formats/registry.js';
 import { UsageError, type Args } from './options.js';
 
 /** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */

@@ -1,20 +1,20 @@
 import { setMaxListeners } from 'node:events';
-import { escapeText } from '../codec/escape.js';
-import { formatTarget, type Target } from '../codec/target.js';
-import { BatchedWriter, type Sink } from './batched-writer.js';
+import { escapeText } from '../core/escape.js';
+import { formatTarget, type Target } from '../input/target.js';
+import { BatchedWriter, type Sink } from './output/batched-writer.js';
 import { scan } from '../probe/scan.js';
 import { inShard, type InvalidLine } from '../probe/targets.js';
 import { closeInput, countTargets, loadBaseline, MAX_INVALID_SHOWN, openTargets, targetSource } from './inputs.js';
-import { FORMATS } from '../report/formats.js';
-import type { Reporter } from '../report/reporter.js';
-import { openOutputFiles } from './output-files.js';
+import { FORMATS } from '../report/formats/registry.js';
+import type { Reporter } from '../report/formats/reporter.js';
+import { openOutputFiles } from './output/output-files.js';
 import { exitCode } from '../verdict/exit-code.js';
 import { judge, Tally, type Checks } from '../verdict/judge.js';
-import { expectationLines, baselineLines, transcriptText } from '../report/lines.js';
+import { expectationLines, baselineLines, transcriptText } from '../report/render/lines.js';
 import { EXIT, type Io } from './io.js';
 import { scanOptionsOf, type Args, type ProbePlan } from './options.js';
-import { Progress } from './progress.js';
-import { fingerprintDetail, fingerprintLine } from '../fingerprint/render.js';
+import { Progress } from './output/progress.js';
+import { fingerprintDetail, fingerprintLine } from '../probe/fingerprint/render.js';
 
 function useColor(args: Args, io: Io): boolean {
   if (args['color'] === true) return true;

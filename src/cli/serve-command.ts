@@ -1,5 +1,5 @@
-import { escapeText } from '../codec/escape.js';
-import { formatTarget, DEFAULT_PORT } from '../codec/target.js';
+import { escapeText } from '../core/escape.js';
+import { formatTarget, DEFAULT_PORT } from '../input/target.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { ESCARGOT_ERAS, PROFILES } from '../emulator/profiles.js';
 import { EXIT, type Io } from './io.js';

@@ -1,6 +1,6 @@
 import { buildVerRequest, VerReplyClassifier, notMsnpReason, streamEndOutcome } from './classify.js';
 import type { Conversation, Step } from './conversation.js';
-import { msnpError } from '../errors.js';
+import { msnpError } from '../core/errors.js';
 import { errorCodeName, isBusyCode } from './error-codes.js';
 import type { Frame, LineReader } from './lines.js';
 import { parseMessage } from './message.js';

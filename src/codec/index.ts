@@ -1,6 +1,7 @@
 /**
  * `msnp-probe/codec`: the pure protocol code, usable without sockets (framing with caps, VER
- * classification, the deep conversation, messages, ranges, targets, escaping).
+ * classification, the deep conversation, messages). Ranges, targets and escaping live in src/input
+ * and src/core now; they stay exported here because this subpath has promised them since 0.1.0.
  */
 export { DeepConversation, parseRedirect, authMethodFor, buildCvrRequest, PROBE_HANDLE } from './deep.js';
 export type { DeepResult, DeepOutcome, Redirect, StepOutcome, LoginStatus } from './deep.js';
@@ -17,7 +18,7 @@ export type { Frame, LineReaderOptions } from './lines.js';
 export { parseMessage, versionsIn } from './message.js';
 export type { Message } from './message.js';
 export { errorCodeName, isBusyCode } from './error-codes.js';
-export { parseRange, formatVersions, KNOWN_VERSIONS, range } from './range.js';
-export { parseTarget, parseHost, parsePort, formatTarget, DEFAULT_PORT } from './target.js';
-export type { Target } from './target.js';
-export { escapeText } from './escape.js';
+export { parseRange, formatVersions, KNOWN_VERSIONS, range } from '../input/range.js';
+export { parseTarget, parseHost, parsePort, formatTarget, DEFAULT_PORT } from '../input/target.js';
+export type { Target } from '../input/target.js';
+export { escapeText } from '../core/escape.js';

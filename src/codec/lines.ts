@@ -8,8 +8,8 @@ export const PAYLOAD_COMMANDS: ReadonlySet<string> = new Set([
   'MSG', 'GCF', 'UBX', 'NOT', 'IPG', 'ADL', 'RML', 'FQY', 'UBN', 'UUN', 'NFY', 'SDG', 'PUT', 'DEL',
 ]);
 
-export { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../limits.js';
-import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../limits.js';
+export { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../core/limits.js';
 
 export type Frame =
   /** A complete line, CRLF (or bare LF) removed, as a latin1 byte string. */

@@ -1,5 +1,5 @@
-import { parseRange } from '../codec/range.js';
-import { msnpError, isMsnpProbeError } from '../errors.js';
+import { parseRange } from '../input/range.js';
+import { msnpError, isMsnpProbeError } from '../core/errors.js';
 
 /** Every fault mode; each is documented in the README with the probe status it produces. */
 export const FAULT_MODES = [

@@ -1,5 +1,5 @@
-import { msnpError } from '../errors.js';
-import { range } from '../codec/range.js';
+import { msnpError } from '../core/errors.js';
+import { range } from '../input/range.js';
 
 /** How a profile answers VER. Each field is a behaviour some real server showed (see README). */
 export interface Profile {

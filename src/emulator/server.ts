@@ -2,13 +2,13 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { LineReader } from '../codec/lines.js';
-import { formatTarget } from '../codec/target.js';
-import { msnpError } from '../errors.js';
+import { formatTarget } from '../input/target.js';
+import { msnpError } from '../core/errors.js';
 import { parseFault, type Fault } from './faults.js';
 import { createGatewayServer } from './gateway-server.js';
 import { getProfile, withVersions, type Profile, DEMO_PROFILE } from './profiles.js';
 import { EmulatorSession, type Action, type SessionContext } from './session.js';
-import type { TransportName } from '../model.js';
+import type { TransportName } from '../core/model.js';
 
 export interface EmulatorOptions {
   /** A profile name (see PROFILES) or a profile object. Default: msn-2007. */

@@ -1,8 +1,8 @@
 import { BlockList, isIP } from 'node:net';
-import { parseRange } from '../codec/range.js';
-import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
-import { escapeAndClip } from '../codec/escape.js';
-import { msnpError, isMsnpProbeError } from '../errors.js';
+import { parseRange } from '../input/range.js';
+import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../input/target.js';
+import { escapeAndClip } from '../core/escape.js';
+import { msnpError, isMsnpProbeError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { parseDuration } from '../input/duration.js';
 

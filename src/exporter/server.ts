@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
-import { parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
-import { msnpError } from '../errors.js';
+import { parseTarget, DEFAULT_PORT, type Target } from '../input/target.js';
+import { msnpError } from '../core/errors.js';
 import { probe, DEFAULT_GATEWAY_PORT, type TargetReport } from '../probe/probe.js';
-import { TRAIT_PROBES } from '../fingerprint/traits.js';
+import { TRAIT_PROBES } from '../probe/fingerprint/traits.js';
 import type { LookupFn } from '../transport/resolve.js';
 import { buildAllowList, defaultModule, type AllowList, type ExporterConfig, type ExporterModule } from './config.js';
 import { probeRegistry } from './metrics.js';

@@ -2,10 +2,10 @@ import { isIP } from 'node:net';
 import { resolveTarget, type ResolvedAddress } from '../transport/resolve.js';
 import { addressClass, isHostName, mayResolve, policyAllows } from './follow-policy.js';
 import { DEFAULT_TIMEOUT_MS, probe, type ProbeOptions, type RedirectSummary, type TargetReport } from './probe.js';
-import { targetKey } from '../model.js';
+import { targetKey } from '../core/model.js';
 
-export { DEFAULT_MAX_HOPS, DEFAULT_FOLLOW_MAX } from '../defaults.js';
-import { DEFAULT_FOLLOW_MAX, DEFAULT_MAX_HOPS } from '../defaults.js';
+export { DEFAULT_MAX_HOPS, DEFAULT_FOLLOW_MAX } from '../core/defaults.js';
+import { DEFAULT_FOLLOW_MAX, DEFAULT_MAX_HOPS } from '../core/defaults.js';
 
 export interface FollowOptions {
   /** Redirect hops from the starting target at the most (default DEFAULT_MAX_HOPS). */

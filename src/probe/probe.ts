@@ -2,21 +2,21 @@ import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
-import { formatTarget } from '../codec/target.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_VERSIONS, defaultPortFor } from '../defaults.js';
-import { msnpError } from '../errors.js';
+import { formatTarget } from '../input/target.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_VERSIONS, defaultPortFor } from '../core/defaults.js';
+import { msnpError } from '../core/errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal, Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
-import type { Agreement, OfferProbe, ProbeOutcome, RedirectSummary, Repeats, TargetReport, TransportName, VersionProbe } from '../model.js';
+import type { Agreement, OfferProbe, ProbeOutcome, RedirectSummary, Repeats, TargetReport, TransportName, VersionProbe } from '../core/model.js';
 import type { VerRequest } from '../codec/classify.js';
-import { answerLabel } from '../report/answer.js';
+import { answerLabel } from '../report/render/answer.js';
 import { isValidHandle } from '../codec/deep.js';
-import { fingerprint as fingerprintTarget, runScript, type FingerprintReport } from '../fingerprint/probe.js';
+import { fingerprint as fingerprintTarget, runScript, type FingerprintReport } from './fingerprint/probe.js';
 
-export { DEFAULT_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT } from '../defaults.js';
+export { DEFAULT_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT } from '../core/defaults.js';
 /** The trId of every VER we send. */
 export const VER_TRID = 1;
 
@@ -64,7 +64,7 @@ export interface ProbeOptions {
   proxy?: ProxySpec;
 }
 
-export type { Agreement, Repeats, VersionProbe, RedirectSummary, OfferProbe, TargetReport } from '../model.js';
+export type { Agreement, Repeats, VersionProbe, RedirectSummary, OfferProbe, TargetReport } from '../core/model.js';
 
 interface Checked {
   port: number;

@@ -1,12 +1,12 @@
 import pLimit from 'p-limit';
-import type { Target } from '../codec/target.js';
-import { KNOWN_VERSIONS } from '../codec/range.js';
+import type { Target } from '../input/target.js';
+import { KNOWN_VERSIONS } from '../input/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing, type FollowOptions } from './follow.js';
 import { linkedSignal, untilAborted } from './pacer.js';
 
-export { DEFAULT_GLOBAL_CONCURRENCY } from '../defaults.js';
-import { DEFAULT_GLOBAL_CONCURRENCY } from '../defaults.js';
+export { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
+import { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
 
 export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'>, FollowOptions {
   /** Connections in flight across all targets. */

@@ -1,4 +1,4 @@
-import { msnpError } from '../errors.js';
+import { msnpError } from '../core/errors.js';
 import { parseShard } from './targets.js';
 
 /** Set by a Kubernetes Indexed Job in each pod: its completion index, from 0. */

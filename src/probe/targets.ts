@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
-import { parsePort, parseTarget, DEFAULT_PORT, type Target } from '../codec/target.js';
-import { isMsnpProbeError, msnpError } from '../errors.js';
-import { targetKey } from '../model.js';
+import { parsePort, parseTarget, DEFAULT_PORT, type Target } from '../input/target.js';
+import { isMsnpProbeError, msnpError } from '../core/errors.js';
+import { targetKey } from '../core/model.js';
 import { AddressError, expandBlock, normalizeHost, parseTargetBlock } from '../input/address.js';
 import type { AddressFilter, TargetBlock } from '../input/address.js';
 
-export { MAX_TARGET_LINE, MAX_SKIPPED_LINE } from '../limits.js';
-import { MAX_SKIPPED_LINE, MAX_TARGET_LINE } from '../limits.js';
+export { MAX_TARGET_LINE, MAX_SKIPPED_LINE } from '../core/limits.js';
+import { MAX_SKIPPED_LINE, MAX_TARGET_LINE } from '../core/limits.js';
 
 export interface InvalidLine {
   line: number;

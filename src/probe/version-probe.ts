@@ -1,12 +1,12 @@
 import { VerConversation, type Conversation } from '../codec/conversation.js';
 import { DeepConversation } from '../codec/deep.js';
 import type { VerRequest } from '../codec/classify.js';
-import { bytesToHex } from '../codec/escape.js';
+import { bytesToHex } from '../core/escape.js';
 import { exchange, type ExchangeOptions, type ExchangeResult } from '../transport/exchange.js';
-import type { ExchangeOutcome, Measured, ProbeOutcome } from '../model.js';
-import { gatewayExchange, type GatewayOptions } from '../transport/gateway.js';
+import type { ExchangeOutcome, Measured, ProbeOutcome } from '../core/model.js';
+import { gatewayExchange, type GatewayOptions } from '../transport/http-gateway.js';
 
-export type { Measured, ExchangeOutcome, DeepMeasured } from '../model.js';
+export type { Measured, ExchangeOutcome, DeepMeasured } from '../core/model.js';
 
 export interface ConnectOptions extends ExchangeOptions {
   /** Tunnel through the HTTP gateway instead of plain TCP. */

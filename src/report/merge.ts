@@ -1,7 +1,7 @@
-import type { Target } from '../codec/target.js';
-import { msnpError } from '../errors.js';
-import { baselineKey, parseBaseline } from './baseline.js';
-import type { TargetDocument } from './json.js';
+import type { Target } from '../input/target.js';
+import { msnpError } from '../core/errors.js';
+import { baselineKey, parseBaseline } from '../verdict/baseline.js';
+import type { TargetDocument } from './render/json.js';
 
 /** One shard's output: a `--json` document or `--ndjson` lines, and the name to report it by. */
 export interface MergeInput {

@@ -5,9 +5,9 @@ import type { Outcome } from '../codec/outcome.js';
 import { errnoOf } from './resolve.js';
 import type { Dialer } from './dialer.js';
 import { tcpDialer } from './tcp.js';
-import type { CloseBy, TranscriptEntry } from '../model.js';
+import type { CloseBy, TranscriptEntry } from '../core/model.js';
 
-export type { CloseBy, TranscriptEntry } from '../model.js';
+export type { CloseBy, TranscriptEntry } from '../core/model.js';
 
 export type Phase = 'connect' | 'reply';
 
@@ -50,8 +50,8 @@ export interface ExchangeResult<T> {
   transcript?: TranscriptEntry[];
 }
 
-export { FIRST_BYTES_KEPT, TRANSCRIPT_MAX_BYTES } from '../limits.js';
-import { FIRST_BYTES_KEPT, TRANSCRIPT_MAX_BYTES } from '../limits.js';
+export { FIRST_BYTES_KEPT, TRANSCRIPT_MAX_BYTES } from '../core/limits.js';
+import { FIRST_BYTES_KEPT, TRANSCRIPT_MAX_BYTES } from '../core/limits.js';
 /**
  * The slot of a finished probe is freed only once the server has closed too (or this long has
  * passed), so the server never sees more of our connections at once than the concurrency allows.

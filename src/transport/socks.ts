@@ -1,6 +1,6 @@
 import { SocksClient } from 'socks';
-import { formatTarget, parseTarget } from '../codec/target.js';
-import { msnpError } from '../errors.js';
+import { formatTarget, parseTarget } from '../input/target.js';
+import { msnpError } from '../core/errors.js';
 import type { Dialer } from './dialer.js';
 
 /** `--proxy socks5://HOST:PORT` or `socks5h://` (the proxy resolves target names). */
@@ -11,8 +11,8 @@ export interface ProxySpec {
   port: number;
 }
 
-export { DEFAULT_SOCKS_PORT } from '../defaults.js';
-import { DEFAULT_SOCKS_PORT } from '../defaults.js';
+export { DEFAULT_SOCKS_PORT } from '../core/defaults.js';
+import { DEFAULT_SOCKS_PORT } from '../core/defaults.js';
 
 /** Parses `socks5://HOST[:PORT]` or `socks5h://HOST[:PORT]` (port 1080 when none is named). */
 export function parseProxy(text: string): ProxySpec {

@@ -1,7 +1,7 @@
 import type { TargetReport } from '../probe/probe.js';
-import { compareBaseline, baselineKey, type BaselineTarget } from '../report/baseline.js';
-import { compareExpected } from '../report/expect.js';
-import type { TargetDocument } from '../report/json.js';
+import { compareBaseline, baselineKey, type BaselineTarget } from './baseline.js';
+import { compareExpected } from './expect.js';
+import type { TargetDocument } from '../report/render/json.js';
 import type { RunSummary } from './exit-code.js';
 
 /** The checks a run asked for: `--expect` and `--baseline`. */

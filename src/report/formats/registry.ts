@@ -1,7 +1,7 @@
-import { csvReporter } from './format-csv.js';
-import { jsonReporter } from './format-json.js';
-import { ndjsonReporter } from './format-ndjson.js';
-import { tableReporter } from './format-table.js';
+import { csvReporter } from './csv.js';
+import { jsonReporter } from './json.js';
+import { ndjsonReporter } from './ndjson.js';
+import { tableReporter } from './table.js';
 import { collecting, type ReporterFactory } from './reporter.js';
 
 /**
@@ -16,7 +16,7 @@ export const FORMATS = {
   csv: csvReporter,
   // One picture of the whole run (loaded only when asked for); past MAX_SVG_TARGETS the first ones are drawn.
   svg: async (context) => {
-    const { renderMatrixSvg, MAX_SVG_TARGETS } = await import('./svg.js');
+    const { renderMatrixSvg, MAX_SVG_TARGETS } = await import('../render/svg.js');
     const draw = collecting((docs, c) => renderMatrixSvg(docs.slice(0, MAX_SVG_TARGETS), { versions: c.versions }));
     return draw(context);
   },

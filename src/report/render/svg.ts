@@ -1,6 +1,6 @@
-import { STATUSES, type ProbeStatus } from '../codec/outcome.js';
-import { formatTarget } from '../codec/target.js';
-import type { TargetReport } from '../probe/probe.js';
+import { STATUSES, type ProbeStatus } from '../../codec/outcome.js';
+import { formatTarget } from '../../input/target.js';
+import type { TargetReport } from '../../probe/probe.js';
 import { fitTarget, STATUS_MARKS } from './matrix.js';
 
 /**

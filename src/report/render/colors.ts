@@ -1,5 +1,5 @@
 import type { createColors } from 'picocolors';
-import type { ProbeStatus } from '../codec/outcome.js';
+import type { ProbeStatus } from '../../codec/outcome.js';
 
 type Colors = ReturnType<typeof createColors>;
 

@@ -1,7 +1,7 @@
-import type { TargetReport } from '../model.js';
-import { PACKAGE } from '../version.js';
-import type { Expectation } from './expect.js';
-import type { BaselineComparison } from './baseline.js';
+import type { TargetReport } from '../../core/model.js';
+import { PACKAGE } from '../../core/version.js';
+import type { Expectation } from '../../verdict/expect.js';
+import type { BaselineComparison } from '../../verdict/baseline.js';
 
 /** Bumped only on a change that breaks readers; new optional fields do not bump it. */
 export const SCHEMA_VERSION = 1;

@@ -1,9 +1,9 @@
-import type { Conversation, Step } from '../codec/conversation.js';
-import { PROBE_HANDLE } from '../codec/deep.js';
-import { LineReader } from '../codec/lines.js';
-import type { Outcome } from '../codec/outcome.js';
-import { formatVersions } from '../codec/range.js';
-import type { TransportName } from '../model.js';
+import type { Conversation, Step } from '../../codec/conversation.js';
+import { PROBE_HANDLE } from '../../codec/deep.js';
+import { LineReader } from '../../codec/lines.js';
+import type { Outcome } from '../../codec/outcome.js';
+import { formatVersions } from '../../input/range.js';
+import type { TransportName } from '../../core/model.js';
 
 /**
  * Behavioural traits: each is one question a server answers in its own way, with a small, named

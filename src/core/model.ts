@@ -3,10 +3,10 @@
  * Types only (plus the target key), so every layer can name them without importing the layers
  * that fill them in.
  */
-import type { DeepResult } from './codec/deep.js';
-import type { Outcome, ProbeStatus } from './codec/outcome.js';
-import type { FingerprintReport } from './fingerprint/probe.js';
-import type { AddressClass } from './probe/follow-policy.js';
+import type { DeepResult } from '../codec/deep.js';
+import type { Outcome, ProbeStatus } from '../codec/outcome.js';
+import type { FingerprintReport } from '../probe/fingerprint/probe.js';
+import type { AddressClass } from '../probe/follow-policy.js';
 
 /** How probes reach a server: plain TCP, or tunnelled through the MSN HTTP gateway. */
 export type TransportName = 'tcp' | 'http';

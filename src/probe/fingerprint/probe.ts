@@ -1,6 +1,6 @@
-import { exchange } from '../transport/exchange.js';
-import { gatewayExchange } from '../transport/gateway.js';
-import type { ConnectOptions } from '../probe/version-probe.js';
+import { exchange } from '../../transport/exchange.js';
+import { gatewayExchange } from '../../transport/http-gateway.js';
+import type { ConnectOptions } from '../version-probe.js';
 import { rankMatches, verdictOf, type FingerprintMatch, type FingerprintVerdict } from './match.js';
 import {
   probeVersion,
@@ -14,7 +14,7 @@ import {
   type ScriptResult,
   type Traits,
 } from './traits.js';
-import type { TransportName } from '../model.js';
+import type { TransportName } from '../../core/model.js';
 
 export interface FingerprintReport {
   /** Every trait by name, measured or not (unmeasured ones say why). */

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
-import { msnpError } from '../errors.js';
-import { normalizeHost, parseIPv4 } from '../input/address.js';
+import { msnpError } from '../core/errors.js';
+import { normalizeHost, parseIPv4 } from './address.js';
 
-export { DEFAULT_PORT } from '../defaults.js';
-import { DEFAULT_PORT } from '../defaults.js';
+export { DEFAULT_PORT } from '../core/defaults.js';
+import { DEFAULT_PORT } from '../core/defaults.js';
 
 export interface Target {
   host: string;

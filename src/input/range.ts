@@ -1,4 +1,4 @@
-import { msnpError } from '../errors.js';
+import { msnpError } from '../core/errors.js';
 
 /** Lowest and highest version numbers a range may name. */
 export const MIN_VERSION = 1;

@@ -1,4 +1,4 @@
-import { formatVersions, parseRange } from '../codec/range.js';
+import { formatVersions, parseRange } from '../../input/range.js';
 import { SIGNATURES, type SignatureEntry } from './signatures.js';
 import { NO_REPLY, type TraitName, type Traits } from './traits.js';
 

@@ -1,4 +1,4 @@
-import { baselineLines, expectationLines } from './lines.js';
+import { baselineLines, expectationLines } from '../render/lines.js';
 import type { ReporterFactory } from './reporter.js';
 
 /**
@@ -7,7 +7,7 @@ import type { ReporterFactory } from './reporter.js';
  */
 export const tableReporter: ReporterFactory = async (context) => {
   if (context.detailed) {
-    const text = await import('./text.js');
+    const text = await import('../render/text.js');
     return {
       add: async (doc) => {
         await context.write(text.renderTarget(doc, { color: context.color }));
@@ -20,7 +20,7 @@ export const tableReporter: ReporterFactory = async (context) => {
       end: () => Promise.resolve(),
     };
   }
-  const matrix = await import('./matrix.js');
+  const matrix = await import('../render/matrix.js');
   const printer = new matrix.MatrixPrinter(context.versions, context.color, context.fingerprint);
   // The header waits for the first row: a list with no usable line prints nothing.
   let rows = 0;

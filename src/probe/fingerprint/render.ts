@@ -1,4 +1,4 @@
-import { escapeAndClip } from '../codec/escape.js';
+import { escapeAndClip } from '../../core/escape.js';
 import type { FingerprintReport } from './probe.js';
 
 /** The table's one line: `fingerprint: looks like Escargot (2020-04-11 or later), 12 of 12 traits`. */

@@ -1,4 +1,4 @@
-import { isBusyCode } from '../codec/error-codes.js';
+import { isBusyCode } from '../../codec/error-codes.js';
 
 /** The parts of a deep login result an answer is told apart by. */
 export interface DeepAnswerParts {

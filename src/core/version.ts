@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 
 /** The package's own name and version, read once from package.json next to dist/. */
 function readPackage(): { name: string; version: string } {
-  // dist/src/version.js (the library) and dist/cli.mjs (the bundled CLI) sit at different depths.
-  for (const path of ['../../package.json', '../package.json']) {
+  // dist/src/core/version.js (the library) and dist/cli.mjs (the bundled CLI) sit at different depths.
+  for (const path of ['../../../package.json', '../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === 'msnp-probe') return { name: pkg.name, version: String(pkg.version ?? '0.0.0') };

@@ -2,7 +2,7 @@
  * Every default a user can change with a flag or an option, in one place: the CLI's --help, the
  * library's option bags and the benchmark read them from here, never from a literal of their own.
  */
-import { KNOWN_VERSIONS } from './codec/range.js';
+import { KNOWN_VERSIONS } from '../input/range.js';
 import type { TransportName } from './model.js';
 
 /** MSNP's registered port. */

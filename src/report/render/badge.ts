@@ -1,4 +1,4 @@
-import type { TargetReport } from '../probe/probe.js';
+import type { TargetReport } from '../../probe/probe.js';
 import { xmlText } from './svg.js';
 
 /** `[2,3,4,8,9,21]` -> `2-4, 8-9, 21`: short enough for a badge. */

@@ -1,12 +1,12 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
-import { escapeAndClip, escapeText } from '../codec/escape.js';
-import { formatVersions } from '../codec/range.js';
-import { formatTarget } from '../codec/target.js';
-import type { Repeats, TargetReport } from '../probe/probe.js';
-import type { DeepResult } from '../codec/deep.js';
-import type { ExchangeOutcome } from '../probe/version-probe.js';
-import { fingerprintLine } from '../fingerprint/render.js';
+import { escapeAndClip, escapeText } from '../../core/escape.js';
+import { formatVersions } from '../../input/range.js';
+import { formatTarget } from '../../input/target.js';
+import type { Repeats, TargetReport } from '../../probe/probe.js';
+import type { DeepResult } from '../../codec/deep.js';
+import type { ExchangeOutcome } from '../../probe/version-probe.js';
+import { fingerprintLine } from '../../probe/fingerprint/render.js';
 import { paintStatus } from './colors.js';
 import { errorLabel } from './answer.js';
 

@@ -29,8 +29,8 @@ export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
  */
 const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
 
-export { MAX_GATEWAY_BODY } from '../limits.js';
-import { MAX_GATEWAY_BODY } from '../limits.js';
+export { MAX_GATEWAY_BODY } from '../core/limits.js';
+import { MAX_GATEWAY_BODY } from '../core/limits.js';
 export const GATEWAY_PATH = '/gateway/gateway.dll';
 export const DEFAULT_POLL_MS = 100;
 

@@ -1,6 +1,6 @@
-import { escapeText } from '../codec/escape.js';
-import type { VersionProbe } from '../probe/probe.js';
-import type { TargetDocument } from './json.js';
+import { escapeText } from '../../core/escape.js';
+import type { VersionProbe } from '../../probe/probe.js';
+import type { TargetDocument } from '../render/json.js';
 import type { ReporterFactory } from './reporter.js';
 
 /** The columns, in order: documented in the README; add at the end only, never rename or reorder. */

@@ -1,9 +1,9 @@
-import { escapeText } from '../codec/escape.js';
-import { formatVersions } from '../codec/range.js';
-import { formatTarget } from '../codec/target.js';
-import type { TargetReport, TranscriptEntry } from '../model.js';
-import type { BaselineComparison } from './baseline.js';
-import type { Expectation } from './expect.js';
+import { escapeText } from '../../core/escape.js';
+import { formatVersions } from '../../input/range.js';
+import { formatTarget } from '../../input/target.js';
+import type { TargetReport, TranscriptEntry } from '../../core/model.js';
+import type { BaselineComparison } from '../../verdict/baseline.js';
+import type { Expectation } from '../../verdict/expect.js';
 
 /** Plain-text lines shared by every output mode (stdout under a table, stderr beside JSON). */
 

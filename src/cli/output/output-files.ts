@@ -1,8 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
-import { escapeText } from '../codec/escape.js';
+import { escapeText } from '../../core/escape.js';
 import type { Sink } from './batched-writer.js';
-import { UsageError, type OutputFile } from './options.js';
+import { UsageError, type OutputFile } from '../options.js';
 
 /** An opened `-o FORMAT:FILE`. */
 export interface OpenedFile extends OutputFile {

@@ -1,10 +1,10 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
-import { escapeText } from '../codec/escape.js';
-import type { ProbeStatus } from '../codec/outcome.js';
-import { formatTarget } from '../codec/target.js';
-import type { TargetReport } from '../probe/probe.js';
-import { fingerprintCell } from '../fingerprint/render.js';
+import { escapeText } from '../../core/escape.js';
+import type { ProbeStatus } from '../../codec/outcome.js';
+import { formatTarget } from '../../input/target.js';
+import type { TargetReport } from '../../probe/probe.js';
+import { fingerprintCell } from '../../probe/fingerprint/render.js';
 import { paintStatus } from './colors.js';
 
 /** One character per status, so twenty versions fit one terminal line per target. */

@@ -1,4 +1,4 @@
-import { JsonDocumentWriter } from './json-stream.js';
+import { JsonDocumentWriter } from '../render/json-stream.js';
 import type { ReporterFactory } from './reporter.js';
 
 /** `json`: one document, streamed in input order (see JsonDocumentWriter). */

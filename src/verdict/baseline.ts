@@ -1,8 +1,8 @@
 import { isTransient, STATUSES, type Outcome } from '../codec/outcome.js';
-import { msnpError } from '../errors.js';
+import { msnpError } from '../core/errors.js';
 import type { TargetReport } from '../probe/probe.js';
-import { answerLabel, deepTransient, type DeepAnswerParts } from './answer.js';
-import { targetKey } from '../model.js';
+import { answerLabel, deepTransient, type DeepAnswerParts } from '../report/render/answer.js';
+import { targetKey } from '../core/model.js';
 
 /** The parts of an earlier report a comparison needs. */
 export interface BaselineProbe {

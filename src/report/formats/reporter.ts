@@ -1,4 +1,4 @@
-import type { TargetDocument } from './json.js';
+import type { TargetDocument } from '../render/json.js';
 
 /** What every output format is given: where to write, and what the run probes. */
 export interface ReporterContext {

@@ -1,4 +1,4 @@
-import { PACKAGE } from '../version.js';
+import { PACKAGE } from '../../core/version.js';
 import { SCHEMA_VERSION, type TargetDocument } from './json.js';
 
 /** Inside `targets` of a document pretty-printed with two spaces, each target is indented by four. */
