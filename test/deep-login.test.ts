@@ -117,8 +117,7 @@ async function livePulse(known: string): Promise<{ port: number; close: () => Pr
     socket.on('error', () => undefined);
     socket.on('data', (chunk: string) => {
       buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\r\n')) !== -1) {
+      for (let nl = buffered.indexOf('\r\n'); nl !== -1; nl = buffered.indexOf('\r\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 2);
         seen.push(line);

@@ -202,14 +202,14 @@ describe('deep probes end to end', () => {
       const loop = await probeFollowing({ host: '127.0.0.1', port: ports[0] ?? 0, versions: [13], offer: false });
       assert.deepEqual(loop.map((r) => r.port), [ports[0], ports[1]]);
       assert.deepEqual(loop[1]?.redirects?.map((r) => [r.followed, r.reason]), [[false, 'loop']]);
-      servers.splice(0).forEach((s) => s.close());
+      for (const s of servers.splice(0)) s.close();
       ports.splice(0);
       await start((i) => `127.0.0.1:${ports[i]}`);
       const self = await probeFollowing({ host: '127.0.0.1', port: ports[0] ?? 0, versions: [13], offer: false });
       assert.equal(self.length, 1);
       assert.deepEqual(self[0]?.redirects?.map((r) => [r.followed, r.reason]), [[false, 'same-server']]);
     } finally {
-      servers.forEach((s) => s.close());
+      for (const s of servers) s.close();
     }
   });
 });

@@ -112,7 +112,7 @@ describe('emulator: hostile input from clients', () => {
     test(`${profile}: garbage bytes on many connections, then it still answers and active returns to 0`, { timeout: TEST_TIMEOUT_MS }, async () => {
       await withEmu({ profile }, async (emu) => {
         const clients = await Promise.all(range(1, 60).map(() => client(emu.port)));
-        clients.forEach((c, i) => c.socket.write(GARBAGE[i % GARBAGE.length] ?? Buffer.alloc(0)));
+        for (const [i, c] of clients.entries()) c.socket.write(GARBAGE[i % GARBAGE.length] ?? Buffer.alloc(0));
         await sleep(100);
         const versions = profile === 'escargot' ? [8, 13, 21] : [8, 13, 16];
         await stillAnswers(emu, versions);
@@ -382,7 +382,7 @@ describe('emulator memory under repeated abuse', () => {
     await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const round = async (): Promise<void> => {
         const idle = await Promise.all(range(1, 100).map(() => client(port)));
-        idle.forEach((c, i) => c.socket.write(i % 2 ? 'VER 1 MSN' : (GARBAGE[i % GARBAGE.length] ?? '')));
+        for (const [i, c] of idle.entries()) c.socket.write(i % 2 ? 'VER 1 MSN' : (GARBAGE[i % GARBAGE.length] ?? ''));
         const f = await client(port);
         await flood(f.socket, Buffer.from('XYZ 1\r\nHELLO there\r\n'.repeat(1000)), 1024 * 1024);
         const longs = await Promise.all(range(1, 10).map(() => client(port)));

@@ -13,7 +13,9 @@ const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true 
 );
 
 const servers: Server[] = [];
-after(() => servers.forEach((s) => s.close()));
+after(() => {
+  for (const s of servers) s.close();
+});
 
 /**
  * A loopback server for MSNP8+: accepts every VER, answers CVR, and answers USR with

@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { probe, type TargetReport } from '../src/probe/probe.js';
 import { PROFILES } from '../src/emulator/profiles.js';
+import type { Emulator } from '../src/emulator/server.js';
 import * as reply from '../src/emulator/replies.js';
 import { PATIENCE_MS, TIMER_SLACK_MS, closedPort, range, waitUntil, withEmulator } from './helpers.js';
 
@@ -119,7 +120,7 @@ describe('probe() network outcomes', () => {
     assert.equal(report.probes[0]?.status, 'unreachable');
   });
   test('IPv6 loopback', async (t) => {
-    let emu;
+    let emu: Emulator;
     try {
       emu = await (await import('../src/emulator/server.js')).startEmulator({ host: '::1', profile: 'escargot' });
     } catch {

@@ -335,7 +335,7 @@ describe('LineReader properties', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** The inverse of escapeText, written from its documented forms. */
-function unescape(text: string): string {
+function unescapeText(text: string): string {
   return text.replace(/\\(\\|r|n|t|x([0-9a-f]{2})|u\{([0-9a-f]+)\})/g, (_m, what: string, hex?: string, cp?: string) => {
     if (what === '\\') return '\\';
     if (what === 'r') return '\r';
@@ -366,7 +366,7 @@ describe('escapeText properties', () => {
   test('escaping is lossless (unescape gives back the input) and leaves plain text alone', () => {
     fc.assert(
       fc.property(anyText, (text) => {
-        assert.equal(unescape(escapeText(text)), text);
+        assert.equal(unescapeText(escapeText(text)), text);
         if (/^[\x20-\x5b\x5d-\x7e]*$/.test(text)) assert.equal(escapeText(text), text);
       }),
       { numRuns: RUNS },

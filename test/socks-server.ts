@@ -65,7 +65,10 @@ export async function startTestSocks(): Promise<TestSocks> {
       stage = 'relay';
       client.off('data', onData);
       requests.push({ kind: atyp === 1 ? 'ipv4' : atyp === 3 ? 'name' : 'ipv6', host, port });
-      if (atyp === 3 || !isLoopback(host)) return reply(4);
+      if (atyp === 3 || !isLoopback(host)) {
+        reply(4);
+        return;
+      }
       const upstream = connect({ host, port });
       sockets.add(upstream);
       upstream.on('close', () => sockets.delete(upstream));

@@ -56,7 +56,7 @@ describe('readTargets', () => {
   test('an over-long line is skipped without being buffered, and the next line still counts', async () => {
     const invalid: InvalidLine[] = [];
     const long = 'x'.repeat(MAX_TARGET_LINE * 50);
-    const chunks = [...long.match(/.{1,4096}/g)!, '\n192.0.2.5\n'];
+    const chunks = [...(long.match(/.{1,4096}/g) ?? []), '\n192.0.2.5\n'];
     assert.deepEqual(await collect(chunks, (i) => invalid.push(i)), [{ host: '192.0.2.5', port: 1863 }]);
     assert.equal(invalid.length, 1);
     assert.match(invalid[0]?.message ?? '', /longer than/);
@@ -120,7 +120,7 @@ describe('shards', () => {
 
 describe('Pacer', () => {
   test('spaces connections at the rate, with bounded jitter', () => {
-    let now = 0;
+    const now = 0;
     let r = 0;
     const randoms = [0, 1, 0.5, 0.25];
     const pacer = new Pacer({ ratePerSecond: 10, jitter: 0.2, random: () => randoms[r++ % randoms.length] ?? 0.5, now: () => now });

@@ -10,7 +10,7 @@ import { startEmulator } from '../src/emulator/server.js';
 import { probe } from '../src/probe/probe.js';
 import { buildDocument, type ReportDocument } from '../src/report/render/json.js';
 import type { TargetReport } from '../src/probe/probe.js';
-import { runBin, ROOT } from './helpers.js';
+import { runBin, ROOT, type RunResult } from './helpers.js';
 
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
   JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
@@ -68,7 +68,7 @@ describe('verdicts a CI job can trust', () => {
     const base = await tempFile('base.json', saved.stdout);
     try {
       const broken = await startEmulator({ profile: 'escargot', port, faults: ['11-14:claim-only'] });
-      let r;
+      let r: RunResult;
       try {
         r = await runBin([target, '-r', '11-14', '--deep', '--baseline', base.path, '--json']);
       } finally {

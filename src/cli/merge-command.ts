@@ -5,7 +5,7 @@ import { formatTarget, parsePort, DEFAULT_PORT, type Target } from '../input/tar
 import { isMsnpProbeError } from '../core/errors.js';
 import { readTargets } from '../probe/targets.js';
 import { buildDocument } from '../report/render/json.js';
-import { mergeReports, type MergeInput } from '../report/merge.js';
+import { mergeReports, type MergeInput, type MergeResult } from '../report/merge.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
 
@@ -72,7 +72,7 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
   const order = listFile === undefined ? null : await readOrder(listFile, defaultPort, io);
   const inputs: MergeInput[] = [];
   for (const file of files) inputs.push(await readShard(file));
-  let merged;
+  let merged: MergeResult;
   try {
     merged = mergeReports(inputs, order);
   } catch (err) {

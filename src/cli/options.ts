@@ -21,7 +21,7 @@ import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats/r
 import type { TransportName } from '../core/model.js';
 import { resolveShard } from '../probe/shard-auto.js';
 import { parseDuration } from '../input/duration.js';
-import { type AddressFilter, type TargetBlock } from '../input/address.js';
+import type { AddressFilter, TargetBlock } from '../input/address.js';
 import { buildExclude, ExcludeError } from '../input/exclude.js';
 import { parseBlockTarget } from '../probe/targets.js';
 

@@ -109,6 +109,11 @@ export class VerReplyClassifier {
     return this.#outcome;
   }
 
+  #settle(outcome: Outcome): Outcome {
+    this.#outcome = outcome;
+    return outcome;
+  }
+
   push(chunk: Uint8Array): Outcome | undefined {
     if (this.#outcome || chunk.length === 0) return this.#outcome;
     if (!this.#seenAny) {
@@ -116,25 +121,25 @@ export class VerReplyClassifier {
       const first = chunk[0] ?? 0;
       // A TLS record or raw binary shows at the first byte; waiting for a newline would only waste the deadline.
       if (first === 0x16 || first === 0x15 || (first < 0x20 && first !== 0x0d && first !== 0x0a) || first === 0x7f) {
-        return (this.#outcome = { status: 'unexpected', reply: null, reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary' });
+        return this.#settle({ status: 'unexpected', reply: null, reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary' });
       }
     }
     const frames = this.#reader.push(chunk);
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i] as Frame;
       if (frame.kind === 'violation') {
-        return (this.#outcome = { status: 'unexpected', reply: null, reason: 'too-long' });
+        return this.#settle({ status: 'unexpected', reply: null, reason: 'too-long' });
       }
       if (frame.kind === 'line') {
         const outcome = classifyLine(frame.text, this.#request);
         if (outcome) {
           this.#leftover = frames.slice(i + 1);
-          return (this.#outcome = outcome);
+          return this.#settle(outcome);
         }
       }
       // One line past the allowance ends the wait: it becomes the reply, not another skipped line.
       if (this.#unsolicited.length >= MAX_UNSOLICITED_LINES) {
-        return (this.#outcome = { status: 'mismatch', reply: frame.text, reason: 'command', trId: null, versions: [] });
+        return this.#settle({ status: 'mismatch', reply: frame.text, reason: 'command', trId: null, versions: [] });
       }
       this.#unsolicited.push(frame.text);
     }

@@ -242,7 +242,9 @@ export class AddressFilter {
       const out: [bigint, bigint][] = [];
       for (const [lo, hi] of sorted) {
         const top = out[out.length - 1];
-        if (top && lo <= top[1] + 1n) top[1] = hi > top[1] ? hi : top[1];
+        if (top && lo <= top[1] + 1n) {
+          if (hi > top[1]) top[1] = hi;
+        }
         else out.push([lo, hi]);
       }
       this.intervals[family] = out;
