@@ -59,7 +59,9 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  process.stdout.write('usage: node dist/bench/bench.js [--rounds N] [--case 1|2|3] [--targets N] [--stream N] [--big] [--many N,N...]\n');
+  process.stdout.write(
+    'usage: node dist/bench/bench.js [--rounds N] [--case 1|2|3] [--targets N] [--stream N] [--big] [--many N,N...]\n',
+  );
   process.exit(0);
 }
 const positive = (name: string, text: string | undefined): number => {
@@ -148,7 +150,10 @@ function machineBusyMs(): number | null {
 function ownCpuMs(): number | null {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // Fields 14-17 of proc(5) (utime stime cutime cstime) are 11-14 after the ')'.
     return ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) * 10;
   } catch {
@@ -185,7 +190,9 @@ function checkProbeJson(expectedOffer: boolean) {
   return (r: RunResult): string | null => {
     if (r.code !== 0) return describeFailure(r);
     try {
-      const doc = JSON.parse(r.stdout) as { targets: { accepted: number[]; preferred: number | null; probes: unknown[]; offer: unknown }[] };
+      const doc = JSON.parse(r.stdout) as {
+        targets: { accepted: number[]; preferred: number | null; probes: unknown[]; offer: unknown }[];
+      };
       const t = doc.targets[0];
       if (!t) return 'no target in the JSON';
       if (t.probes.length !== 20) return `${t.probes.length} probes, expected 20`;
@@ -305,7 +312,10 @@ async function case1(): Promise<string> {
 
   const out: string[] = [];
   out.push(`### Case 1: one target, MSNP2-21, 50 ms reply latency (${ROUNDS} rounds, interleaved)`, '');
-  out.push('Wall time of the whole child process, from spawn to exit. Emulator: a separate `msnp-probe serve --profile escargot --delay 50` process.', '');
+  out.push(
+    'Wall time of the whole child process, from spawn to exit. Emulator: a separate `msnp-probe serve --profile escargot --delay 50` process.',
+    '',
+  );
   out.push('| program | connections | median ms | min ms | vs floor (median) | every run, ms |');
   out.push('|---|---|--:|--:|--:|---|');
   for (const row of rows) {
@@ -316,8 +326,12 @@ async function case1(): Promise<string> {
     );
   }
   out.push('');
-  out.push(`- msnp-probe / floor: **${fixed(ratio)}x** with the offer, ${fixed(ratioNoOffer)}x without (min/min: ${fixed(min(get('probe').samples) / floorMin)}x, ${fixed(min(get('probeNoOffer').samples) / floorMin)}x).`);
-  out.push(`- sequential / msnp-probe: **${fixed(sequential / probe)}x** (msnp-probe is that many times faster than the one-at-a-time script).`);
+  out.push(
+    `- msnp-probe / floor: **${fixed(ratio)}x** with the offer, ${fixed(ratioNoOffer)}x without (min/min: ${fixed(min(get('probe').samples) / floorMin)}x, ${fixed(min(get('probeNoOffer').samples) / floorMin)}x).`,
+  );
+  out.push(
+    `- sequential / msnp-probe: **${fixed(sequential / probe)}x** (msnp-probe is that many times faster than the one-at-a-time script).`,
+  );
   // Fixed costs show best in the minima: the medians of separate programs are too noisy to subtract.
   const startupMin = min(get('startup').samples);
   const versionMin = min(get('version').samples);
@@ -329,7 +343,9 @@ async function case1(): Promise<string> {
     `- Noise: processes outside this benchmark used ${other === null ? 'n/a' : `${ms(other * 100)}% of one core`} on average during case 1 (from /proc/stat; 200% = both cores).`,
   );
   out.push('');
-  summary.push(`| 1. one target, 50 ms latency: msnp-probe within ${TARGET_RATIO}x of the floor | ${fixed(ratio)}x (median ${ms(probe)} ms vs ${ms(floor)} ms); ${fixed(ratioNoOffer)}x with --no-offer | ${verdict(ratio <= TARGET_RATIO)} |`);
+  summary.push(
+    `| 1. one target, 50 ms latency: msnp-probe within ${TARGET_RATIO}x of the floor | ${fixed(ratio)}x (median ${ms(probe)} ms vs ${ms(floor)} ms); ${fixed(ratioNoOffer)}x with --no-offer | ${verdict(ratio <= TARGET_RATIO)} |`,
+  );
   return out.join('\n');
 }
 
@@ -369,7 +385,12 @@ async function emulatorStats(service: Service): Promise<EmulatorStats> {
 }
 
 /** Tallies one --ndjson line: accepted probes and the statuses of the rest. */
-function tally(run: { acceptedProbes: number; bad: Map<string, number> }, line: string, full: boolean, version: number): void {
+function tally(
+  run: { acceptedProbes: number; bad: Map<string, number> },
+  line: string,
+  full: boolean,
+  version: number,
+): void {
   const add = (key: string): void => {
     run.bad.set(key, (run.bad.get(key) ?? 0) + 1);
   };
@@ -380,7 +401,10 @@ function tally(run: { acceptedProbes: number; bad: Map<string, number> }, line: 
     return;
   }
   try {
-    const t = JSON.parse(line) as { probes: { status: string; errno?: string }[]; offer: { status: string; errno?: string } | null };
+    const t = JSON.parse(line) as {
+      probes: { status: string; errno?: string }[];
+      offer: { status: string; errno?: string } | null;
+    };
     for (const p of t.offer ? [...t.probes, t.offer] : t.probes) {
       if (p.status === 'accepted') run.acceptedProbes++;
       else add(p.errno ? `${p.status} ${p.errno}` : p.status);
@@ -435,7 +459,9 @@ async function scanRun(emulator: Service, spec: ScanSpec): Promise<ScanRun> {
   const emulatorCpuMs = after.userMs + after.systemMs - before.userMs - before.systemMs;
   const proberCpuMs = result.usage ? result.usage.userMs + result.usage.systemMs : NaN;
   const otherCpuMs =
-    busyBefore === null || busyAfter === null ? null : busyAfter - busyBefore - proberCpuMs - emulatorCpuMs - (benchCpu.user + benchCpu.system) / 1000;
+    busyBefore === null || busyAfter === null
+      ? null
+      : busyAfter - busyBefore - proberCpuMs - emulatorCpuMs - (benchCpu.user + benchCpu.system) / 1000;
   let lines = result.stdoutLines;
   let probes = lines * (versionCount + (spec.offer ? 1 : 0));
   if (program === 'raw') {
@@ -468,7 +494,8 @@ async function scanRun(emulator: Service, spec: ScanSpec): Promise<ScanRun> {
 }
 
 const rate = (r: ScanRun): number => r.probes / (r.result.wallMs / 1000);
-const complete = (r: ScanRun): boolean => r.result.code === 0 && !r.result.timedOut && r.lines === r.targets && r.bad.size === 0 && r.dropped === 0;
+const complete = (r: ScanRun): boolean =>
+  r.result.code === 0 && !r.result.timedOut && r.lines === r.targets && r.bad.size === 0 && r.dropped === 0;
 
 /** The streamed list, generated as it is read: 1,000 lines per chunk, round-robin over the ports. */
 function* streamedList(count: number, ports: number[]): Generator<string> {
@@ -487,7 +514,9 @@ function scanRow(r: ScanRun): string {
   const outcome = complete(r)
     ? 'all accepted'
     : [
-        r.lines !== r.targets || r.result.code !== 0 ? `${int(r.lines)}/${int(r.targets)} targets, ${describeFailure(r.result)}` : '',
+        r.lines !== r.targets || r.result.code !== 0
+          ? `${int(r.lines)}/${int(r.targets)} targets, ${describeFailure(r.result)}`
+          : '',
         bad,
         r.dropped ? `${r.dropped} dropped by emulator` : '',
       ]
@@ -495,7 +524,8 @@ function scanRow(r: ScanRun): string {
         .join('; ');
   const warning = r.result.stderr.trim().split('\n')[0]?.trim() ?? '';
   const stderrNote = warning === '' ? '' : `; stderr: "${warning.slice(0, 110).replace(/\|/g, '/')}"`;
-  const pct = (cpuMs: number | null): string => (cpuMs === null ? 'n/a' : `${ms(Math.max(0, cpuMs / r.result.wallMs) * 100)}%`);
+  const pct = (cpuMs: number | null): string =>
+    cpuMs === null ? 'n/a' : `${ms(Math.max(0, cpuMs / r.result.wallMs) * 100)}%`;
   const name = r.program === 'raw' ? `${r.label} *(reference)*` : r.label;
   return (
     `| ${name} | ${int(r.targets)} | ${r.versions}${r.offer ? ' + offer' : ''} | ${r.global ?? `${DEFAULT_GLOBAL} (default)`} | ${int(r.probes)} | ${fixed(wallS)} | ` +
@@ -526,7 +556,9 @@ async function case2(): Promise<string> {
   /** Runs spec unless the time budget is nearly spent (a skipped run is named in the output). */
   const attempt = async (spec: ScanSpec, needsMs: number): Promise<ScanRun | null> => {
     if (remainingMs() < needsMs) {
-      skipped.push(`${spec.label} (--global-concurrency ${spec.global ?? 'default'}): skipped, the bench's time budget was nearly spent`);
+      skipped.push(
+        `${spec.label} (--global-concurrency ${spec.global ?? 'default'}): skipped, the bench's time budget was nearly spent`,
+      );
       return null;
     }
     const r = await scanRun(emulator, spec);
@@ -541,9 +573,13 @@ async function case2(): Promise<string> {
       const r = await attempt(many(global), 60_000);
       if (r) sweep.push(r);
     }
-    const best = sweep.reduce<ScanRun | null>((a, b) => (a === null || (complete(b) && rate(b) > rate(a)) ? b : a), null);
+    const best = sweep.reduce<ScanRun | null>(
+      (a, b) => (a === null || (complete(b) && rate(b) > rate(a)) ? b : a),
+      null,
+    );
     // The best setting and the default again, so neither number is one lucky sample.
-    if (best && best.global !== null) await attempt(many(best.global, { label: `${int(SERVERS)} targets x MSNP2-21, again` }), 60_000);
+    if (best && best.global !== null)
+      await attempt(many(best.global, { label: `${int(SERVERS)} targets x MSNP2-21, again` }), 60_000);
     await attempt(many(null, { label: `${int(SERVERS)} targets x MSNP2-21, again` }), 60_000);
     await attempt(many(null, { label: `${int(SERVERS)} targets x MSNP2-21 + offer`, offer: true }), 60_000);
     await attempt(many(null, { label: 'plain `node -e` client, same probes', program: 'raw' }), 60_000);
@@ -575,7 +611,9 @@ async function case2(): Promise<string> {
       '"other CPU" = what processes outside this benchmark used meanwhile (from /proc/stat): the noise.',
     '',
   );
-  out.push('| run | targets | versions | --global-concurrency | probes | wall s | probes/s | peak RSS MB | prober CPU | prober CPU per probe | emulator CPU | other CPU | connections seen by emulator | outcome |');
+  out.push(
+    '| run | targets | versions | --global-concurrency | probes | wall s | probes/s | peak RSS MB | prober CPU | prober CPU per probe | emulator CPU | other CPU | connections seen by emulator | outcome |',
+  );
   out.push('|---|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const r of runs) out.push(scanRow(r));
   out.push('');
@@ -591,7 +629,8 @@ async function case2(): Promise<string> {
   const best = plain.reduce<ScanRun | null>((a, b) => (a === null || (complete(b) && rate(b) > rate(a)) ? b : a), null);
   const defaults = plain.filter((r) => r.global === null);
   const bestDefault = defaults.reduce<ScanRun | null>((a, b) => (a === null || rate(b) > rate(a) ? b : a), null);
-  const streamed = runs.find((r) => r.targets === STREAMED && r.program === 'msnp-probe' && STREAMED !== SERVERS) ?? null;
+  const streamed =
+    runs.find((r) => r.targets === STREAMED && r.program === 'msnp-probe' && STREAMED !== SERVERS) ?? null;
   const rssOf = (r: ScanRun | null): number => mb(r?.result.usage?.maxRssKiB);
   const rssDefault = Math.max(...probers.filter((r) => r.global === null).map(rssOf));
   const rssAll = Math.max(...probers.map(rssOf));
@@ -630,12 +669,15 @@ async function main(): Promise<void> {
     `- Date: ${new Date().toISOString()}`,
     `- CPU: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length} (os.cpus())`,
     `- Memory: ${fixed(totalmem() / 2 ** 30, 1)} GiB; OS: ${platform()} ${release()} ${arch()}`,
-    `- Node ${process.version}; open-file limit ${openFileLimit()}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `- Node ${process.version}; open-file limit ${openFileLimit()}; load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     '- Command: `npm run bench` (= `tsc -p . && node dist/bench/bench.js`)',
   ];
   const sections: string[] = [];
   // Case 3 first: on a loaded machine the time budget runs out, and its ratios are the headline.
-  if (runCase('3')) sections.push(await referenceCase({ rounds: ROUNDS, big: Boolean(flags.big), many: MANY, log, remainingMs }));
+  if (runCase('3'))
+    sections.push(await referenceCase({ rounds: ROUNDS, big: Boolean(flags.big), many: MANY, log, remainingMs }));
   if (runCase('1')) sections.push(await case1());
   if (runCase('2')) sections.push(await case2());
   const out = [

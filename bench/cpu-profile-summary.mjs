@@ -34,7 +34,11 @@ function category({ functionName: f, url }) {
   if (/timers/.test(url)) return 'timers';
   if (/stream|net/.test(url)) return 'streams and net (JS side)';
   if (url === '') return 'native, called from JS (bindings: connect, write, close...)';
-  return `other runtime JS (${url.replace(/^node:/, '').split('/').slice(0, 2).join('/')})`;
+  return `other runtime JS (${url
+    .replace(/^node:/, '')
+    .split('/')
+    .slice(0, 2)
+    .join('/')})`;
 }
 
 const perFunction = new Map();

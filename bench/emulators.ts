@@ -38,7 +38,9 @@ async function main(): Promise<void> {
       sum.peakActive = Math.max(sum.peakActive, s.peakActive);
     }
     const u = process.resourceUsage();
-    process.stdout.write(`${JSON.stringify({ ...sum, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: Math.round(peakRssBytes() / 1024) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...sum, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: Math.round(peakRssBytes() / 1024) })}\n`,
+    );
   });
   lines.on('close', () => void stop());
 }

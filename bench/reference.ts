@@ -98,7 +98,11 @@ function targetList(count: number, ports: number[], anyOnLo: boolean): string {
 }
 
 type ProberKey = 'msnp' | 'node' | 'c' | 'floor' | 'bare' | 'version';
-interface Sample { wallMs: number; rssMb: number; cpuMs: number }
+interface Sample {
+  wallMs: number;
+  rssMb: number;
+  cpuMs: number;
+}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -170,10 +174,15 @@ async function oneTarget(c: Compiled, o: ReferenceOptions, goals: string[]): Pro
       for (const p of order) {
         let accepted = 0;
         let lines = 0;
-        const r = await p.run(`${target}\n`, 20_000, (l) => {
-          lines++;
-          accepted += acceptedIn(l);
-        }, [target, '-c', '21', '-r', '2-21', '--ndjson', '--no-progress']);
+        const r = await p.run(
+          `${target}\n`,
+          20_000,
+          (l) => {
+            lines++;
+            accepted += acceptedIn(l);
+          },
+          [target, '-c', '21', '-r', '2-21', '--ndjson', '--no-progress'],
+        );
         const ok = r.code === 0 && !r.timedOut && (p.key === 'floor' ? lines === 1 : lines === 1 && accepted === 21);
         if (round === 0) continue;
         const why = `${p.key}: exit ${r.code ?? r.signal}, ${accepted} accepted ${r.stderr.split('\n')[0] ?? ''}`;
@@ -271,10 +280,15 @@ async function manyTargets(
         let lines = 0;
         let accepted = 0;
         const before = await connectionsSeen(server.service);
-        const r = await p.run(list, Math.min(o.remainingMs() - 10_000, 60_000 + count * 10), (l) => {
-          lines++;
-          accepted += acceptedIn(l);
-        }, ['--targets', '-', '--ndjson', '--no-progress']);
+        const r = await p.run(
+          list,
+          Math.min(o.remainingMs() - 10_000, 60_000 + count * 10),
+          (l) => {
+            lines++;
+            accepted += acceptedIn(l);
+          },
+          ['--targets', '-', '--ndjson', '--no-progress'],
+        );
         const seen = (await connectionsSeen(server.service)) - before;
         // Fewer would mean lost probes. More happens on a shared machine: other programs' tests that
         // connect to a port they think is closed can land on one of the server's ~1,000 ports.

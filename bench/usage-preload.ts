@@ -11,6 +11,13 @@ if (file) {
   delete process.env['BENCH_USAGE_FILE'];
   process.on('exit', () => {
     const u = process.resourceUsage();
-    writeFileSync(file, JSON.stringify({ maxRssKiB: Math.round(peakRssBytes() / 1024), userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000 }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        maxRssKiB: Math.round(peakRssBytes() / 1024),
+        userMs: u.userCPUTime / 1000,
+        systemMs: u.systemCPUTime / 1000,
+      }),
+    );
   });
 }

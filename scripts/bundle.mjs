@@ -26,7 +26,11 @@ const deferStringWidth = {
       });
       if (real.errors.length > 0) return { errors: real.errors };
       // The namespace path shows in the bundle's comments: keep it relative, not this machine's.
-      return { path: relative(process.cwd(), real.path), namespace: 'deferred-string-width', pluginData: { real: real.path } };
+      return {
+        path: relative(process.cwd(), real.path),
+        namespace: 'deferred-string-width',
+        pluginData: { real: real.path },
+      };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-string-width' }, (args) => ({
       // require() of an ES module makes esbuild wrap it in a lazy initialiser that runs on first use.
@@ -81,5 +85,7 @@ await build({
   // (about 25 ms of start-up); left out, they load from the package's own dependencies.
   external: ['prom-client', 'yaml'],
   // CommonJS dependencies (cli-table3) call require(); give the ESM bundle a real one.
-  banner: { js: "import { createRequire as __msnpCreateRequire } from 'node:module'; const require = __msnpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __msnpCreateRequire } from 'node:module'; const require = __msnpCreateRequire(import.meta.url);",
+  },
 });

@@ -59,7 +59,15 @@ describe('abort: a probe waiting behind a shared gate', () => {
       const controller = new AbortController();
       try {
         const { port } = server;
-        const running = probe({ host: '127.0.0.1', port, transport, versions: [8], offer: false, gate, signal: controller.signal });
+        const running = probe({
+          host: '127.0.0.1',
+          port,
+          transport,
+          versions: [8],
+          offer: false,
+          gate,
+          signal: controller.signal,
+        });
         // Let the probe get in line behind the held slot.
         await new Promise((resolve) => setImmediate(resolve));
         controller.abort(new Error('stop'));

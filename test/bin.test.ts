@@ -14,7 +14,10 @@ test('a package that was never built says so in one line and exits 4, with no st
     const r = spawnSync(process.execPath, [join(dir, 'bin', 'msnp-probe.js'), 'demo'], { encoding: 'utf8' });
     assert.equal(r.status, 4);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, 'msnp-probe: the build is missing (dist/cli.mjs); run `npm run build` in the package first\n');
+    assert.equal(
+      r.stderr,
+      'msnp-probe: the build is missing (dist/cli.mjs); run `npm run build` in the package first\n',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

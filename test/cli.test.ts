@@ -37,13 +37,18 @@ describe('bin: every profile, table and JSON', () => {
         const t = doc.targets[0];
         assert.ok(t);
         assert.deepEqual(t.accepted, profile.versions);
-        for (const p of t.probes) assert.equal(p.status, profile.versions.includes(p.version) ? 'accepted' : 'rejected', `MSNP${p.version}`);
+        for (const p of t.probes)
+          assert.equal(p.status, profile.versions.includes(p.version) ? 'accepted' : 'rejected', `MSNP${p.version}`);
         const table = await runBin([target, '--range', '1-22']);
         assert.equal(table.code, 0, table.stderr);
         const rows = tableStatuses(table.stdout);
-        for (const v of range(1, 22)) assert.match(rows[`MSNP${v}`] ?? '', profile.versions.includes(v) ? /^accepted$/ : /^rejected/, `MSNP${v}`);
+        for (const v of range(1, 22))
+          assert.match(rows[`MSNP${v}`] ?? '', profile.versions.includes(v) ? /^accepted$/ : /^rejected/, `MSNP${v}`);
         assert.equal(rows['offer'], `prefers MSNP${t.preferred}`);
-        assert.match(table.stdout, new RegExp(`accepts .* \\(${profile.versions.length} of 22\\); prefers MSNP${t.preferred}\\n`));
+        assert.match(
+          table.stdout,
+          new RegExp(`accepts .* \\(${profile.versions.length} of 22\\); prefers MSNP${t.preferred}\\n`),
+        );
         assert.doesNotMatch(table.stdout, /\x1b/, 'no colour without a TTY');
       });
     });
@@ -81,7 +86,10 @@ describe('bin: every fault mode (on MSNP13 of escargot), table and JSON', () => 
         const json = await runBin([...args, '--json']);
         assert.equal(json.code, 0, json.stderr);
         const probes = checkDocument(json.stdout).targets[0]?.probes ?? [];
-        assert.deepEqual(probes.map((p) => p.status), ['accepted', status, 'accepted']);
+        assert.deepEqual(
+          probes.map((p) => p.status),
+          ['accepted', status, 'accepted'],
+        );
         const p = probes[1] as unknown as Record<string, unknown>;
         for (const [k, v] of Object.entries(details)) assert.deepEqual(p[k], v, k);
         const table = await runBin(args);
@@ -109,7 +117,10 @@ describe('bin: statuses from the network and exit codes', () => {
     const r = await runBin([`127.0.0.1:${port}`, '-r', '8-9', '--json']);
     assert.equal(r.code, 3);
     const t = checkDocument(r.stdout).targets[0];
-    assert.deepEqual(t?.probes.map((p) => p.status), ['refused', 'refused']);
+    assert.deepEqual(
+      t?.probes.map((p) => p.status),
+      ['refused', 'refused'],
+    );
     assert.equal(t?.answered, false);
   });
   test('unreachable: a name that cannot resolve, exit 3', async () => {
@@ -150,7 +161,15 @@ describe('bin: statuses from the network and exit codes', () => {
   test('--expect not met and a silent target in one run: exit 1, the answer the CI job asked for', async () => {
     await withEmulator({ profile: 'escargot' }, async (emu) => {
       const dead = await closedPort();
-      const r = await runBin([`${emu.host}:${emu.port}`, `127.0.0.1:${dead}`, '-r', '8-9', '--no-offer', '--expect', '8']);
+      const r = await runBin([
+        `${emu.host}:${emu.port}`,
+        `127.0.0.1:${dead}`,
+        '-r',
+        '8-9',
+        '--no-offer',
+        '--expect',
+        '8',
+      ]);
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(r.stdout, /2 targets, 1 answered as MSNP/);
       assert.match(r.stdout, /unexpected \(accepted, not expected\): MSNP9/);
@@ -207,7 +226,9 @@ describe('bin: help, version, demo, serve', () => {
   test('serve, then probe it, then Ctrl-C stops it cleanly', async () => {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('./helpers.js');
-    const child = spawn(process.execPath, [BIN, 'serve', '--profile', 'msn-2010', '--port', '0', '--delay', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--profile', 'msn-2010', '--port', '0', '--delay', '20'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));

@@ -43,8 +43,12 @@ describe('parser.parse', () => {
   test('--help is output, with the flags documented', async () => {
     const { err, output } = await parse(['--help']);
     assert.equal(err, null);
-    for (const flag of ['--range', '--timeout', '--targets', '--transport', '--json']) assert.ok(output.includes(flag), flag);
-    assert.match(output.replace(/\s+/g, ' '), /Exit codes: 0 .* 1 --expect or --baseline not met, .* 4 internal error, 5 output could not be written, 6 this machine ran out of file descriptors/);
+    for (const flag of ['--range', '--timeout', '--targets', '--transport', '--json'])
+      assert.ok(output.includes(flag), flag);
+    assert.match(
+      output.replace(/\s+/g, ' '),
+      /Exit codes: 0 .* 1 --expect or --baseline not met, .* 4 internal error, 5 output could not be written, 6 this machine ran out of file descriptors/,
+    );
   });
 });
 

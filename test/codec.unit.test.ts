@@ -5,7 +5,13 @@ import { parseTarget, formatTarget } from '../src/input/target.js';
 import { escapeText } from '../src/core/escape.js';
 import { LineReader, payloadHeader } from '../src/codec/lines.js';
 import { parseMessage, versionsIn } from '../src/codec/message.js';
-import { classifyChunks, classifyLine, buildVerRequest, couldBeMsnp, VerReplyClassifier } from '../src/codec/classify.js';
+import {
+  classifyChunks,
+  classifyLine,
+  buildVerRequest,
+  couldBeMsnp,
+  VerReplyClassifier,
+} from '../src/codec/classify.js';
 import { isMsnpProbeError } from '../src/core/errors.js';
 import * as reply from '../src/emulator/replies.js';
 
@@ -37,7 +43,10 @@ describe('parseRange', () => {
   ];
   for (const [text, message] of bad) {
     test(`rejects '${text}'`, () =>
-      assert.throws(() => parseRange(text), (err: unknown) => isMsnpProbeError(err) && err.code === 'ERR_RANGE' && message.test(err.message)));
+      assert.throws(
+        () => parseRange(text),
+        (err: unknown) => isMsnpProbeError(err) && err.code === 'ERR_RANGE' && message.test(err.message),
+      ));
   }
   test('formatVersions compacts runs', () => {
     assert.equal(formatVersions([8, 9, 10, 12, 14, 15]), 'MSNP8-MSNP10, MSNP12, MSNP14-MSNP15');
@@ -58,8 +67,24 @@ describe('parseTarget', () => {
     ['MSNP://localhost/', 'localhost', 1863],
   ];
   for (const [text, host, port] of ok) test(`'${text}'`, () => assert.deepEqual(parseTarget(text), { host, port }));
-  for (const text of ['', 'host:', 'host:0', 'host:65536', 'host:abc', 'http://x', '[::1', '[nope]:1', 'a b', '-bad-.com', 'x:1:2']) {
-    test(`rejects '${text}'`, () => assert.throws(() => parseTarget(text), (err: unknown) => isMsnpProbeError(err) && err.code === 'ERR_TARGET'));
+  for (const text of [
+    '',
+    'host:',
+    'host:0',
+    'host:65536',
+    'host:abc',
+    'http://x',
+    '[::1',
+    '[nope]:1',
+    'a b',
+    '-bad-.com',
+    'x:1:2',
+  ]) {
+    test(`rejects '${text}'`, () =>
+      assert.throws(
+        () => parseTarget(text),
+        (err: unknown) => isMsnpProbeError(err) && err.code === 'ERR_TARGET',
+      ));
   }
   test('formatTarget brackets IPv6', () => {
     assert.equal(formatTarget({ host: '::1', port: 1863 }), '[::1]:1863');
@@ -105,7 +130,9 @@ describe('LineReader', () => {
       const frames = [...reader.push(bytes(stream.slice(0, cut))), ...reader.push(bytes(stream.slice(cut)))];
       assert.equal(frames.length, 2, `cut at ${cut}`);
       const [gcf, usr] = frames;
-      assert.ok(gcf?.kind === 'payload' && Buffer.from(gcf.payload).toString('latin1') === payload && gcf.command === 'GCF');
+      assert.ok(
+        gcf?.kind === 'payload' && Buffer.from(gcf.payload).toString('latin1') === payload && gcf.command === 'GCF',
+      );
       assert.ok(usr?.kind === 'line' && usr.text === 'USR 3 SSO S x');
     }
   });
@@ -209,11 +236,23 @@ describe('classify', () => {
     assert.deepEqual(classifyChunks(one, []), { status: 'closed', reply: null, out: null });
     assert.deepEqual(classifyChunks(one, [bytes('VER 1 MSN')]), { status: 'closed', reply: null, out: null });
     assert.deepEqual(classifyChunks(one, [bytes('HTTP/1.0 4')]), { status: 'unexpected', reply: null, reason: 'http' });
-    assert.deepEqual(classifyChunks(one, [bytes('VER 1 MSN')], 'timeout'), { status: 'timeout', reply: null, phase: 'reply' });
-    assert.deepEqual(classifyChunks(one, [bytes('hello')], 'timeout'), { status: 'unexpected', reply: null, reason: 'text' });
+    assert.deepEqual(classifyChunks(one, [bytes('VER 1 MSN')], 'timeout'), {
+      status: 'timeout',
+      reply: null,
+      phase: 'reply',
+    });
+    assert.deepEqual(classifyChunks(one, [bytes('hello')], 'timeout'), {
+      status: 'unexpected',
+      reply: null,
+      reason: 'text',
+    });
   });
   test('a line over the cap is unexpected (too-long)', () => {
-    assert.deepEqual(classifyChunks(one, [Buffer.alloc(5000, 0x41)]), { status: 'unexpected', reply: null, reason: 'too-long' });
+    assert.deepEqual(classifyChunks(one, [Buffer.alloc(5000, 0x41)]), {
+      status: 'unexpected',
+      reply: null,
+      reason: 'too-long',
+    });
   });
   test('every builder reply classifies the same at every split point', () => {
     const samples = [
@@ -230,7 +269,11 @@ describe('classify', () => {
     for (const sample of samples) {
       const whole = classifyChunks(one, [bytes(sample)]);
       for (let cut = 1; cut < sample.length; cut++) {
-        assert.deepEqual(classifyChunks(one, [bytes(sample.slice(0, cut)), bytes(sample.slice(cut))]), whole, `${JSON.stringify(sample)} cut at ${cut}`);
+        assert.deepEqual(
+          classifyChunks(one, [bytes(sample.slice(0, cut)), bytes(sample.slice(cut))]),
+          whole,
+          `${JSON.stringify(sample)} cut at ${cut}`,
+        );
       }
     }
   });

@@ -32,14 +32,35 @@ describe('the csv reporter', () => {
         out += t;
         return Promise.resolve();
       },
-      versions: [8, 9], color: false, fingerprint: false, detailed: false, startedAt: new Date(0),
+      versions: [8, 9],
+      color: false,
+      fingerprint: false,
+      detailed: false,
+      startedAt: new Date(0),
     });
     const doc = {
-      host: 'msn.invalid', port: 1863, address: null, family: null, transport: 'tcp', accepted: [],
-      preferred: null, offer: null, answered: true, elapsedMs: 1,
+      host: 'msn.invalid',
+      port: 1863,
+      address: null,
+      family: null,
+      transport: 'tcp',
+      accepted: [],
+      preferred: null,
+      offer: null,
+      answered: true,
+      elapsedMs: 1,
       probes: [
-        { version: 8, status: 'error', reply: '=cmd|x\r\u001b[2J', code: 911, codeName: null, trId: 1, busy: false,
-          elapsedMs: 1, bytesReceived: 9 },
+        {
+          version: 8,
+          status: 'error',
+          reply: '=cmd|x\r\u001b[2J',
+          code: 911,
+          codeName: null,
+          trId: 1,
+          busy: false,
+          elapsedMs: 1,
+          bytesReceived: 9,
+        },
         { version: 9, status: 'reset', reply: null, elapsedMs: 2, bytesReceived: 0 },
       ],
     } as unknown as TargetDocument;

@@ -123,7 +123,10 @@ async function livePulse(known: string): Promise<{ port: number; close: () => Pr
         seen.push(line);
         const [cmd, t, ...args] = line.split(' ');
         if (cmd === 'VER') {
-          const offered = args.map((a) => /^MSNP(\d+)$/.exec(a)?.[1]).filter((n) => n !== undefined).map(Number);
+          const offered = args
+            .map((a) => /^MSNP(\d+)$/.exec(a)?.[1])
+            .filter((n) => n !== undefined)
+            .map(Number);
           const ok = offered.filter((n) => n >= 2 && n <= 22).sort((a, b) => b - a);
           if (!args.includes('CVR0') || ok.length === 0) return bye(`VER ${t} 0\r\n`);
           version = ok[0] ?? 0;

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { DeepConversation, parseRedirect, buildCvrRequest, authMethodFor, type DeepOutcome } from '../src/codec/deep.js';
+import {
+  DeepConversation,
+  parseRedirect,
+  buildCvrRequest,
+  authMethodFor,
+  type DeepOutcome,
+} from '../src/codec/deep.js';
 import type { Step } from '../src/codec/conversation.js';
 import { EmulatorSession } from '../src/emulator/session.js';
 import { getProfile } from '../src/emulator/profiles.js';
@@ -36,7 +42,11 @@ function play(version: number, replies: string[], cut: number): { result: DeepOu
 describe('DeepConversation (pure)', () => {
   const gcf = reply.gcfPolicies();
   test('MSNP13 on Escargot: GCF payload before USR S is read by its byte count, at every split', () => {
-    const script = [reply.verAccepted(1, [13]), reply.cvrReply(2, '8.0.0812', '8.0.0812', 'u', 'u'), gcf + reply.usrChallenge(3, 'TWN')];
+    const script = [
+      reply.verAccepted(1, [13]),
+      reply.cvrReply(2, '8.0.0812', '8.0.0812', 'u', 'u'),
+      gcf + reply.usrChallenge(3, 'TWN'),
+    ];
     for (let cut = 0; cut < gcf.length + 20; cut += 7) {
       const { result, sent } = play(13, script, cut);
       assert.equal(result.ver.status, 'accepted');
@@ -48,18 +58,32 @@ describe('DeepConversation (pure)', () => {
     }
   });
   test('MSNP7: CVR, INF, then USR MD5; MSNP15+: SSO with policy and nonce', () => {
-    const seven = play(7, [reply.verAccepted(1, [7]), reply.cvrReply(2, 'a', 'b', 'u', 'v'), reply.infReply(3), reply.usrChallenge(4, 'MD5')], 0);
+    const seven = play(
+      7,
+      [
+        reply.verAccepted(1, [7]),
+        reply.cvrReply(2, 'a', 'b', 'u', 'v'),
+        reply.infReply(3),
+        reply.usrChallenge(4, 'MD5'),
+      ],
+      0,
+    );
     assert.deepEqual(seven.sent.slice(2), ['INF 3\r\n', 'USR 4 MD5 I probe@example.com\r\n']);
     assert.deepEqual(seven.result.deep?.infMethods, ['MD5']);
     assert.deepEqual(seven.result.deep?.cvr, { recommended: 'a', minimum: 'b', downloadUrl: 'u', infoUrl: 'v' });
     assert.deepEqual(seven.result.deep?.auth, { method: 'MD5', policy: null, challenge: reply.MD5_SALT });
-    const sso = play(18, [reply.verAccepted(1, [18]), reply.cvrReply(2, 'a', 'a', 'u', 'u'), reply.usrChallenge(3, 'SSO')], 0);
+    const sso = play(
+      18,
+      [reply.verAccepted(1, [18]), reply.cvrReply(2, 'a', 'a', 'u', 'u'), reply.usrChallenge(3, 'SSO')],
+      0,
+    );
     assert.deepEqual(sso.result.deep?.auth, { method: 'SSO', policy: 'MBI_KEY_OLD', challenge: reply.SSO_NONCE });
   });
   test('claimed-only when the server closes, errs or stalls after VER', () => {
     const closed = play(19, [reply.verAccepted(1, [19])], 0).result.deep;
     assert.deepEqual([closed?.session, closed?.login, closed?.decidedBy], ['claimed-only', 'closed', 'CVR']);
-    const err = play(8, [reply.verAccepted(1, [8]), reply.cvrReply(2, 'a', 'a', 'u', 'u'), reply.errorLine(502, 3)], 0).result.deep;
+    const err = play(8, [reply.verAccepted(1, [8]), reply.cvrReply(2, 'a', 'a', 'u', 'u'), reply.errorLine(502, 3)], 0)
+      .result.deep;
     assert.deepEqual([err?.session, err?.login, err?.code, err?.decidedBy], ['claimed-only', 'error', 502, 'USR']);
     const c = new DeepConversation(8);
     c.push(bytes(reply.verAccepted(1, [8])));
@@ -86,7 +110,8 @@ describe('DeepConversation (pure)', () => {
     ];
     for (const [args, expected] of cases) {
       const r = parseRedirect(args);
-      for (const [k, v] of Object.entries(expected)) assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${args.join(' ')}: ${k}`);
+      for (const [k, v] of Object.entries(expected))
+        assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${args.join(' ')}: ${k}`);
     }
     assert.equal(parseRedirect([]), undefined);
   });
@@ -106,7 +131,11 @@ describe('DeepConversation (pure)', () => {
 
 describe('EmulatorSession after VER', () => {
   const session = (profile: string, version: number, faults: string[] = []) => {
-    const s = new EmulatorSession(getProfile(profile), faults.map(parseFault), { role: 'dispatch', notificationAddress: '127.0.0.1:7000', clientAddress: '127.0.0.1:5000' });
+    const s = new EmulatorSession(getProfile(profile), faults.map(parseFault), {
+      role: 'dispatch',
+      notificationAddress: '127.0.0.1:7000',
+      clientAddress: '127.0.0.1:5000',
+    });
     s.onLine(`VER 1 MSNP${version} CVR0`);
     return s;
   };
@@ -118,13 +147,22 @@ describe('EmulatorSession after VER', () => {
     assert.equal(text(session('escargot', 8).onLine('USR 2 MD5 I a@b')), '<close>');
     assert.equal(text(session('escargot', 8).onLine('USR 2 TWN I nobody')), `${reply.errorLine(911, 2)}<close>`);
     assert.equal(text(session('escargot', 12).onLine('USR 2 TWN I a@b')), reply.usrChallenge(2, 'TWN'));
-    assert.equal(text(session('escargot', 13).onLine('USR 2 TWN I a@b')), reply.gcfPolicies() + reply.usrChallenge(2, 'TWN'));
+    assert.equal(
+      text(session('escargot', 13).onLine('USR 2 TWN I a@b')),
+      reply.gcfPolicies() + reply.usrChallenge(2, 'TWN'),
+    );
     assert.equal(text(session('escargot', 8).onLine('INF 2')), '<close>');
     assert.equal(text(session('escargot', 7).onLine('INF 2')), reply.infReply(2));
-    assert.match(text(session('escargot', 8).onLine('CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs a@b')), /^CVR 2 8\.5\.1302 8\.5\.1302 8\.5\.1302 https:\/\/escargot\.log1p\.xyz/);
+    assert.match(
+      text(session('escargot', 8).onLine('CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 8.5.1302 msmsgs a@b')),
+      /^CVR 2 8\.5\.1302 8\.5\.1302 8\.5\.1302 https:\/\/escargot\.log1p\.xyz/,
+    );
   });
   test('Microsoft dispatch: XFR in the version layout, then close', () => {
-    assert.equal(text(session('msn-2007', 8).onLine('USR 3 TWN I a@b')), `${reply.xfrReply(3, 8, '127.0.0.1:7000', '127.0.0.1:5000')}<close>`);
+    assert.equal(
+      text(session('msn-2007', 8).onLine('USR 3 TWN I a@b')),
+      `${reply.xfrReply(3, 8, '127.0.0.1:7000', '127.0.0.1:5000')}<close>`,
+    );
     assert.equal(text(session('msn-2002', 2).onLine('USR 3 MD5 I a@b')), `XFR 3 NS 127.0.0.1:7000\r\n<close>`);
   });
   test('claim-only: VER accepted, the next command closes', () => {
@@ -150,7 +188,10 @@ describe('deep probes end to end', () => {
     await withEmulator({ profile: 'escargot', faults: ['19-21:claim-only'] }, async (emu) => {
       const report = await probe({ host: emu.host, port: emu.port, versions: [18, 19, 20, 21], deep: true });
       assert.deepEqual(report.accepted, [18, 19, 20, 21]);
-      assert.deepEqual(report.probes.map((p) => p.deep?.session), ['confirmed', 'claimed-only', 'claimed-only', 'claimed-only']);
+      assert.deepEqual(
+        report.probes.map((p) => p.deep?.session),
+        ['confirmed', 'claimed-only', 'claimed-only', 'claimed-only'],
+      );
     });
   });
   test('Microsoft dispatch -> follow -> notification, for every XFR layout', async () => {
@@ -166,10 +207,16 @@ describe('deep probes end to end', () => {
         const [dispatch, ns] = reports;
         assert.ok(dispatch && ns && emu.notification);
         assert.ok(dispatch.probes.every((p) => p.deep?.login === 'dispatch' && p.deep.session === 'confirmed'));
-        assert.deepEqual(dispatch.redirects?.map((r) => [r.to, r.followed, r.formats]), [[`127.0.0.1:${emu.notification.port}`, true, formats]]);
+        assert.deepEqual(
+          dispatch.redirects?.map((r) => [r.to, r.followed, r.formats]),
+          [[`127.0.0.1:${emu.notification.port}`, true, formats]],
+        );
         assert.deepEqual(ns.via, { host: emu.host, port: emu.port });
         assert.equal(ns.port, emu.notification.port);
-        assert.ok(ns.probes.every((p) => p.deep?.login === 'notification'), profile);
+        assert.ok(
+          ns.probes.every((p) => p.deep?.login === 'notification'),
+          profile,
+        );
         assert.deepEqual(ns.redirects, []);
       });
     }
@@ -200,14 +247,23 @@ describe('deep probes end to end', () => {
     try {
       await start((i) => `127.0.0.1:${ports[1 - i]}`);
       const loop = await probeFollowing({ host: '127.0.0.1', port: ports[0] ?? 0, versions: [13], offer: false });
-      assert.deepEqual(loop.map((r) => r.port), [ports[0], ports[1]]);
-      assert.deepEqual(loop[1]?.redirects?.map((r) => [r.followed, r.reason]), [[false, 'loop']]);
+      assert.deepEqual(
+        loop.map((r) => r.port),
+        [ports[0], ports[1]],
+      );
+      assert.deepEqual(
+        loop[1]?.redirects?.map((r) => [r.followed, r.reason]),
+        [[false, 'loop']],
+      );
       for (const s of servers.splice(0)) s.close();
       ports.splice(0);
       await start((i) => `127.0.0.1:${ports[i]}`);
       const self = await probeFollowing({ host: '127.0.0.1', port: ports[0] ?? 0, versions: [13], offer: false });
       assert.equal(self.length, 1);
-      assert.deepEqual(self[0]?.redirects?.map((r) => [r.followed, r.reason]), [[false, 'same-server']]);
+      assert.deepEqual(
+        self[0]?.redirects?.map((r) => [r.followed, r.reason]),
+        [[false, 'same-server']],
+      );
     } finally {
       for (const s of servers) s.close();
     }
@@ -224,7 +280,10 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
       assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
       assert.equal(doc.targets.length, 2);
       assert.deepEqual(doc.targets[1]?.via, { host: emu.host, port: emu.port });
-      assert.deepEqual(doc.targets[1]?.probes.map((p) => p.deep?.login ?? p.status), ['notification', 'notification', 'rejected']);
+      assert.deepEqual(
+        doc.targets[1]?.probes.map((p) => p.deep?.login ?? p.status),
+        ['notification', 'notification', 'rejected'],
+      );
       const table = await runBin([target, '-r', '11-13', '--follow']);
       assert.match(table.stdout, /Session.*Login/);
       assert.match(table.stdout, /MSNP11 .*confirmed .*XFR -> 127\.0\.0\.1:\d+ \(msnp7\)/);
@@ -243,14 +302,17 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
       // The probe closes after the challenge; the server's close may follow within the linger.
       const close = p8?.transcript?.find((e) => e.dir === 'close');
       assert.deepEqual([close?.data, close?.by], ['', 'client']);
-      assert.deepEqual(p8?.transcript?.filter((e) => e.dir !== 'close').map((e) => [e.dir, e.data]), [
-        ['send', 'VER 1 MSNP8 CVR0\r\n'],
-        ['recv', 'VER 1 MSNP8\r\n'],
-        ['send', buildCvrRequest(2, 8)],
-        ['recv', 'CVR 2 5.0.0540 5.0.0540 5.0.0540 https://escargot.log1p.xyz https://escargot.log1p.xyz\r\n'],
-        ['send', 'USR 3 TWN I probe@example.com\r\n'],
-        ['recv', reply.usrChallenge(3, 'TWN')],
-      ]);
+      assert.deepEqual(
+        p8?.transcript?.filter((e) => e.dir !== 'close').map((e) => [e.dir, e.data]),
+        [
+          ['send', 'VER 1 MSNP8 CVR0\r\n'],
+          ['recv', 'VER 1 MSNP8\r\n'],
+          ['send', buildCvrRequest(2, 8)],
+          ['recv', 'CVR 2 5.0.0540 5.0.0540 5.0.0540 https://escargot.log1p.xyz https://escargot.log1p.xyz\r\n'],
+          ['send', 'USR 3 TWN I probe@example.com\r\n'],
+          ['recv', reply.usrChallenge(3, 'TWN')],
+        ],
+      );
       assert.equal(p9?.transcript?.[1]?.data, reply.escapeReply(1, 9));
       const v = await runBin([target, '-r', '9', '--verbose', '--no-offer']);
       assert.match(v.stderr, /MSNP9 \+[\d.]+ms < VER 1 MSNP9 \\x1b\[2J/);
@@ -269,7 +331,11 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
         assert.deepEqual(t?.accepted, expected);
         assert.equal(t?.probes.find((p) => p.version === 13)?.status, 'error');
         const login = profile === 'escargot' ? 'notification' : 'dispatch';
-        assert.ok(t?.probes.filter((p) => p.status === 'accepted').every((p) => p.deep?.login === login && p.deep.session === 'confirmed'));
+        assert.ok(
+          t?.probes
+            .filter((p) => p.status === 'accepted')
+            .every((p) => p.deep?.login === login && p.deep.session === 'confirmed'),
+        );
       });
     });
   }
@@ -278,7 +344,8 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
     const notFound = createHttp((_, res) => res.writeHead(404).end('no'));
     const noSession = createHttp((_, res) => res.writeHead(200).end('VER 1 MSNP8\r\n'));
     const notHttp = createServer((s) => s.end('VER 1 MSNP8\r\n'));
-    const listen = (s: Server): Promise<number> => new Promise((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+    const listen = (s: Server): Promise<number> =>
+      new Promise((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
     try {
       const cases: [Server, string, Record<string, unknown>][] = [
         [notFound, 'http-error', { httpStatus: 404 }],

@@ -44,7 +44,12 @@ async function client(port: number): Promise<Client> {
  * Writes as fast as the server reads, until `total` bytes, the server goes away, or `limitMs` has
  * passed (a server that stops reading never drains). Returns bytes written.
  */
-async function flood(socket: Socket, chunk: Buffer, total: number, limitMs = Number.POSITIVE_INFINITY): Promise<number> {
+async function flood(
+  socket: Socket,
+  chunk: Buffer,
+  total: number,
+  limitMs = Number.POSITIVE_INFINITY,
+): Promise<number> {
   const deadline = performance.now() + limitMs;
   let written = 0;
   while (written < total && !socket.destroyed && socket.writable && performance.now() < deadline) {
@@ -109,7 +114,9 @@ const GARBAGE: Buffer[] = [
 
 describe('emulator: hostile input from clients', () => {
   for (const profile of ['escargot', 'msn-2007']) {
-    test(`${profile}: garbage bytes on many connections, then it still answers and active returns to 0`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    test(`${profile}: garbage bytes on many connections, then it still answers and active returns to 0`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
       await withEmu({ profile }, async (emu) => {
         const clients = await Promise.all(range(1, 60).map(() => client(emu.port)));
         for (const [i, c] of clients.entries()) c.socket.write(GARBAGE[i % GARBAGE.length] ?? Buffer.alloc(0));
@@ -127,7 +134,9 @@ describe('emulator: hostile input from clients', () => {
     });
   }
 
-  test('msn-2007 closes on an unknown command; escargot ignores it and stays open', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('msn-2007 closes on an unknown command; escargot ignores it and stays open', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'msn-2007' }, async (emu) => {
       const c = await client(emu.port);
       c.socket.write('PNG\r\n');
@@ -147,10 +156,16 @@ describe('emulator: hostile input from clients', () => {
     });
   });
 
-  test('a flood of 8 MB of lines is read and dropped; the emulator keeps up and still answers', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a flood of 8 MB of lines is read and dropped; the emulator keeps up and still answers', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       const c = await client(emu.port);
-      const written = await within(PATIENCE_MS, 'flood', flood(c.socket, Buffer.from('XYZ 1\r\nCHG 1 NLN 0\r\nHELLO\r\n'.repeat(2000)), 8 * 1024 * 1024));
+      const written = await within(
+        PATIENCE_MS,
+        'flood',
+        flood(c.socket, Buffer.from('XYZ 1\r\nCHG 1 NLN 0\r\nHELLO\r\n'.repeat(2000)), 8 * 1024 * 1024),
+      );
       assert.ok(written >= 8 * 1024 * 1024, `only ${written} bytes went through: the emulator stopped reading`);
       assert.equal(c.received().length, 0, 'escargot answers unknown commands with silence');
       c.socket.write('VER 1 MSNP8 CVR0\r\n');
@@ -161,7 +176,9 @@ describe('emulator: hostile input from clients', () => {
     });
   });
 
-  test('a flood of VER lines on one connection gets one reply, one 715 and a close: no amplification', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a flood of VER lines on one connection gets one reply, one 715 and a close: no amplification', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       const c = await client(emu.port);
       c.socket.write(Buffer.from('VER 1 MSNP8 CVR0\r\n'.repeat(50_000)));
@@ -172,7 +189,9 @@ describe('emulator: hostile input from clients', () => {
     });
   });
 
-  test('a line longer than the cap: the connection is dropped at once; one byte less is fine', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a line longer than the cap: the connection is dropped at once; one byte less is fine', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'escargot', maxLineBytes: 100 }, async (emu) => {
       // The cap counts every byte before the LF, the CR included: 99 + CR fits in 100.
       const ok = await client(emu.port);
@@ -192,7 +211,11 @@ describe('emulator: hostile input from clients', () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       // 100 MB without a newline against the default 4096-byte cap: dropped long before.
       const c = await client(emu.port);
-      const written = await within(PATIENCE_MS, 'endless line', flood(c.socket, Buffer.alloc(64 * 1024, 0x41), 100 * 1024 * 1024));
+      const written = await within(
+        PATIENCE_MS,
+        'endless line',
+        flood(c.socket, Buffer.alloc(64 * 1024, 0x41), 100 * 1024 * 1024),
+      );
       await within(PATIENCE_MS, 'closed', c.closed);
       assert.ok(written < 100 * 1024 * 1024, `the emulator read all ${written} bytes of a line without a newline`);
       // A payload over the emulator's 64 KiB cap is refused at its header.
@@ -206,7 +229,9 @@ describe('emulator: hostile input from clients', () => {
 });
 
 describe('emulator: idle, half-open and excess connections', () => {
-  test('200 idle connections with half a line each: counted, a probe still gets through, freed when clients go', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('200 idle connections with half a line each: counted, a probe still gets through, freed when clients go', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'escargot' }, async (emu) => {
       const idle = await Promise.all(range(1, 200).map(() => client(emu.port)));
       for (const c of idle) c.socket.write('VER 1 MSN');
@@ -236,10 +261,16 @@ describe('emulator: idle, half-open and excess connections', () => {
     });
   });
 
-  test('more clients than maxConnections: the excess is dropped and counted, the rest served, stats exact', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('more clients than maxConnections: the excess is dropped and counted, the rest served, stats exact', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'escargot', maxConnections: 10 }, async (emu: Emulator) => {
       const clients = await Promise.all(range(1, 50).map(() => client(emu.port)));
-      await waitFor('every connection accepted or dropped', PATIENCE_MS, () => emu.stats().connections + emu.stats().dropped === 50);
+      await waitFor(
+        'every connection accepted or dropped',
+        PATIENCE_MS,
+        () => emu.stats().connections + emu.stats().dropped === 50,
+      );
       const stats = emu.stats();
       assert.equal(stats.connections, 10);
       assert.equal(stats.dropped, 40);
@@ -258,7 +289,9 @@ describe('emulator: idle, half-open and excess connections', () => {
     });
   });
 
-  test('an endless reply read slowly does not pile up listeners in the emulator', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('an endless reply read slowly does not pile up listeners in the emulator', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): void => {
       if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message);
@@ -275,7 +308,10 @@ describe('emulator: idle, half-open and excess connections', () => {
           c.socket.resume();
           await sleep(5);
         }
-        assert.ok(c.received().length > 30 * 16 * 1024, `only ${c.received().length} bytes: the drain cycles did not happen`);
+        assert.ok(
+          c.received().length > 30 * 16 * 1024,
+          `only ${c.received().length} bytes: the drain cycles did not happen`,
+        );
         c.socket.destroy();
         await waitFor('active back to 0', PATIENCE_MS, () => emu.stats().active === 0);
       });
@@ -321,7 +357,9 @@ class EmulatorChild {
         }
       }
       process.stdin.destroy();`;
-    this.child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.#exited = once(this.child, 'exit');
     let buf = '';
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -367,7 +405,10 @@ class EmulatorChild {
 }
 
 /** An emulator in a child process for `fn`, given its port; killed afterwards whatever happens. */
-async function withEmulatorChild(options: object, fn: (emu: EmulatorChild, port: number) => Promise<void>): Promise<void> {
+async function withEmulatorChild(
+  options: object,
+  fn: (emu: EmulatorChild, port: number) => Promise<void>,
+): Promise<void> {
   const emu = new EmulatorChild(options);
   try {
     const { port } = JSON.parse(await emu.next()) as { port: number };
@@ -378,7 +419,9 @@ async function withEmulatorChild(options: object, fn: (emu: EmulatorChild, port:
 }
 
 describe('emulator memory under repeated abuse', () => {
-  test('heap and RSS stay flat over rounds of garbage, floods, over-long lines and idle clients', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('heap and RSS stay flat over rounds of garbage, floods, over-long lines and idle clients', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const round = async (): Promise<void> => {
         const idle = await Promise.all(range(1, 100).map(() => client(port)));
@@ -404,7 +447,10 @@ describe('emulator memory under repeated abuse', () => {
       assert.equal(last.stats.dropped, 0);
       assert.ok(last.stats.connections >= 8 * 114, JSON.stringify(last.stats));
       const growth = last.heapUsed - first.heapUsed;
-      assert.ok(growth < 1024 * 1024, `heap grew ${Math.round(growth / 1024)} KiB over ${samples.length - 2} rounds: ${samples.map((s) => Math.round(s.heapUsed / 1024)).join(', ')}`);
+      assert.ok(
+        growth < 1024 * 1024,
+        `heap grew ${Math.round(growth / 1024)} KiB over ${samples.length - 2} rounds: ${samples.map((s) => Math.round(s.heapUsed / 1024)).join(', ')}`,
+      );
       assert.ok(last.maxRSS < 200 * 1024 * 1024, `peak RSS ${Math.round(last.maxRSS / 1024 / 1024)} MB`);
       await emu.exit();
     });
@@ -415,7 +461,11 @@ describe('emulator memory under repeated abuse', () => {
 // The real `serve` process
 // ---------------------------------------------------------------------------------------------
 
-function startServe(args: string[]): { child: ChildProcessWithoutNullStreams; port: Promise<number>; output: () => { stdout: string; stderr: string } } {
+function startServe(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  port: Promise<number>;
+  output: () => { stdout: string; stderr: string };
+} {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -436,7 +486,9 @@ function startServe(args: string[]): { child: ChildProcessWithoutNullStreams; po
 }
 
 describe('emulator: a client that pipelines commands and never reads the answers', () => {
-  test('the emulator stops reading from it: RSS bounded, others still served, the idle timeout drops it', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('the emulator stops reading from it: RSS bounded, others still served, the idle timeout drops it', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmulatorChild({ profile: 'escargot', idleTimeoutMs: 1500 }, async (emu, port) => {
       const before = await emu.mem();
       const c = await client(port);
@@ -448,7 +500,10 @@ describe('emulator: a client that pipelines commands and never reads the answers
       const sent = await flood(c.socket, cvr, 200 * 1024 * 1024, 3000);
       await stillAnswers({ port }, [8, 21]);
       const during = await emu.mem();
-      assert.ok(during.maxRSS - before.rss < 64 * 1024 * 1024, `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`);
+      assert.ok(
+        during.maxRSS - before.rss < 64 * 1024 * 1024,
+        `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`,
+      );
       // The stalled connection has no traffic in either direction, so the idle timeout ends it
       // (possibly while the flood above was still writing).
       await within(PATIENCE_MS, 'idle timeout drops the stalled client', c.closed);
@@ -460,7 +515,9 @@ describe('emulator: a client that pipelines commands and never reads the answers
 });
 
 describe('emulator: connections that go away or stall, counted in the heap', () => {
-  test('clients that leave while a --delay reply waits leave nothing behind', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('clients that leave while a --delay reply waits leave nothing behind', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmulatorChild({ profile: 'escargot', delayMs: 30 }, async (emu, port) => {
       const before = await emu.mem();
       for (let round = 0; round < 40; round++) {
@@ -478,7 +535,9 @@ describe('emulator: connections that go away or stall, counted in the heap', () 
       await emu.exit();
     });
   });
-  test('50 stalled clients pipelining tiny commands: memory bounded, and other clients are still served', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('50 stalled clients pipelining tiny commands: memory bounded, and other clients are still served', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmulatorChild({ profile: 'escargot' }, async (emu, port) => {
       const before = await emu.mem();
       const tiny = Buffer.from('CVR 2\r\n'.repeat(4096));
@@ -504,16 +563,20 @@ describe('emulator: connections that go away or stall, counted in the heap', () 
 
 describe('bin serve under abuse', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    test(`serve survives abuse, answers probes, and ${sig} stops it with exit 0 while clients are still connected`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    test(`serve survives abuse, answers probes, and ${sig} stops it with exit 0 while clients are still connected`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
       const serve = startServe(['--profile', 'escargot', '--fault', '21:endless']);
       const exited = once(serve.child, 'exit');
       try {
         const port = await serve.port;
-        const garbage = await Promise.all(GARBAGE.map(async (g) => {
-          const c = await client(port);
-          c.socket.write(g);
-          return c;
-        }));
+        const garbage = await Promise.all(
+          GARBAGE.map(async (g) => {
+            const c = await client(port);
+            c.socket.write(g);
+            return c;
+          }),
+        );
         const over = await client(port);
         await flood(over.socket, Buffer.alloc(64 * 1024, 0x41), 4 * 1024 * 1024);
         await within(PATIENCE_MS, 'over-long line dropped', over.closed);
@@ -529,12 +592,16 @@ describe('bin serve under abuse', () => {
         const [code, signal] = await within(PATIENCE_MS, `exit after ${sig}`, exited);
         assert.equal(signal, null, 'exited by itself, not killed by the signal');
         assert.equal(code, 0, serve.output().stderr);
-          const { stdout, stderr } = serve.output();
+        const { stdout, stderr } = serve.output();
         assert.match(stdout, new RegExp(`stopped \\(${sig}\\)`));
         assert.equal(stderr, '');
         // Its connections were closed, not left hanging (the stuck client must read to see the FIN).
         stuck.socket.resume();
-        await within(PATIENCE_MS, 'clients closed by the server', Promise.all([...idle, ...garbage, stuck].map((c) => c.closed)));
+        await within(
+          PATIENCE_MS,
+          'clients closed by the server',
+          Promise.all([...idle, ...garbage, stuck].map((c) => c.closed)),
+        );
       } finally {
         if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
       }

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { exitCode, EXIT_CODES, type RunSummary } from '../src/verdict/exit-code.js';
 import { EXIT_CODES as exported } from '../src/index.js';
 
-const run = (over: Partial<RunSummary>): RunSummary => ({ targets: 3, silent: 0, failedChecks: 0, checked: false, ...over });
+const run = (over: Partial<RunSummary>): RunSummary => ({
+  targets: 3,
+  silent: 0,
+  failedChecks: 0,
+  checked: false,
+  ...over,
+});
 
 // [case, summary, expected code]: one line per rule of the policy.
 const CASES: [string, RunSummary, number][] = [
@@ -28,7 +34,11 @@ const CASES: [string, RunSummary, number][] = [
   ['a closed pipe keeps a silent target', run({ writeError: 'EPIPE', silent: 1 }), 3],
   ['a closed pipe and SIGINT', run({ writeError: 'EPIPE', interrupted: 'SIGINT' }), 130],
   ['probes this machine could not make', run({ localErrors: 2 }), 6],
-  ['local errors win over a failed check and a silent target', run({ localErrors: 1, checked: true, failedChecks: 1, silent: 1 }), 6],
+  [
+    'local errors win over a failed check and a silent target',
+    run({ localErrors: 1, checked: true, failedChecks: 1, silent: 1 }),
+    6,
+  ],
   ['a full disk wins over local errors', run({ localErrors: 1, writeError: 'ENOSPC' }), 5],
   ['local errors and a closed pipe', run({ localErrors: 1, writeError: 'EPIPE' }), 6],
   ['no write error given as null', run({ writeError: null, interrupted: null }), 0],
@@ -41,7 +51,18 @@ for (const [name, summary, code] of CASES) {
 test('exit codes: the documented contract, exported by the library', () => {
   assert.deepEqual(
     { ...exported },
-    { ok: 0, expectationNotMet: 1, usage: 2, noMsnpAnswer: 3, internal: 4, outputFailed: 5, localError: 6, pipeClosed: 141, interrupted: 130, terminated: 143 },
+    {
+      ok: 0,
+      expectationNotMet: 1,
+      usage: 2,
+      noMsnpAnswer: 3,
+      internal: 4,
+      outputFailed: 5,
+      localError: 6,
+      pipeClosed: 141,
+      interrupted: 130,
+      terminated: 143,
+    },
   );
   assert.equal(exported, EXIT_CODES);
 });

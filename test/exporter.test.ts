@@ -254,7 +254,11 @@ test('every metric docs/EXPORTER.md names is served, and every served msnp_ metr
       for (const name of documented) assert.ok(served.has(name), `${name} is documented but not served`);
       for (const name of served) assert.ok(documented.has(name), `${name} is served but not documented`);
       const match = probed.find((f) => f.name === 'msnp_fingerprint_match');
-      assert.equal(match?.metrics[0]?.labels?.['signature'], 'escargot@2020-04-11', 'the escargot profile is named as today\'s Escargot');
+      assert.equal(
+        match?.metrics[0]?.labels?.['signature'],
+        'escargot@2020-04-11',
+        "the escargot profile is named as today's Escargot",
+      );
       assert.equal(match?.metrics[0]?.labels?.['kind'], 'match');
     });
   });
@@ -269,7 +273,10 @@ function relabel(labels: Record<string, string>, rules: Record<string, unknown>[
     const value = sources.map((l) => out[l] ?? '').join((rule['separator'] as string | undefined) ?? ';');
     const match = new RegExp(`^(?:${(rule['regex'] as string | undefined) ?? '(.*)'})$`).exec(value);
     if (!match) continue;
-    const replacement = String(rule['replacement'] ?? '$1').replace(/\$(\d)/g, (_, i: string) => match[Number(i)] ?? '');
+    const replacement = String(rule['replacement'] ?? '$1').replace(
+      /\$(\d)/g,
+      (_, i: string) => match[Number(i)] ?? '',
+    );
     out[String(rule['target_label'])] = replacement;
   }
   return out;
@@ -281,7 +288,12 @@ test("docs/EXPORTER.md's config and prometheus.yml job scrape the exporter as Pr
   const { parse: parseYaml } = await import('yaml');
   const job = (
     parseYaml(blocks.find((b) => b.includes('scrape_configs')) ?? '') as {
-      scrape_configs: { job_name: string; metrics_path: string; params: Record<string, string[]>; relabel_configs: Record<string, unknown>[] }[];
+      scrape_configs: {
+        job_name: string;
+        metrics_path: string;
+        params: Record<string, string[]>;
+        relabel_configs: Record<string, unknown>[];
+      }[];
     }
   ).scrape_configs.find((j) => j.job_name === 'msnp');
   assert.ok(job, 'the docs give a job named msnp');
@@ -297,7 +309,9 @@ test("docs/EXPORTER.md's config and prometheus.yml job scrape the exporter as Pr
       const params = new URLSearchParams();
       for (const [name, values] of Object.entries(job.params)) for (const v of values) params.append(name, v);
       params.append('target', labels['__param_target'] ?? '');
-      const m = await scrape(exporter, `${job.metrics_path}?${params}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '30' });
+      const m = await scrape(exporter, `${job.metrics_path}?${params}`, {
+        'X-Prometheus-Scrape-Timeout-Seconds': '30',
+      });
       assert.equal(sample(m, 'msnp_probe_success'), 1);
       assert.equal(sample(m, 'msnp_version_accepted', { version: '15' }), 1);
     });

@@ -20,16 +20,20 @@ const POLICIES = reply.gcfPolicies();
 
 /** Escargot at HEAD: one row per case of docs/PROTOCOL.md, "Escargot in detail". */
 const TODAY: Exchange[] = [
-  ...range(2, 21).map((v): Exchange => ({
-    name: `MSNP${v} accepted, single-version echo`,
-    steps: [ver(v)],
-    end: 'open',
-  })),
-  ...[1, 22, 23, 24, 25].map((v): Exchange => ({
-    name: `MSNP${v} rejected: VER 1 0, then close`,
-    steps: [{ send: `VER 1 MSNP${v} CVR0\r\n`, expect: 'VER 1 0\r\n' }],
-    end: 'closed',
-  })),
+  ...range(2, 21).map(
+    (v): Exchange => ({
+      name: `MSNP${v} accepted, single-version echo`,
+      steps: [ver(v)],
+      end: 'open',
+    }),
+  ),
+  ...[1, 22, 23, 24, 25].map(
+    (v): Exchange => ({
+      name: `MSNP${v} rejected: VER 1 0, then close`,
+      steps: [{ send: `VER 1 MSNP${v} CVR0\r\n`, expect: 'VER 1 0\r\n' }],
+      end: 'closed',
+    }),
+  ),
   {
     name: 'combined offer 21..15: its own order picks 18',
     steps: [

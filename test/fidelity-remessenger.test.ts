@@ -14,8 +14,7 @@ const ver = (v: number): { send: string; expect: string } => ({
 const CVR_FIELDS = ['0x0409', 'winnt', '5.1', 'i386', 'MSNMSGR', '8.5.1302', 'msmsgs', 'probe@example.com', 'extra'];
 const URL = 'http://remessenger.invalid/download';
 const CVR_REPLY = (t: number): string => `CVR ${t} 8.5.1302 8.5.1302 1.0.0000 ${URL} ${URL}\r\n`;
-const cvr = (t: number, fields: number): string =>
-  `CVR ${t} ${CVR_FIELDS.slice(0, fields).join(' ')}\r\n`;
+const cvr = (t: number, fields: number): string => `CVR ${t} ${CVR_FIELDS.slice(0, fields).join(' ')}\r\n`;
 const usr = (v: number, line: string, expect: string | RegExp, end: 'open' | 'closed', name: string): Exchange => ({
   name: `MSNP${v} ${name}`,
   steps: [ver(v), { send: `${line}\r\n`, expect }],
@@ -25,11 +24,13 @@ const usr = (v: number, line: string, expect: string | RegExp, end: 'open' | 'cl
 /** ReMessenger "LivePulse" as observed on loopback, one row per case of docs/PROTOCOL.md "ReMessenger". */
 const ROWS: Exchange[] = [
   ...range(2, 22).map((v): Exchange => ({ name: `MSNP${v} accepted: echo plus CVR0`, steps: [ver(v)], end: 'open' })),
-  ...[0, 1, 23, 25].map((v): Exchange => ({
-    name: `MSNP${v} rejected: VER 1 0, then close`,
-    steps: [{ send: `VER 1 MSNP${v} CVR0\r\n`, expect: 'VER 1 0\r\n' }],
-    end: 'closed',
-  })),
+  ...[0, 1, 23, 25].map(
+    (v): Exchange => ({
+      name: `MSNP${v} rejected: VER 1 0, then close`,
+      steps: [{ send: `VER 1 MSNP${v} CVR0\r\n`, expect: 'VER 1 0\r\n' }],
+      end: 'closed',
+    }),
+  ),
   {
     name: 'the offer sorted high to low, then CVR0',
     steps: [{ send: 'VER 1 MSNP9 MSNP21 MSNP2 MSNP15 CVR0\r\n', expect: 'VER 1 MSNP21 MSNP15 MSNP9 MSNP2 CVR0\r\n' }],
@@ -186,8 +187,16 @@ describe('remessenger: raw exchanges over TCP', () => {
 describe('remessenger with faults', () => {
   test('a fault acts on what LivePulse takes as VER (upper case only)', async () => {
     await withEmulator({ profile: 'remessenger', faults: ['8:error:600'] }, async (emu) => {
-      await runExchange(emu.port, { name: 'fault', steps: [{ send: 'VER 1 MSNP8 CVR0\r\n', expect: '600 1\r\n' }], end: 'closed' });
-      await runExchange(emu.port, { name: 'lower case', steps: [{ send: 'ver 1 msnp8 cvr0\r\n' }, ver(9)], end: 'open' });
+      await runExchange(emu.port, {
+        name: 'fault',
+        steps: [{ send: 'VER 1 MSNP8 CVR0\r\n', expect: '600 1\r\n' }],
+        end: 'closed',
+      });
+      await runExchange(emu.port, {
+        name: 'lower case',
+        steps: [{ send: 'ver 1 msnp8 cvr0\r\n' }, ver(9)],
+        end: 'open',
+      });
     });
   });
 });

@@ -111,7 +111,10 @@ describe('bin --fingerprint', () => {
         assert.match(table.stdout, new RegExp(`${b.port}.*Escargot \\(2020-04-11 or later\\)`));
         const nd = await fpBin([...targets, '--ndjson']);
         assert.equal(nd.code, 0, nd.stderr);
-        const rows = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as ReportDocument['targets'][number]);
+        const rows = nd.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as ReportDocument['targets'][number]);
         const byPort = new Map(rows.map((t) => [t.port, t.fingerprint?.verdict?.ids]));
         assert.deepEqual(byPort.get(a.port), ['microsoft-2000']);
         assert.deepEqual(byPort.get(b.port), ['escargot@2020-04-11']);

@@ -55,7 +55,10 @@ describe('signature table', () => {
     for (const name of PROFILE_NAMES) assert.ok(modelled.has(name), `no signature models profile ${name}`);
     for (const era of ESCARGOT_ERAS) {
       const id = `escargot@${era.from}`;
-      assert.ok(signatures.some((s) => s.id === id), `no signature for the era from ${era.from}`);
+      assert.ok(
+        signatures.some((s) => s.id === id),
+        `no signature for the era from ${era.from}`,
+      );
     }
   });
 
@@ -143,7 +146,9 @@ describe('matcher', () => {
     const probes = [8, 9, 10].map((version) => ({ version, status: version === 9 ? 'timeout' : 'accepted' }));
     traits.versions = versionsTrait(probes);
     assert.deepEqual(traits.versions.probed, [8, 10]);
-    const ids = rankMatches(traits).filter((m) => m.disagree.length === 0).map((m) => m.id);
+    const ids = rankMatches(traits)
+      .filter((m) => m.disagree.length === 0)
+      .map((m) => m.id);
     assert.ok(ids.includes('microsoft-2010') && ids.includes('microsoft-2007'), ids.join());
   });
 
@@ -220,17 +225,33 @@ describe('trait readers', () => {
 
 describe('baseline: a changed implementation is a difference', () => {
   const report = (ids: string[] | null): TargetReport => ({
-    host: '127.0.0.1', port: 1863, address: '127.0.0.1', family: 4, probes: [], accepted: [], preferred: null,
-    offer: null, answered: true, elapsedMs: 1, transport: 'tcp',
+    host: '127.0.0.1',
+    port: 1863,
+    address: '127.0.0.1',
+    family: 4,
+    probes: [],
+    accepted: [],
+    preferred: null,
+    offer: null,
+    answered: true,
+    elapsedMs: 1,
+    transport: 'tcp',
     fingerprint: {
-      traits: {}, matches: [], version: 8, connections: 11,
+      traits: {},
+      matches: [],
+      version: 8,
+      connections: 11,
       verdict: ids
         ? { kind: 'match', ids, text: 'looks like' }
         : { kind: 'closest', ids: ['remessenger'], text: 'no known' },
     },
   });
   const base = (ids: string[]): Parameters<typeof compareBaseline>[1] => ({
-    host: '127.0.0.1', port: 1863, probes: [], preferred: null, offer: null,
+    host: '127.0.0.1',
+    port: 1863,
+    probes: [],
+    preferred: null,
+    offer: null,
     fingerprint: { verdict: { kind: 'match', ids } },
   });
 

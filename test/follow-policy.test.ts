@@ -80,7 +80,10 @@ describe('--follow policy', () => {
     const dispatch = await xfrServer((v) => routes[v] ?? null);
     const { lookup, asked } = fakeResolver({ 'ns.msnp-follow.test': '127.0.0.1' });
     const reports = await probeFollowing({ ...quiet, host: LOOP, port: dispatch, versions: range(8, 12), lookup });
-    assert.deepEqual(reports.map((r) => r.port), [dispatch, ns]);
+    assert.deepEqual(
+      reports.map((r) => r.port),
+      [dispatch, ns],
+    );
     assert.deepEqual(summary(reports[0]), [
       [`127.0.0.1:${ns}`, true, null],
       ['10.0.0.1:1863', false, 'policy'],
@@ -90,10 +93,10 @@ describe('--follow policy', () => {
     ]);
     const classes = reports[0]?.redirects?.map((r) => r.addressClass ?? null);
     assert.deepEqual(classes, ['loopback', 'private', 'reserved', null, null]);
-    assert.deepEqual(asked, [], 'a name outside the target\'s domain never reaches the resolver');
+    assert.deepEqual(asked, [], "a name outside the target's domain never reaches the resolver");
   });
 
-  test('a name under the target\'s domain is resolved once, checked, and probed at that address', async () => {
+  test("a name under the target's domain is resolved once, checked, and probed at that address", async () => {
     const ns = await xfrServer(() => null);
     const routes: Record<number, string> = { 8: `ns.msnp-follow.test:${ns}`, 9: `data-c2VjcmV0.elsewhere.test:${ns}` };
     const dispatch = await xfrServer((v) => routes[v] ?? null);
@@ -121,8 +124,8 @@ describe('--follow policy', () => {
 
   test('followAny lifts the policy: valid names resolved (unresolvable ones listed), invalid ones not', async () => {
     const ns = await xfrServer(() => null);
-    const dispatch = await xfrServer((v) =>
-      ({ 8: `ns.anywhere.test:${ns}`, 9: 'gone.invalid:1863', 10: 'bad_name!:1863' })[v] ?? null,
+    const dispatch = await xfrServer(
+      (v) => ({ 8: `ns.anywhere.test:${ns}`, 9: 'gone.invalid:1863', 10: 'bad_name!:1863' })[v] ?? null,
     );
     const { lookup, asked } = fakeResolver({ 'ns.anywhere.test': '127.0.0.1' });
     const options = { ...quiet, host: LOOP, port: dispatch, versions: [8, 9, 10], lookup, followAny: true };

@@ -7,14 +7,31 @@ import { DEFAULT_FOLLOW_MAX } from '../src/probe/follow.js';
 // Pure functions on strings: no address here is ever connected to or resolved.
 describe('address classes', () => {
   const cases: [string, string | null][] = [
-    ['127.0.0.1', 'loopback'], ['127.45.6.7', 'loopback'], ['::1', 'loopback'], ['::ffff:127.0.0.1', 'loopback'],
-    ['10.1.2.3', 'private'], ['172.16.0.1', 'private'], ['172.31.255.255', 'private'], ['192.168.1.1', 'private'],
-    ['100.64.0.1', 'private'], ['fd12:3456::1', 'private'], ['::ffff:10.0.0.1', 'private'],
-    ['169.254.1.1', 'link-local'], ['fe80::1', 'link-local'], ['fe80::1%eth0', 'link-local'],
-    ['0.0.0.0', 'reserved'], ['0.1.2.3', 'reserved'], ['::', 'reserved'], ['224.0.0.1', 'reserved'],
-    ['255.255.255.255', 'reserved'], ['ff02::1', 'reserved'],
-    ['64.4.9.254', 'public'], ['172.32.0.1', 'public'], ['2620:1ec::1', 'public'],
-    ['ns.example.invalid', null], ['', null],
+    ['127.0.0.1', 'loopback'],
+    ['127.45.6.7', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['10.1.2.3', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.168.1.1', 'private'],
+    ['100.64.0.1', 'private'],
+    ['fd12:3456::1', 'private'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['169.254.1.1', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['fe80::1%eth0', 'link-local'],
+    ['0.0.0.0', 'reserved'],
+    ['0.1.2.3', 'reserved'],
+    ['::', 'reserved'],
+    ['224.0.0.1', 'reserved'],
+    ['255.255.255.255', 'reserved'],
+    ['ff02::1', 'reserved'],
+    ['64.4.9.254', 'public'],
+    ['172.32.0.1', 'public'],
+    ['2620:1ec::1', 'public'],
+    ['ns.example.invalid', null],
+    ['', null],
   ];
   for (const [address, cls] of cases) {
     test(`${address || '(empty)'} is ${cls}`, () => assert.equal(addressClass(address), cls));
@@ -28,9 +45,22 @@ describe('host names from an XFR', () => {
   });
   test('anything else does not', () => {
     const bad = [
-      '', '.', 'a..b', '-a.invalid', 'a-.invalid', 'a_b.invalid', 'a b', 'a\x1b[2J.invalid', 'ns\u00e9.invalid',
-      `${'a'.repeat(64)}.invalid`, `${'abcdefghi.'.repeat(26)}invalid`, '1.2.3.999', '10.0.0.1.2', 'data%00.invalid',
-      'a/b.invalid', '*.invalid',
+      '',
+      '.',
+      'a..b',
+      '-a.invalid',
+      'a-.invalid',
+      'a_b.invalid',
+      'a b',
+      'a\x1b[2J.invalid',
+      'ns\u00e9.invalid',
+      `${'a'.repeat(64)}.invalid`,
+      `${'abcdefghi.'.repeat(26)}invalid`,
+      '1.2.3.999',
+      '10.0.0.1.2',
+      'data%00.invalid',
+      'a/b.invalid',
+      '*.invalid',
     ];
     for (const name of bad) assert.equal(isHostName(name), false, JSON.stringify(name));
   });
@@ -57,7 +87,7 @@ describe('the default follow policy', () => {
     assert.equal(policyAllows({ host: '0.0.0.0', address: '0.0.0.0' }, '0.0.0.1'), false);
     assert.equal(policyAllows(pub, '0.0.0.0'), false);
   });
-  test('names are resolved only under the target name\'s parent domain', () => {
+  test("names are resolved only under the target name's parent domain", () => {
     assert.equal(mayResolve('dispatch.example.invalid', 'ns7.example.invalid'), true);
     assert.equal(mayResolve('dispatch.example.invalid', 'a.b.example.invalid'), true);
     assert.equal(mayResolve('dispatch.example.invalid', 'DISPATCH.example.invalid.'), true);

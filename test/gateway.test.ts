@@ -198,10 +198,13 @@ describe('gateway: a finished probe ends its session', () => {
     try {
       const outcome = await ver(gw.port);
       assert.equal(outcome.status, 'accepted');
-      assert.deepEqual(gw.requests.map((r) => [r.path, r.body]), [
-        [`${GATEWAY_PATH}?Action=open&Server=NS&IP=127.0.0.1`, 'VER 1 MSNP8 CVR0\r\n'],
-        [`${GATEWAY_PATH}?SessionID=sess-1`, 'OUT\r\n'],
-      ]);
+      assert.deepEqual(
+        gw.requests.map((r) => [r.path, r.body]),
+        [
+          [`${GATEWAY_PATH}?Action=open&Server=NS&IP=127.0.0.1`, 'VER 1 MSNP8 CVR0\r\n'],
+          [`${GATEWAY_PATH}?SessionID=sess-1`, 'OUT\r\n'],
+        ],
+      );
     } finally {
       await gw.close();
     }
@@ -231,7 +234,10 @@ describe('gateway: a finished probe ends its session', () => {
     const gw = await rawGateway(() => closing);
     try {
       assert.equal((await ver(gw.port)).status, 'accepted');
-      assert.deepEqual(gw.requests.map((r) => r.body), ['VER 1 MSNP8 CVR0\r\n']);
+      assert.deepEqual(
+        gw.requests.map((r) => r.body),
+        ['VER 1 MSNP8 CVR0\r\n'],
+      );
     } finally {
       await gw.close();
     }

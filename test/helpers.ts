@@ -14,7 +14,10 @@ export interface RunResult {
 }
 
 /** Runs the real executable with NO_COLOR unset and no TTY, so output is plain. */
-export function runBin(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runBin(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     delete env['FORCE_COLOR'];

@@ -14,7 +14,18 @@ import { probe, type VersionProbe } from '../src/probe/probe.js';
 import { MAX_UNSOLICITED_LINES } from '../src/codec/classify.js';
 import type { ReportDocument } from '../src/report/render/json.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
-import { BIN, PATIENCE_MS, ROOT, TEST_TIMEOUT_MS, TIMER_SLACK_MS, closedPort, range, runBin, waitUntil, withEmulator } from './helpers.js';
+import {
+  BIN,
+  PATIENCE_MS,
+  ROOT,
+  TEST_TIMEOUT_MS,
+  TIMER_SLACK_MS,
+  closedPort,
+  range,
+  runBin,
+  waitUntil,
+  withEmulator,
+} from './helpers.js';
 
 const LIB = pathToFileURL(`${ROOT}dist/src/index.js`).href;
 const MB = 1024 * 1024;
@@ -32,17 +43,23 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-async function hostile(onSocket: (socket: Socket) => void, options: { pauseOnConnect?: boolean; allowHalfOpen?: boolean } = {}): Promise<TestServer> {
+async function hostile(
+  onSocket: (socket: Socket) => void,
+  options: { pauseOnConnect?: boolean; allowHalfOpen?: boolean } = {},
+): Promise<TestServer> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ pauseOnConnect: options.pauseOnConnect ?? false, allowHalfOpen: options.allowHalfOpen ?? false, noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // A hostile server must not crash the test process when the prober goes away mid-write.
-    socket.on('error', () => socket.destroy());
-    // Read (and drop) what the prober sends, so its FIN is seen; a paused server never reads.
-    if (!options.pauseOnConnect) socket.resume();
-    onSocket(socket);
-  });
+  const server: Server = createServer(
+    { pauseOnConnect: options.pauseOnConnect ?? false, allowHalfOpen: options.allowHalfOpen ?? false, noDelay: true },
+    (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      // A hostile server must not crash the test process when the prober goes away mid-write.
+      socket.on('error', () => socket.destroy());
+      // Read (and drop) what the prober sends, so its FIN is seen; a paused server never reads.
+      if (!options.pauseOnConnect) socket.resume();
+      onSocket(socket);
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
@@ -74,7 +91,11 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
  * Runs `fn` against a server, closing it afterwards even when `fn` hangs: closing destroys the
  * server's sockets, which unblocks a stuck prober, so one hang cannot keep the test process alive.
  */
-async function withServer<T>(server: Promise<TestServer>, fn: (s: TestServer) => Promise<T>, ms = 2 * PATIENCE_MS): Promise<T> {
+async function withServer<T>(
+  server: Promise<TestServer>,
+  fn: (s: TestServer) => Promise<T>,
+  ms = 2 * PATIENCE_MS,
+): Promise<T> {
   const s = await server;
   try {
     return await within(ms, 'test body', fn(s));
@@ -129,15 +150,17 @@ function tinyWrites(data: Buffer, gapMs: number, then: 'close' | 'stay' = 'stay'
   };
 }
 
-const sendThen = (data: string | Buffer, then: 'close' | 'stay' | 'reset' = 'close', afterMs = 0) => (socket: Socket): void => {
-  socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-  const finish = (): void => {
-    if (then === 'close') socket.end();
-    else if (then === 'reset') socket.resetAndDestroy();
+const sendThen =
+  (data: string | Buffer, then: 'close' | 'stay' | 'reset' = 'close', afterMs = 0) =>
+  (socket: Socket): void => {
+    socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    const finish = (): void => {
+      if (then === 'close') socket.end();
+      else if (then === 'reset') socket.resetAndDestroy();
+    };
+    if (afterMs > 0) setTimeout(finish, afterMs).unref();
+    else finish();
   };
-  if (afterMs > 0) setTimeout(finish, afterMs).unref();
-  else finish();
-};
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -200,7 +223,21 @@ describe('a line that never ends (100 MB, no newline)', () => {
   test('bin: unexpected (too-long) quickly, peak RSS bounded', { timeout: TEST_TIMEOUT_MS }, async () => {
     const stats = { written: 0 };
     await withServer(hostile(endlessLine(100 * MB, stats)), async (s) => {
-      const r = await runNode(['--import', REPORT_MAX_RSS, BIN, `127.0.0.1:${s.port}`, '-r', '8', '--no-offer', '--json', '-t', String(PATIENCE_MS)], 2 * PATIENCE_MS);
+      const r = await runNode(
+        [
+          '--import',
+          REPORT_MAX_RSS,
+          BIN,
+          `127.0.0.1:${s.port}`,
+          '-r',
+          '8',
+          '--no-offer',
+          '--json',
+          '-t',
+          String(PATIENCE_MS),
+        ],
+        2 * PATIENCE_MS,
+      );
       assert.equal(r.signal, null, 'exits by itself');
       assert.equal(r.code, 3, r.stderr);
       const p = onlyProbe(JSON.parse(r.stdout) as ReportDocument);
@@ -213,7 +250,9 @@ describe('a line that never ends (100 MB, no newline)', () => {
     });
   });
 
-  test('in-process: the prober goes away by itself, so an endless writer stops within the linger', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('in-process: the prober goes away by itself, so an endless writer stops within the linger', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const stats = { written: 0 };
     await withServer(hostile(endlessLine(Number.POSITIVE_INFINITY, stats)), async (s) => {
       const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8, 9, 10], timeoutMs: PATIENCE_MS });
@@ -247,20 +286,28 @@ describe('a line that never ends (100 MB, no newline)', () => {
     });
   });
 
-  test('the emulator endless fault against the bin: same verdict, bounded RSS', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('the emulator endless fault against the bin: same verdict, bounded RSS', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withEmu({ profile: 'escargot', faults: ['endless'] }, async (emu) => {
-      const r = await runNode(['--import', REPORT_MAX_RSS, BIN, `127.0.0.1:${emu.port}`, '-r', '2-21', '--json', '-t', String(PATIENCE_MS)], 2 * PATIENCE_MS);
+      const r = await runNode(
+        ['--import', REPORT_MAX_RSS, BIN, `127.0.0.1:${emu.port}`, '-r', '2-21', '--json', '-t', String(PATIENCE_MS)],
+        2 * PATIENCE_MS,
+      );
       assert.equal(r.signal, null);
       assert.equal(r.code, 3, r.stderr);
       const doc = JSON.parse(r.stdout) as ReportDocument;
-      for (const p of doc.targets[0]?.probes ?? []) assert.ok(p.status === 'unexpected' && p.reason === 'too-long', JSON.stringify(p));
+      for (const p of doc.targets[0]?.probes ?? [])
+        assert.ok(p.status === 'unexpected' && p.reason === 'too-long', JSON.stringify(p));
       assert.ok(maxRssOf(r.stderr) < RSS_LIMIT_KB, `peak RSS ${Math.round(maxRssOf(r.stderr) / 1024)} MB`);
     });
   });
 });
 
 describe('deadlines against slow and silent servers', () => {
-  test('one byte per second: the deadline holds (elapsed close to the timeout, never much over)', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('one byte per second: the deadline holds (elapsed close to the timeout, never much over)', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withServer(hostile(tinyWrites(Buffer.from('VER 1 MSNP8\r\n'), 1000)), async (s) => {
       const timeoutMs = 1200;
       const lib = (async () => {
@@ -268,17 +315,25 @@ describe('deadlines against slow and silent servers', () => {
         const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
         return { p: report.probes[0], wall: performance.now() - started };
       })();
-      const bin = runBin([`127.0.0.1:${s.port}`, '-r', '8', '--no-offer', '--json', '-t', String(timeoutMs)], { timeoutMs: 2 * PATIENCE_MS });
+      const bin = runBin([`127.0.0.1:${s.port}`, '-r', '8', '--no-offer', '--json', '-t', String(timeoutMs)], {
+        timeoutMs: 2 * PATIENCE_MS,
+      });
       const [{ p, wall }, r] = await Promise.all([lib, bin]);
       assert.ok(p?.status === 'timeout' && p.phase === 'reply', JSON.stringify(p));
       assert.ok(p.elapsedMs >= timeoutMs - 5 && p.elapsedMs < timeoutMs + TIMER_SLACK_MS, `elapsed ${p.elapsedMs}`);
       // One byte a second: no more bytes than whole seconds went by (a late timer lets more in).
-      assert.ok(p.bytesReceived >= 1 && p.bytesReceived <= Math.floor(p.elapsedMs / 1000) + 1, `${p.bytesReceived} bytes in ${p.elapsedMs} ms`);
+      assert.ok(
+        p.bytesReceived >= 1 && p.bytesReceived <= Math.floor(p.elapsedMs / 1000) + 1,
+        `${p.bytesReceived} bytes in ${p.elapsedMs} ms`,
+      );
       assert.ok(wall < timeoutMs + 250 + TIMER_SLACK_MS, `probe() took ${Math.round(wall)} ms in all`);
       assert.equal(r.signal, null);
       assert.equal(r.code, 3);
       const q = onlyProbe(JSON.parse(r.stdout) as ReportDocument);
-      assert.ok(q.status === 'timeout' && q.elapsedMs >= timeoutMs - 5 && q.elapsedMs < timeoutMs + TIMER_SLACK_MS, JSON.stringify(q));
+      assert.ok(
+        q.status === 'timeout' && q.elapsedMs >= timeoutMs - 5 && q.elapsedMs < timeoutMs + TIMER_SLACK_MS,
+        JSON.stringify(q),
+      );
     });
   });
 
@@ -295,27 +350,46 @@ describe('deadlines against slow and silent servers', () => {
     });
   });
 
-  test('a server that accepts and never reads: the client-side deadline still ends it, the linger is capped', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await withServer(hostile(() => undefined, { pauseOnConnect: true, allowHalfOpen: true }), async (s) => {
-      const started = performance.now();
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8, 9], timeoutMs: 400, concurrency: 3 });
-      const wall = performance.now() - started;
-      for (const p of [...report.probes, report.offer]) {
-        assert.ok(p?.status === 'timeout' && p.phase === 'reply', JSON.stringify(p));
-        assert.ok(p.elapsedMs >= 395 && p.elapsedMs < 400 + TIMER_SLACK_MS, `elapsed ${p.elapsedMs}`);
-        assert.equal(p.bytesReceived, 0);
-      }
-      // Deadline + the 250 ms linger cap (the server never reads our FIN, so never closes) + slack.
-      assert.ok(wall < 400 + 250 + TIMER_SLACK_MS, `probe() took ${Math.round(wall)} ms`);
-    });
+  test('a server that accepts and never reads: the client-side deadline still ends it, the linger is capped', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    await withServer(
+      hostile(() => undefined, { pauseOnConnect: true, allowHalfOpen: true }),
+      async (s) => {
+        const started = performance.now();
+        const report = await probe({
+          host: '127.0.0.1',
+          port: s.port,
+          versions: [8, 9],
+          timeoutMs: 400,
+          concurrency: 3,
+        });
+        const wall = performance.now() - started;
+        for (const p of [...report.probes, report.offer]) {
+          assert.ok(p?.status === 'timeout' && p.phase === 'reply', JSON.stringify(p));
+          assert.ok(p.elapsedMs >= 395 && p.elapsedMs < 400 + TIMER_SLACK_MS, `elapsed ${p.elapsedMs}`);
+          assert.equal(p.bytesReceived, 0);
+        }
+        // Deadline + the 250 ms linger cap (the server never reads our FIN, so never closes) + slack.
+        assert.ok(wall < 400 + 250 + TIMER_SLACK_MS, `probe() took ${Math.round(wall)} ms`);
+      },
+    );
   });
 });
 
 describe('floods of tiny writes', { concurrency: true }, () => {
-  test('thousands of one-byte writes of a long but legal reply: accepted, reply exact', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('thousands of one-byte writes of a long but legal reply: accepted, reply exact', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const line = `VER 1${' '.repeat(3000)}MSNP8 CVR0`;
     await withServer(hostile(tinyWrites(Buffer.from(`${line}\r\n`), 0)), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs: PATIENCE_MS });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [8],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
       const p = report.probes[0];
       assert.ok(p?.status === 'accepted' && p.version === 8 && p.cvr0, JSON.stringify(p?.status));
       assert.equal(p.reply, line);
@@ -323,19 +397,35 @@ describe('floods of tiny writes', { concurrency: true }, () => {
     });
   });
 
-  test('thousands of one-byte writes past the 4096-byte cap: too-long as soon as the cap is crossed', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('thousands of one-byte writes past the 4096-byte cap: too-long as soon as the cap is crossed', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withServer(hostile(tinyWrites(Buffer.alloc(20_000, 0x41), 0)), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs: PATIENCE_MS });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [8],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
       const p = report.probes[0];
       assert.ok(p?.status === 'unexpected' && p.reason === 'too-long', JSON.stringify(p));
       assert.ok(p.bytesReceived > 4096 && p.bytesReceived < 20_000, `${p.bytesReceived}`);
     });
   });
 
-  test('an endless stream of unsolicited lines: bounded, ends as mismatch without waiting', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('an endless stream of unsolicited lines: bounded, ends as mismatch without waiting', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const lines = Buffer.from('CHL 0 12345\r\n'.repeat(1000));
     await withServer(hostile(tinyWrites(lines, 0)), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs: PATIENCE_MS });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [8],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
       const p = report.probes[0];
       assert.ok(p?.status === 'mismatch' && p.reason === 'command' && p.trId === null, JSON.stringify(p));
       assert.ok((p.unsolicited?.length ?? 0) <= MAX_UNSOLICITED_LINES, `${p.unsolicited?.length}`);
@@ -343,10 +433,22 @@ describe('floods of tiny writes', { concurrency: true }, () => {
     });
   });
 
-  test('payload cap: a 1 MiB payload is skipped, one byte more is refused at the header', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const big = Buffer.concat([Buffer.from(`GCF 0 ${MB}\r\n`), Buffer.alloc(MB, 0x3c), Buffer.from('VER 1 MSNP13\r\n')]);
+  test('payload cap: a 1 MiB payload is skipped, one byte more is refused at the header', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const big = Buffer.concat([
+      Buffer.from(`GCF 0 ${MB}\r\n`),
+      Buffer.alloc(MB, 0x3c),
+      Buffer.from('VER 1 MSNP13\r\n'),
+    ]);
     await withServer(hostile(sendThen(big, 'stay')), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [13], offer: false, timeoutMs: PATIENCE_MS });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [13],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
       const p = report.probes[0];
       assert.ok(p?.status === 'accepted' && p.version === 13, JSON.stringify(p?.status));
       assert.deepEqual(p.unsolicited, [`GCF 0 ${MB}`]);
@@ -357,7 +459,13 @@ describe('floods of tiny writes', { concurrency: true }, () => {
       endlessLine(100 * MB)(socket);
     };
     await withServer(hostile(overCap), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [13], offer: false, timeoutMs: PATIENCE_MS });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [13],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
       const p = report.probes[0];
       assert.ok(p?.status === 'unexpected' && p.reason === 'too-long', JSON.stringify(p));
       assert.ok(p.elapsedMs < PATIENCE_MS / 2, `${p.elapsedMs}`);
@@ -366,9 +474,17 @@ describe('floods of tiny writes', { concurrency: true }, () => {
 });
 
 describe('broken and non-MSNP bytes', { concurrency: true }, () => {
-  test('a reset in the middle of a line: reset, with the bytes before it counted', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a reset in the middle of a line: reset, with the bytes before it counted', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     await withServer(hostile(sendThen('VER 1 MSN', 'reset', 100)), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs: PATIENCE_MS });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [8],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
       const p = report.probes[0];
       assert.ok(p?.status === 'reset' && p.reply === null, JSON.stringify(p));
       assert.equal(p.bytesReceived, 9);
@@ -403,13 +519,19 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
     });
   }
 
-  test('terminal escape sequences: the bin table shows them escaped, --json keeps them exact', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('terminal escape sequences: the bin table shows them escaped, --json keeps them exact', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const nasty = 'VER 1 MSNP8 \x1b]52;c;cHduZWQ=\x07\x1b[2J\x9b31m\x1b[1A\x08\x7fCVR0';
     await withServer(hostile(sendThen(`${nasty}\r\n`, 'close')), async (s) => {
       const args = [`127.0.0.1:${s.port}`, '-r', '8', '--no-offer', '-t', String(PATIENCE_MS)];
       const [table, json] = await Promise.all([runBin(args), runBin([...args, '--json'])]);
       assert.equal(table.code, 3, table.stderr);
-      assert.doesNotMatch(table.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, 'no raw control byte (C0, DEL, C1) reaches the terminal');
+      assert.doesNotMatch(
+        table.stdout,
+        /[\x00-\x08\x0b-\x1f\x7f-\x9f]/,
+        'no raw control byte (C0, DEL, C1) reaches the terminal',
+      );
       assert.match(table.stdout, /VER 1 MSNP8 \\x1b\]52;c;cHduZWQ=\\x07\\x1b\[2J\\x9b/);
       assert.equal(json.code, 3, json.stderr);
       const p = onlyProbe(JSON.parse(json.stdout) as ReportDocument);
@@ -420,7 +542,9 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
 });
 
 describe('resources after hundreds of probes against failing servers', () => {
-  test('library: no leftover sockets or timers, the process exits by itself', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('library: no leftover sockets or timers, the process exits by itself', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const servers = await Promise.all([
       hostile(() => undefined, { pauseOnConnect: true, allowHalfOpen: true }), // never reads, never closes
       hostile(sendThen(Buffer.from([0x00, 0xff, 0x13, 0x37]), 'stay')), // binary, stays open
@@ -448,28 +572,54 @@ describe('resources after hundreds of probes against failing servers', () => {
       const out = JSON.parse(r.stdout) as { statuses: string[][]; probes: number; resources: string[] };
       assert.equal(out.probes, 7 * 100);
       // Each server's own verdict; on a saturated machine a 300 ms deadline may also expire first.
-      const expected = ['timeout', 'unexpected:binary', 'unexpected:too-long', 'timeout', 'closed', 'unexpected:http', 'refused'];
+      const expected = [
+        'timeout',
+        'unexpected:binary',
+        'unexpected:too-long',
+        'timeout',
+        'closed',
+        'unexpected:http',
+        'refused',
+      ];
       out.statuses.forEach((seen, i) => {
         assert.ok(seen.includes(expected[i] ?? ''), `server ${i}: ${seen.join(', ')}`);
-        assert.deepEqual(seen.filter((x) => x !== expected[i] && x !== 'timeout'), [], `server ${i}: ${seen.join(', ')}`);
+        assert.deepEqual(
+          seen.filter((x) => x !== expected[i] && x !== 'timeout'),
+          [],
+          `server ${i}: ${seen.join(', ')}`,
+        );
       });
       const leftovers = out.resources.filter((name) => /TCP|Timeout|Immediate|Socket/i.test(name));
       assert.deepEqual(leftovers, [], `left over: ${out.resources.join(', ')}`);
       for (const [i, s] of servers.entries()) {
-        if (i !== 0) await waitUntil(`server ${i} sees the sockets of a prober that exited closed`, () => s.sockets.size === 0);
+        if (i !== 0)
+          await waitUntil(`server ${i} sees the sockets of a prober that exited closed`, () => s.sockets.size === 0);
       }
     } finally {
       await Promise.all(servers.map((s) => s.close()));
     }
   });
 
-  test('bin: range 1-99 against three failing targets, exits by itself with 3', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('bin: range 1-99 against three failing targets, exits by itself with 3', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const refused = await closedPort();
     await withEmu({ profile: 'escargot', faults: ['hang'] }, async (hang) => {
       await withEmu({ profile: 'escargot', faults: ['1-50:garbage', 'endless'] }, async (junk) => {
         const started = performance.now();
         const r = await runBin(
-          [`127.0.0.1:${hang.port}`, `127.0.0.1:${refused}`, `127.0.0.1:${junk.port}`, '-r', '1-99', '-c', '16', '-t', '400', '--json'],
+          [
+            `127.0.0.1:${hang.port}`,
+            `127.0.0.1:${refused}`,
+            `127.0.0.1:${junk.port}`,
+            '-r',
+            '1-99',
+            '-c',
+            '16',
+            '-t',
+            '400',
+            '--json',
+          ],
           { timeoutMs: 3 * PATIENCE_MS },
         );
         const wall = performance.now() - started;
@@ -487,54 +637,93 @@ describe('resources after hundreds of probes against failing servers', () => {
         // Garbage and endless lines; on a saturated machine the 400 ms deadline may expire first, for
         // any number of them (41 of 99 once did): how many is the machine's doing, not a verdict.
         const junkCount = count(2);
-        assert.deepEqual(Object.keys(junkCount).filter((k) => k !== 'unexpected' && k !== 'timeout'), [], JSON.stringify(junkCount));
+        assert.deepEqual(
+          Object.keys(junkCount).filter((k) => k !== 'unexpected' && k !== 'timeout'),
+          [],
+          JSON.stringify(junkCount),
+        );
         assert.ok((junkCount['unexpected'] ?? 0) >= 1, JSON.stringify(junkCount));
         assert.ok(wall < 2 * PATIENCE_MS, `took ${Math.round(wall)} ms`);
-        await waitUntil('no connection left on the emulators', () => hang.stats().active === 0 && junk.stats().active === 0);
+        await waitUntil(
+          'no connection left on the emulators',
+          () => hang.stats().active === 0 && junk.stats().active === 0,
+        );
       });
     });
   });
 
-  test('the emulator never sees more simultaneous connections than --concurrency', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('the emulator never sees more simultaneous connections than --concurrency', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     // Slow (hang, drip), server-closes-first (close, garbage, the rejections above 21) and endless, mixed.
     const faults = ['1-6:hang', '7-12:drip:30', '13-30:close', '31-40:garbage', '41-50:endless'];
     for (const concurrency of [1, 4]) {
       await withEmu({ profile: 'escargot', faults }, async (emu) => {
-        const r = await runBin([`127.0.0.1:${emu.port}`, '-r', '1-99', '-c', String(concurrency), '-t', '120', '--json'], { timeoutMs: 3 * PATIENCE_MS });
+        const r = await runBin(
+          [`127.0.0.1:${emu.port}`, '-r', '1-99', '-c', String(concurrency), '-t', '120', '--json'],
+          { timeoutMs: 3 * PATIENCE_MS },
+        );
         assert.equal(r.signal, null, 'exits by itself');
         assert.equal(r.code, 0, r.stderr);
         const stats = emu.stats();
         assert.equal(stats.connections, 100, 'one connection per version plus the offer');
         assert.ok(stats.peakActive <= concurrency, `peak ${stats.peakActive} > --concurrency ${concurrency}`);
-        assert.ok(stats.peakActive >= Math.min(2, concurrency), `peak ${stats.peakActive}: the bound was never exercised`);
+        assert.ok(
+          stats.peakActive >= Math.min(2, concurrency),
+          `peak ${stats.peakActive}: the bound was never exercised`,
+        );
         await waitUntil('no connection left on the emulator', () => emu.stats().active === 0);
       });
     }
   });
 
-  test('many parallel probe() calls in-process leave no sockets or timers behind', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('many parallel probe() calls in-process leave no sockets or timers behind', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const count = (): Record<string, number> => {
       const c: Record<string, number> = {};
       for (const name of process.getActiveResourcesInfo()) c[name] = (c[name] ?? 0) + 1;
       return c;
     };
-    await withEmu({ profile: 'escargot', faults: ['1-40:hang', '41-60:partial', '61-80:garbage', 'close'] }, async (emu) => {
-      await sleep(50);
-      const before = count();
-      const runs = await Promise.all(
-        range(1, 10).map(() => probe({ host: '127.0.0.1', port: emu.port, versions: range(1, 99), concurrency: 10, timeoutMs: 200, offer: false })),
-      );
-      assert.equal(runs.flatMap((r) => r.probes).length, 990);
-      // Handles close on the next turns of the loop; give them a moment, then compare.
-      const deadline = performance.now() + PATIENCE_MS;
-      let after = count();
-      while (performance.now() < deadline && ((after['TCPSocketWrap'] ?? 0) > (before['TCPSocketWrap'] ?? 0) || (after['Timeout'] ?? 0) > (before['Timeout'] ?? 0))) {
-        await sleep(20);
-        after = count();
-      }
-      assert.ok((after['TCPSocketWrap'] ?? 0) <= (before['TCPSocketWrap'] ?? 0), `sockets before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
-      assert.ok((after['Timeout'] ?? 0) <= (before['Timeout'] ?? 0), `timers before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
-      await waitUntil('no connection left on the emulator', () => emu.stats().active === 0);
-    });
+    await withEmu(
+      { profile: 'escargot', faults: ['1-40:hang', '41-60:partial', '61-80:garbage', 'close'] },
+      async (emu) => {
+        await sleep(50);
+        const before = count();
+        const runs = await Promise.all(
+          range(1, 10).map(() =>
+            probe({
+              host: '127.0.0.1',
+              port: emu.port,
+              versions: range(1, 99),
+              concurrency: 10,
+              timeoutMs: 200,
+              offer: false,
+            }),
+          ),
+        );
+        assert.equal(runs.flatMap((r) => r.probes).length, 990);
+        // Handles close on the next turns of the loop; give them a moment, then compare.
+        const deadline = performance.now() + PATIENCE_MS;
+        let after = count();
+        while (
+          performance.now() < deadline &&
+          ((after['TCPSocketWrap'] ?? 0) > (before['TCPSocketWrap'] ?? 0) ||
+            (after['Timeout'] ?? 0) > (before['Timeout'] ?? 0))
+        ) {
+          await sleep(20);
+          after = count();
+        }
+        assert.ok(
+          (after['TCPSocketWrap'] ?? 0) <= (before['TCPSocketWrap'] ?? 0),
+          `sockets before ${JSON.stringify(before)} after ${JSON.stringify(after)}`,
+        );
+        assert.ok(
+          (after['Timeout'] ?? 0) <= (before['Timeout'] ?? 0),
+          `timers before ${JSON.stringify(before)} after ${JSON.stringify(after)}`,
+        );
+        await waitUntil('no connection left on the emulator', () => emu.stats().active === 0);
+      },
+    );
   });
 });

@@ -112,7 +112,14 @@ describe('parseBlock and parseTargetBlock', () => {
       assert.equal(tb.port, p);
     });
   }
-  const singles = ['192.0.2.1', 'msn-server.example', 'host-1.example:1864', '[::1]:1863', '::1', 'msnp://b.invalid:7001/'];
+  const singles = [
+    '192.0.2.1',
+    'msn-server.example',
+    'host-1.example:1864',
+    '[::1]:1863',
+    '::1',
+    'msnp://b.invalid:7001/',
+  ];
   for (const single of singles) {
     test(`${single} is not a block`, () => assert.equal(parseTargetBlock(single, 1863, port), null));
   }
@@ -257,7 +264,10 @@ describe('blocks in target lists (pure: read, never probed)', () => {
     }
     for await (const t of readTargets(input(), { onInvalid: (i) => invalid.push(i) })) targets.push(t.host);
     assert.deepEqual(targets, ['192.0.2.1']);
-    assert.deepEqual(invalid.map((i) => i.line), [1, 2]);
+    assert.deepEqual(
+      invalid.map((i) => i.line),
+      [1, 2],
+    );
     assert.match(invalid[0]?.message ?? '', /larger than \/112/);
   });
 });

@@ -50,7 +50,10 @@ describe('blocks and exclusions through the executable', { timeout: TEST_TIMEOUT
     const r = await runBin(['--targets', list, '--exclude-file', excludes, '--ndjson', '-r', '8', '--no-offer'], {
       timeoutMs: 120_000,
     });
-    const docs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { host: string });
+    const docs = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { host: string });
     assert.deepEqual(docs.map((d) => d.host).sort(), ['127.0.0.1', '127.0.0.1', '127.0.0.4'], r.stderr);
   });
 

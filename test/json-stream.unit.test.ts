@@ -7,11 +7,34 @@ const startedAt = new Date('2026-01-02T03:04:05.678Z');
 
 function doc(host: string, followed = 0): TargetDocument {
   const redirects = Array.from({ length: followed }, (_, i) => ({
-    to: `10.0.0.${i}:1863`, host: `10.0.0.${i}`, port: 1863, versions: [8], formats: ['msnp8'], followed: true,
+    to: `10.0.0.${i}:1863`,
+    host: `10.0.0.${i}`,
+    port: 1863,
+    versions: [8],
+    formats: ['msnp8'],
+    followed: true,
   }));
   return {
-    host, port: 1863, transport: 'tcp', address: host, family: 4, accepted: [8], preferred: 8, offer: null, answered: true, elapsedMs: 3,
-    probes: [{ version: 8, status: 'accepted', reply: 'VER 1 MSNP8 "\\\n\u0001', elapsedMs: 1, bytesReceived: 13, cvr0: false }],
+    host,
+    port: 1863,
+    transport: 'tcp',
+    address: host,
+    family: 4,
+    accepted: [8],
+    preferred: 8,
+    offer: null,
+    answered: true,
+    elapsedMs: 3,
+    probes: [
+      {
+        version: 8,
+        status: 'accepted',
+        reply: 'VER 1 MSNP8 "\\\n\u0001',
+        elapsedMs: 1,
+        bytesReceived: 13,
+        cvr0: false,
+      },
+    ],
     ...(followed ? { redirects } : {}),
   } as unknown as TargetDocument;
 }

@@ -6,8 +6,13 @@ import { parseBaseline } from '../src/verdict/baseline.js';
 import type { TargetReport, VersionProbe } from '../src/probe/probe.js';
 
 const accepted = (version: number): VersionProbe => ({
-  version, status: 'accepted', reply: `VER 1 MSNP${version}`, versions: [version], cvr0: false,
-  elapsedMs: 1, bytesReceived: 12,
+  version,
+  status: 'accepted',
+  reply: `VER 1 MSNP${version}`,
+  versions: [version],
+  cvr0: false,
+  elapsedMs: 1,
+  bytesReceived: 12,
 });
 const local = (version: number, errno: string): VersionProbe =>
   ({ version, status: 'unreachable', reply: null, errno, reason: 'local', elapsedMs: 1, bytesReceived: 0 }) as const;
@@ -17,8 +22,17 @@ const refused = (version: number): VersionProbe =>
 function report(probes: VersionProbe[], host = '127.0.0.1'): TargetReport {
   const acc = probes.filter((p) => p.status === 'accepted').map((p) => p.version);
   return {
-    host, port: 1863, address: host, family: 4, probes, accepted: acc, preferred: null, offer: null,
-    answered: acc.length > 0, elapsedMs: 1, transport: 'tcp',
+    host,
+    port: 1863,
+    address: host,
+    family: 4,
+    probes,
+    accepted: acc,
+    preferred: null,
+    offer: null,
+    answered: acc.length > 0,
+    elapsedMs: 1,
+    transport: 'tcp',
   };
 }
 const none: Checks = { expect: null, baseline: null };

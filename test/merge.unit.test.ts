@@ -44,7 +44,7 @@ describe('mergeReports', () => {
     assert.deepEqual(merged.missing, [{ host: 'gone.invalid', port: 1 }]);
     assert.equal(merged.unlisted, 1);
   });
-  test('a duplicate across files keeps the first file\'s result and is listed', () => {
+  test("a duplicate across files keeps the first file's result and is listed", () => {
     const merged = mergeReports([
       { name: 'one', text: ndjson(report('x.invalid', 1, [8])) },
       { name: 'two', text: ndjson(report('X.invalid', 1, [])) },
@@ -55,7 +55,10 @@ describe('mergeReports', () => {
   });
   test('a cut last line is reported and skipped; an empty shard adds nothing', () => {
     const text = ndjson(report('x.invalid', 1), report('y.invalid', 1)).trimEnd().slice(0, -10);
-    const merged = mergeReports([{ name: 'cut', text }, { name: 'empty', text: '' }]);
+    const merged = mergeReports([
+      { name: 'cut', text },
+      { name: 'empty', text: '' },
+    ]);
     assert.deepEqual(merged.targets.map(where), ['x.invalid:1']);
     assert.deepEqual(merged.cut, [{ file: 'cut', line: 2 }]);
     const emptyDoc = mergeReports([{ name: 'doc', text: JSON.stringify({ schemaVersion: 1, targets: [] }) }]);
@@ -69,11 +72,15 @@ describe('mergeReports', () => {
       ndjson({ ...report('x.invalid', 1), answered: undefined }),
     ];
     for (const text of bad) {
-      assert.throws(() => mergeReports([{ name: 'f.ndjson', text }]), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'ERR_OPTION');
-        assert.match(err.message, /^'f\.ndjson': /);
-        return true;
-      }, text);
+      assert.throws(
+        () => mergeReports([{ name: 'f.ndjson', text }]),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'ERR_OPTION');
+          assert.match(err.message, /^'f\.ndjson': /);
+          return true;
+        },
+        text,
+      );
     }
   });
   test('compareTargets: host by code point, case-insensitive, then port numerically', () => {

@@ -42,9 +42,19 @@ describe('-o FORMAT[:FILE]: several outputs in one run', { timeout: TEST_TIMEOUT
     assert.equal(rows[0], CSV_COLUMNS.join(','));
     assert.equal(rows.at(-1), '', 'every row ends in CRLF');
     const body = rows.slice(1, -1).map((l) => l.split(','));
-    assert.deepEqual(body.map((c) => [c[4], c[5]]), [['7', 'rejected'], ['8', 'accepted'], ['9', 'accepted']]);
+    assert.deepEqual(
+      body.map((c) => [c[4], c[5]]),
+      [
+        ['7', 'rejected'],
+        ['8', 'accepted'],
+        ['9', 'accepted'],
+      ],
+    );
     // The CSV and the JSON describe the same probes.
-    assert.deepEqual(body.map((c) => Number(c[9])), doc.targets[0]?.probes.map((p) => p.bytesReceived));
+    assert.deepEqual(
+      body.map((c) => Number(c[9])),
+      doc.targets[0]?.probes.map((p) => p.bytesReceived),
+    );
   });
 
   test('csv on stdout, table to a file; --json is -o json', async () => {

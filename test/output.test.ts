@@ -1,7 +1,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type StdioOptions } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -30,7 +39,10 @@ interface Spawned {
  */
 function spawnBin(
   args: string[],
-  options: { stdout?: number; onData?: (seen: string, kill: (signal: NodeJS.Signals) => void, close: () => void) => void } = {},
+  options: {
+    stdout?: number;
+    onData?: (seen: string, kill: (signal: NodeJS.Signals) => void, close: () => void) => void;
+  } = {},
 ): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env };
@@ -42,7 +54,11 @@ function spawnBin(
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      options.onData?.(stdout, (signal) => child.kill(signal), () => child.stdout?.destroy());
+      options.onData?.(
+        stdout,
+        (signal) => child.kill(signal),
+        () => child.stdout?.destroy(),
+      );
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS);
     child.on('error', reject);
@@ -84,7 +100,9 @@ const ndjsonLines = (stdout: string): unknown[] =>
     .map((l) => JSON.parse(l) as unknown);
 
 describe('a target list is read exactly once', () => {
-  test('a FIFO with --progress: every target probed, and the run ends', { skip: process.platform === 'win32' }, async () => {
+  test('a FIFO with --progress: every target probed, and the run ends', {
+    skip: process.platform === 'win32',
+  }, async () => {
     const fifo = join(dir, 'targets.fifo');
     execFileSync('mkfifo', [fifo]);
     const lines = 2000;
@@ -202,8 +220,21 @@ describe('SIGINT and SIGTERM keep what finished', () => {
     const hang = await startEmulator({ profile: 'escargot', port: 0, faults: ['hang'] });
     try {
       const stopped = await new Promise<Spawned>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, `${hang.host}:${hang.port}`, `${hang.host}:${hang.port}`, '--range', '8',
-          '--json', '--progress', '--timeout', String(LIMIT_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          process.execPath,
+          [
+            BIN,
+            `${hang.host}:${hang.port}`,
+            `${hang.host}:${hang.port}`,
+            '--range',
+            '8',
+            '--json',
+            '--progress',
+            '--timeout',
+            String(LIMIT_MS),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let stdout = '';
         let stderr = '';
         let sent = false;
@@ -310,9 +341,13 @@ test('--json larger than a string can hold is written whole, as a stream', async
   assert.ok(address && typeof address === 'object');
   try {
     const targets = Array.from({ length: 20 }, () => `127.0.0.1:${address.port}`);
-    const child = spawn(process.execPath, [BIN, ...targets, '--transcript', '--range', '1-99', '--json', '--global-concurrency', '4'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, ...targets, '--transcript', '--range', '1-99', '--json', '--global-concurrency', '4'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let bytes = 0;
     let head = '';
     let tail = '';

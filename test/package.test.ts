@@ -13,23 +13,34 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
   const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-pack-'));
   try {
     // --ignore-scripts: dist/ is already built by `npm test`; rebuilding here would race other test files.
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+    });
     const [info] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = info.files.map((f) => f.path);
     assert.ok(paths.includes('bin/msnp-probe.js') && paths.includes('dist/cli.mjs'));
     assert.ok(paths.includes('dist/src/index.js') && paths.includes('dist/src/index.d.ts'));
     assert.ok(paths.includes('docs/schema/report.schema.json'));
-    assert.ok(!paths.some((p) => p.startsWith('dist/test/') || p.startsWith('src/') || p.startsWith('test/')), 'only the files whitelist ships');
+    assert.ok(
+      !paths.some((p) => p.startsWith('dist/test/') || p.startsWith('src/') || p.startsWith('test/')),
+      'only the files whitelist ships',
+    );
     const app = join(dir, 'app');
     await run('mkdir', ['-p', app]);
     await writeFile(join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true,"type":"module"}\n');
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info.filename)], { cwd: app });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info.filename)], {
+      cwd: app,
+    });
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const version = await run(join(app, 'node_modules', '.bin', 'msnp-probe'), ['--version'], { cwd: app });
     assert.equal(version.stdout.trim(), pkg.version);
     const lib = await run(
       process.execPath,
-      ['--input-type=module', '-e', "import { probe, startEmulator, parseRange } from 'msnp-probe'; console.log(typeof probe, typeof startEmulator, parseRange('8-9').join())"],
+      [
+        '--input-type=module',
+        '-e',
+        "import { probe, startEmulator, parseRange } from 'msnp-probe'; console.log(typeof probe, typeof startEmulator, parseRange('8-9').join())",
+      ],
       { cwd: app },
     );
     assert.equal(lib.stdout.trim(), 'function function 8,9');

@@ -6,7 +6,8 @@ import type { Emulator } from '../src/emulator/server.js';
 import * as reply from '../src/emulator/replies.js';
 import { PATIENCE_MS, TIMER_SLACK_MS, closedPort, range, waitUntil, withEmulator } from './helpers.js';
 
-const statuses = (r: TargetReport): Record<number, string> => Object.fromEntries(r.probes.map((p) => [p.version, p.status]));
+const statuses = (r: TargetReport): Record<number, string> =>
+  Object.fromEntries(r.probes.map((p) => [p.version, p.status]));
 
 describe('probe() against every profile', () => {
   const preferred: Record<string, number> = {
@@ -26,7 +27,9 @@ describe('probe() against every profile', () => {
     test(`${profile.name}: exact status of every version 1-22 and the preferred version`, async () => {
       await withEmulator({ profile: profile.name }, async (emu) => {
         const report = await probe({ host: emu.host, port: emu.port, versions: range(1, 22), timeoutMs: PATIENCE_MS });
-        const expected = Object.fromEntries(range(1, 22).map((v) => [v, profile.versions.includes(v) ? 'accepted' : 'rejected']));
+        const expected = Object.fromEntries(
+          range(1, 22).map((v) => [v, profile.versions.includes(v) ? 'accepted' : 'rejected']),
+        );
         assert.deepEqual(statuses(report), expected);
         assert.deepEqual(report.accepted, profile.versions);
         assert.equal(report.preferred, preferred[profile.name]);
@@ -38,7 +41,8 @@ describe('probe() against every profile', () => {
         assert.equal(`${acceptedReply}\r\n`, reply.verAccepted(1, [v], echo));
         const rejected = report.probes.find((p) => p.version === 1);
         assert.ok(rejected?.status === 'rejected');
-        if (profile.rejectForm === 'list-open') assert.deepEqual(rejected.serverVersions, [...profile.versions].reverse());
+        if (profile.rejectForm === 'list-open')
+          assert.deepEqual(rejected.serverVersions, [...profile.versions].reverse());
         else assert.deepEqual(rejected.serverVersions, []);
       });
     });
@@ -51,7 +55,11 @@ describe('probe() fault modes, one version each', () => {
     ['partial', 'closed', (p) => assert.ok(p.bytesReceived > 0 && p.reply === null && p.firstBytes)],
     ['reset', 'reset', () => undefined],
     ['hang', 'timeout', (p) => assert.ok(p.status === 'timeout' && p.phase === 'reply' && p.elapsedMs >= 390)],
-    ['drip:400', 'timeout', (p) => assert.ok(p.status === 'timeout' && p.bytesReceived >= 1 && p.elapsedMs < 400 + TIMER_SLACK_MS)],
+    [
+      'drip:400',
+      'timeout',
+      (p) => assert.ok(p.status === 'timeout' && p.bytesReceived >= 1 && p.elapsedMs < 400 + TIMER_SLACK_MS),
+    ],
     ['drip:1', 'accepted', () => undefined],
     ['split', 'accepted', () => undefined],
     ['wrong-trid', 'mismatch', (p) => assert.ok(p.status === 'mismatch' && p.reason === 'trid' && p.trId === 2)],
@@ -61,7 +69,11 @@ describe('probe() fault modes, one version each', () => {
     ['http', 'unexpected', (p) => assert.ok(p.status === 'unexpected' && p.reason === 'http')],
     ['tls', 'unexpected', (p) => assert.ok(p.status === 'unexpected' && p.reason === 'tls')],
     ['garbage', 'unexpected', (p) => assert.ok(p.status === 'unexpected' && p.reason === 'binary')],
-    ['endless', 'unexpected', (p) => assert.ok(p.status === 'unexpected' && p.reason === 'too-long' && p.elapsedMs < PATIENCE_MS / 2)],
+    [
+      'endless',
+      'unexpected',
+      (p) => assert.ok(p.status === 'unexpected' && p.reason === 'too-long' && p.elapsedMs < PATIENCE_MS / 2),
+    ],
     ['error:600', 'error', (p) => assert.ok(p.status === 'error' && p.code === 600 && p.busy)],
     ['error:911', 'error', (p) => assert.ok(p.status === 'error' && p.code === 911 && !p.busy)],
     ['escape', 'unexpected', (p) => assert.equal(p.reply, reply.escapeReply(1, 13).slice(0, -2))],
@@ -73,10 +85,19 @@ describe('probe() fault modes, one version each', () => {
         // Only a fault that must end in a timeout gets a short deadline; the others get one that a
         // loaded machine cannot reach, so the neighbours' answers never race it.
         const [faulty, neighbours] = await Promise.all([
-          probe({ host: emu.host, port: emu.port, versions: [13], offer: false, timeoutMs: status === 'timeout' ? 400 : PATIENCE_MS }),
+          probe({
+            host: emu.host,
+            port: emu.port,
+            versions: [13],
+            offer: false,
+            timeoutMs: status === 'timeout' ? 400 : PATIENCE_MS,
+          }),
           probe({ host: emu.host, port: emu.port, versions: [12, 14], timeoutMs: PATIENCE_MS }),
         ]);
-        assert.deepEqual({ ...statuses(faulty), ...statuses(neighbours) }, { 12: 'accepted', 13: status, 14: 'accepted' });
+        assert.deepEqual(
+          { ...statuses(faulty), ...statuses(neighbours) },
+          { 12: 'accepted', 13: status, 14: 'accepted' },
+        );
         const p = faulty.probes[0];
         assert.ok(p);
         check(p);
@@ -138,7 +159,13 @@ describe('probe() network outcomes', () => {
   test('an AbortSignal cancels the run and closes every connection', async () => {
     await withEmulator({ profile: 'escargot', faults: ['hang'] }, async (emu) => {
       const controller = new AbortController();
-      const running = probe({ host: emu.host, port: emu.port, versions: range(2, 21), timeoutMs: 10_000, signal: controller.signal });
+      const running = probe({
+        host: emu.host,
+        port: emu.port,
+        versions: range(2, 21),
+        timeoutMs: 10_000,
+        signal: controller.signal,
+      });
       await new Promise((r) => setTimeout(r, 100));
       controller.abort();
       await assert.rejects(running, { name: 'AbortError' });

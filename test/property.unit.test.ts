@@ -27,11 +27,55 @@ const interestingByte = fc.oneof(
 
 /** Protocol-shaped fragments and hostile ones, so generated streams often look almost like MSNP. */
 const fragment = fc.constantFrom(
-  'VER', 'ver', ' ', '  ', '1', '0', '2', '13', 'MSNP8', 'msnp13', 'MSNP', 'MSNP99', 'MSNP100', 'CVR0', 'cvr0',
-  '600', '911', '715', 'OUT', 'OUT SSD', 'CHL 0 x', 'MSG', 'GCF', 'GCF 0 3', 'NOT 0 0', 'MSG 0 2', 'QNG 50',
-  '\r\n', '\r\n', '\n', '\r', '\x00', '\t', '\x1b[2J', '\x1b]0;pwned\x07', '\x9b31m', '\xc3\x28', '\xff\xfe',
-  'HTTP/1.1 400 Bad Request', 'SSH-2.0-x', '\x16\x03\x01', '\x15\x03\x01', '220 mail ESMTP', '+OK', '-ERR', '* OK',
-  '12345678901', '\\', 'é',
+  'VER',
+  'ver',
+  ' ',
+  '  ',
+  '1',
+  '0',
+  '2',
+  '13',
+  'MSNP8',
+  'msnp13',
+  'MSNP',
+  'MSNP99',
+  'MSNP100',
+  'CVR0',
+  'cvr0',
+  '600',
+  '911',
+  '715',
+  'OUT',
+  'OUT SSD',
+  'CHL 0 x',
+  'MSG',
+  'GCF',
+  'GCF 0 3',
+  'NOT 0 0',
+  'MSG 0 2',
+  'QNG 50',
+  '\r\n',
+  '\r\n',
+  '\n',
+  '\r',
+  '\x00',
+  '\t',
+  '\x1b[2J',
+  '\x1b]0;pwned\x07',
+  '\x9b31m',
+  '\xc3\x28',
+  '\xff\xfe',
+  'HTTP/1.1 400 Bad Request',
+  'SSH-2.0-x',
+  '\x16\x03\x01',
+  '\x15\x03\x01',
+  '220 mail ESMTP',
+  '+OK',
+  '-ERR',
+  '* OK',
+  '12345678901',
+  '\\',
+  'é',
 );
 
 const stream: fc.Arbitrary<Buffer> = fc
@@ -74,7 +118,12 @@ const request: fc.Arbitrary<VerRequest> = fc.record({
 // Classifier
 // ---------------------------------------------------------------------------------------------
 
-function classifyWith(req: VerRequest, chunks: Iterable<Uint8Array>, how: 'close' | 'timeout', maxLine?: number): { outcome: Outcome; unsolicited: string[] } {
+function classifyWith(
+  req: VerRequest,
+  chunks: Iterable<Uint8Array>,
+  how: 'close' | 'timeout',
+  maxLine?: number,
+): { outcome: Outcome; unsolicited: string[] } {
   const c = new VerReplyClassifier(req, maxLine);
   let outcome: Outcome | undefined;
   for (const chunk of chunks) {
@@ -87,26 +136,41 @@ function classifyWith(req: VerRequest, chunks: Iterable<Uint8Array>, how: 'close
 describe('classifier properties', () => {
   test('classifyChunks never throws and always returns a known status, for any bytes in any chunking', () => {
     fc.assert(
-      fc.property(request, stream, cuts, fc.constantFrom('close' as const, 'timeout' as const), (req, input, points, how) => {
-        const outcome = classifyChunks(req, chunked(input, points), how);
-        assert.ok(['accepted', 'rejected', 'mismatch', 'error', 'closed', 'timeout', 'unexpected'].includes(outcome.status), outcome.status);
-        // `reply` is the exact first line: never a line break inside, never longer than the cap.
-        if (outcome.reply !== null) {
-          assert.doesNotMatch(outcome.reply, /\n/);
-          assert.ok(outcome.reply.length <= 4096);
-        }
-      }),
+      fc.property(
+        request,
+        stream,
+        cuts,
+        fc.constantFrom('close' as const, 'timeout' as const),
+        (req, input, points, how) => {
+          const outcome = classifyChunks(req, chunked(input, points), how);
+          assert.ok(
+            ['accepted', 'rejected', 'mismatch', 'error', 'closed', 'timeout', 'unexpected'].includes(outcome.status),
+            outcome.status,
+          );
+          // `reply` is the exact first line: never a line break inside, never longer than the cap.
+          if (outcome.reply !== null) {
+            assert.doesNotMatch(outcome.reply, /\n/);
+            assert.ok(outcome.reply.length <= 4096);
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   test('the verdict does not depend on how the stream is cut (whole, random chunks, byte by byte)', () => {
     fc.assert(
-      fc.property(request, stream, cuts, fc.constantFrom('close' as const, 'timeout' as const), (req, input, points, how) => {
-        const whole = classifyWith(req, [input], how);
-        assert.deepEqual(classifyWith(req, chunked(input, points), how), whole);
-        assert.deepEqual(classifyWith(req, bytewise(input), how), whole);
-      }),
+      fc.property(
+        request,
+        stream,
+        cuts,
+        fc.constantFrom('close' as const, 'timeout' as const),
+        (req, input, points, how) => {
+          const whole = classifyWith(req, [input], how);
+          assert.deepEqual(classifyWith(req, chunked(input, points), how), whole);
+          assert.deepEqual(classifyWith(req, bytewise(input), how), whole);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -123,7 +187,10 @@ describe('classifier properties', () => {
   });
 
   test('never more than MAX_UNSOLICITED_LINES skipped lines kept; the one past them ends the probe', () => {
-    const noise = fc.array(fc.constantFrom('CHL 0 x\r\n', 'QNG\r\n', 'NOT 0 0\r\n', 'GCF 0 3\r\nabc', 'SBS 0 null\r\n'), { maxLength: 40 });
+    const noise = fc.array(
+      fc.constantFrom('CHL 0 x\r\n', 'QNG\r\n', 'NOT 0 0\r\n', 'GCF 0 3\r\nabc', 'SBS 0 null\r\n'),
+      { maxLength: 40 },
+    );
     fc.assert(
       fc.property(noise, cuts, (lines, points) => {
         const input = latin1(`${lines.join('')}VER 1 MSNP8\r\n`);
@@ -154,53 +221,96 @@ const replyCase = (req: VerRequest): fc.Arbitrary<Case> => {
     fc.tuple(verNumbers, fc.boolean()).map(([rest, cvr0]): Case => {
       const versions = [offered0, ...rest];
       const wire = reply.verAccepted(t, versions, cvr0);
-      return { wire: latin1(wire), prefixable: true, expected: { status: 'accepted', reply: line(wire), version: offered0, versions, cvr0 } };
+      return {
+        wire: latin1(wire),
+        prefixable: true,
+        expected: { status: 'accepted', reply: line(wire), version: offered0, versions, cvr0 },
+      };
     }),
-    verNumbers.filter((vs) => !req.offered.includes(vs[0] ?? 0)).map((versions): Case => {
-      const wire = reply.verAccepted(t, versions);
-      return { wire: latin1(wire), prefixable: true, expected: { status: 'mismatch', reply: line(wire), reason: 'version', trId: t, versions } };
-    }),
-    fc.tuple(fc.integer({ min: 0, max: 999 }).filter((x) => x !== t), verNumbers).map(([other, versions]): Case => {
-      const wire = reply.verAccepted(other, versions);
-      return { wire: latin1(wire), prefixable: true, expected: { status: 'mismatch', reply: line(wire), reason: 'trid', trId: other, versions } };
-    }),
+    verNumbers
+      .filter((vs) => !req.offered.includes(vs[0] ?? 0))
+      .map((versions): Case => {
+        const wire = reply.verAccepted(t, versions);
+        return {
+          wire: latin1(wire),
+          prefixable: true,
+          expected: { status: 'mismatch', reply: line(wire), reason: 'version', trId: t, versions },
+        };
+      }),
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: 999 }).filter((x) => x !== t),
+        verNumbers,
+      )
+      .map(([other, versions]): Case => {
+        const wire = reply.verAccepted(other, versions);
+        return {
+          wire: latin1(wire),
+          prefixable: true,
+          expected: { status: 'mismatch', reply: line(wire), reason: 'trid', trId: other, versions },
+        };
+      }),
     fc.array(fc.integer({ min: 1, max: 99 }), { maxLength: 20 }).map((own): Case => {
       const wire = reply.verRejected(t, own);
-      return { wire: latin1(wire), prefixable: true, expected: { status: 'rejected', reply: line(wire), form: 'zero', serverVersions: own } };
+      return {
+        wire: latin1(wire),
+        prefixable: true,
+        expected: { status: 'rejected', reply: line(wire), form: 'zero', serverVersions: own },
+      };
     }),
     fc.constant<Case>({
       wire: latin1(reply.verCvr0Only(t)),
       prefixable: true,
       expected: { status: 'rejected', reply: line(reply.verCvr0Only(t)), form: 'cvr0-only', serverVersions: [] },
     }),
-    fc.tuple(fc.constantFrom(200, 201, 500, 600, 601, 715, 911, 921, 928), fc.integer({ min: 0, max: 9 })).map(([code, trId]): Case => {
-      const wire = reply.errorLine(code, trId);
-      const busy = code === 500 || code === 600 || code === 601 || code === 921;
-      const got = { status: 'error', reply: line(wire), code, trId, busy } as const;
-      return { wire: latin1(wire), prefixable: true, expected: { ...got, codeName: null } };
-    }),
+    fc
+      .tuple(fc.constantFrom(200, 201, 500, 600, 601, 715, 911, 921, 928), fc.integer({ min: 0, max: 9 }))
+      .map(([code, trId]): Case => {
+        const wire = reply.errorLine(code, trId);
+        const busy = code === 500 || code === 600 || code === 601 || code === 921;
+        const got = { status: 'error', reply: line(wire), code, trId, busy } as const;
+        return { wire: latin1(wire), prefixable: true, expected: { ...got, codeName: null } };
+      }),
     fc.constantFrom(undefined, 'SSD', 'OTH', 'MIG').map((why): Case => {
       const wire = reply.outLine(why);
-      return { wire: latin1(wire), prefixable: true, expected: { status: 'closed', reply: line(wire), out: why ?? '' } };
+      return {
+        wire: latin1(wire),
+        prefixable: true,
+        expected: { status: 'closed', reply: line(wire), out: why ?? '' },
+      };
     }),
     fc.constant<Case>({
       wire: latin1(reply.escapeReply(t, offered0)),
       prefixable: true,
       expected: { status: 'unexpected', reply: line(reply.escapeReply(t, offered0)), reason: 'binary' },
     }),
-    fc.constant<Case>({ wire: latin1(reply.SMTP_BANNER), prefixable: false, expected: { status: 'unexpected', reply: line(reply.SMTP_BANNER), reason: 'banner' } }),
+    fc.constant<Case>({
+      wire: latin1(reply.SMTP_BANNER),
+      prefixable: false,
+      expected: { status: 'unexpected', reply: line(reply.SMTP_BANNER), reason: 'banner' },
+    }),
     fc.constant<Case>({
       wire: latin1(reply.HTTP_BAD_REQUEST),
       prefixable: false,
       expected: { status: 'unexpected', reply: 'HTTP/1.1 400 Bad Request', reason: 'http' },
     }),
-    fc.constant<Case>({ wire: Buffer.from(reply.TLS_ALERT), prefixable: false, expected: { status: 'unexpected', reply: null, reason: 'tls' } }),
-    fc.constant<Case>({ wire: Buffer.from(reply.GARBAGE), prefixable: false, expected: { status: 'unexpected', reply: null, reason: 'binary' } }),
+    fc.constant<Case>({
+      wire: Buffer.from(reply.TLS_ALERT),
+      prefixable: false,
+      expected: { status: 'unexpected', reply: null, reason: 'tls' },
+    }),
+    fc.constant<Case>({
+      wire: Buffer.from(reply.GARBAGE),
+      prefixable: false,
+      expected: { status: 'unexpected', reply: null, reason: 'binary' },
+    }),
   );
 };
 
 describe('valid replies from the emulator builders, in random chunkings', () => {
-  const prefix = fc.array(fc.constantFrom('CHL 0 abc\r\n', 'GCF 0 5\r\nab\r\nc', 'NOT 0 0\r\n', 'QNG\r\n'), { maxLength: MAX_UNSOLICITED_LINES });
+  const prefix = fc.array(fc.constantFrom('CHL 0 abc\r\n', 'GCF 0 5\r\nab\r\nc', 'NOT 0 0\r\n', 'QNG\r\n'), {
+    maxLength: MAX_UNSOLICITED_LINES,
+  });
   test('each gets exactly its documented verdict, whatever the chunking, preface or trailing bytes', () => {
     fc.assert(
       fc.property(
@@ -236,7 +346,11 @@ function referenceFrames(input: Buffer, maxLine: number, maxPayload: number, pay
     const nl = input.indexOf(0x0a, pos);
     const length = (nl === -1 ? input.length : nl) - pos;
     if (length > maxLine) {
-      frames.push({ kind: 'violation', code: 'LINE_TOO_LONG', pending: Uint8Array.from(input.subarray(pos, pos + maxLine)) });
+      frames.push({
+        kind: 'violation',
+        code: 'LINE_TOO_LONG',
+        pending: Uint8Array.from(input.subarray(pos, pos + maxLine)),
+      });
       return { frames, pending: Buffer.alloc(0) };
     }
     if (nl === -1) return { frames, pending: input.subarray(pos) };
@@ -252,7 +366,12 @@ function referenceFrames(input: Buffer, maxLine: number, maxPayload: number, pay
         return { frames, pending: Buffer.alloc(0) };
       }
       if (input.length - pos < size) return { frames, pending: input.subarray(pos) };
-      frames.push({ kind: 'payload', text, command: tokens[0] ?? '', payload: Uint8Array.from(input.subarray(pos, pos + size)) });
+      frames.push({
+        kind: 'payload',
+        text,
+        command: tokens[0] ?? '',
+        payload: Uint8Array.from(input.subarray(pos, pos + size)),
+      });
       pos += size;
       continue;
     }
@@ -270,7 +389,16 @@ function runReader(reader: LineReader, chunks: readonly Uint8Array[], bound: num
 }
 
 const normalize = (f: Framed): unknown => ({
-  frames: f.frames.map((fr) => (fr.kind === 'line' ? fr : { ...fr, [fr.kind === 'payload' ? 'payload' : 'pending']: Buffer.from(fr.kind === 'payload' ? fr.payload : fr.pending).toString('hex') })),
+  frames: f.frames.map((fr) =>
+    fr.kind === 'line'
+      ? fr
+      : {
+          ...fr,
+          [fr.kind === 'payload' ? 'payload' : 'pending']: Buffer.from(
+            fr.kind === 'payload' ? fr.payload : fr.pending,
+          ).toString('hex'),
+        },
+  ),
   pending: f.pending.toString('hex'),
 });
 
@@ -281,7 +409,8 @@ describe('LineReader properties', () => {
         const reader = new LineReader({ maxLineBytes: maxLine, payloads: false });
         const got = runReader(reader, chunked(input, points), maxLine);
         assert.deepEqual(normalize(got), normalize(referenceFrames(input, maxLine, 0, false)));
-        for (const f of got.frames) if (f.kind === 'line') assert.ok(!f.text.includes('\n') && f.text.length <= maxLine);
+        for (const f of got.frames)
+          if (f.kind === 'line') assert.ok(!f.text.includes('\n') && f.text.length <= maxLine);
       }),
       { numRuns: RUNS },
     );
@@ -289,11 +418,17 @@ describe('LineReader properties', () => {
 
   test('with payload framing: frames equal the reference, pending bounded by the larger cap', () => {
     fc.assert(
-      fc.property(stream, cuts, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 0, max: 64 }), (input, points, maxLine, maxPayload) => {
-        const reader = new LineReader({ maxLineBytes: maxLine, maxPayloadBytes: maxPayload });
-        const got = runReader(reader, chunked(input, points), Math.max(maxLine, maxPayload));
-        assert.deepEqual(normalize(got), normalize(referenceFrames(input, maxLine, maxPayload, true)));
-      }),
+      fc.property(
+        stream,
+        cuts,
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 0, max: 64 }),
+        (input, points, maxLine, maxPayload) => {
+          const reader = new LineReader({ maxLineBytes: maxLine, maxPayloadBytes: maxPayload });
+          const got = runReader(reader, chunked(input, points), Math.max(maxLine, maxPayload));
+          assert.deepEqual(normalize(got), normalize(referenceFrames(input, maxLine, maxPayload, true)));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -336,13 +471,16 @@ describe('LineReader properties', () => {
 
 /** The inverse of escapeText, written from its documented forms. */
 function unescapeText(text: string): string {
-  return text.replace(/\\(\\|r|n|t|x([0-9a-f]{2})|u\{([0-9a-f]+)\})/g, (_m, what: string, hex?: string, cp?: string) => {
-    if (what === '\\') return '\\';
-    if (what === 'r') return '\r';
-    if (what === 'n') return '\n';
-    if (what === 't') return '\t';
-    return String.fromCodePoint(parseInt((hex ?? cp) as string, 16));
-  });
+  return text.replace(
+    /\\(\\|r|n|t|x([0-9a-f]{2})|u\{([0-9a-f]+)\})/g,
+    (_m, what: string, hex?: string, cp?: string) => {
+      if (what === '\\') return '\\';
+      if (what === 'r') return '\r';
+      if (what === 'n') return '\n';
+      if (what === 't') return '\t';
+      return String.fromCodePoint(parseInt((hex ?? cp) as string, 16));
+    },
+  );
 }
 
 const C0_C1_DEL = /[\x00-\x1f\x7f-\x9f]/;

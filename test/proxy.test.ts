@@ -28,7 +28,13 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
   test('every connection goes through the proxy; the report names it', async () => {
     const seen = socks.requests.length;
     const proxy = parseProxy(`socks5://127.0.0.1:${socks.port}`);
-    const report = await probe({ host: '127.0.0.1', port: emulator.port, versions: [7, 8, 9], proxy, timeoutMs: 30_000 });
+    const report = await probe({
+      host: '127.0.0.1',
+      port: emulator.port,
+      versions: [7, 8, 9],
+      proxy,
+      timeoutMs: 30_000,
+    });
     assert.deepEqual(report.accepted, [8, 9]);
     assert.equal(report.preferred, 9);
     assert.equal(report.proxy, `socks5://127.0.0.1:${socks.port}`);
@@ -40,7 +46,14 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
   test('socks5h sends the name unresolved, and nothing is looked up here', async () => {
     const seen = socks.requests.length;
     const proxy = parseProxy(`socks5h://127.0.0.1:${socks.port}`);
-    const report = await probe({ host: 'msn.invalid', port: 1863, versions: [8], offer: false, proxy, lookup: noLookup });
+    const report = await probe({
+      host: 'msn.invalid',
+      port: 1863,
+      versions: [8],
+      offer: false,
+      proxy,
+      lookup: noLookup,
+    });
     assert.deepEqual(socks.requests.slice(seen), [{ kind: 'name', host: 'msn.invalid', port: 1863 }]);
     // The test proxy reaches no name: "host unreachable" is the target's outcome, not a lookup failure here.
     assert.equal(report.probes[0]?.status, 'unreachable');
@@ -57,7 +70,14 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
       return Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
     };
     const proxy = parseProxy(`socks5://127.0.0.1:${socks.port}`);
-    const report = await probe({ host: 'msn.example.invalid', port: emulator.port, versions: [8], offer: false, proxy, lookup });
+    const report = await probe({
+      host: 'msn.example.invalid',
+      port: emulator.port,
+      versions: [8],
+      offer: false,
+      proxy,
+      lookup,
+    });
     // `.invalid` fails without calling the lookup: the point is that socks5 never sends the name on.
     assert.deepEqual(asked, []);
     assert.equal(report.probes[0]?.status, 'unreachable');
@@ -72,8 +92,16 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
   });
 
   test('CLI: --json through the proxy validates, with the proxy field', async () => {
-    const r = await runBin(['127.0.0.1', '-p', String(emulator.port), '--range', '8-9', '--json', '--proxy',
-      `socks5h://127.0.0.1:${socks.port}`]);
+    const r = await runBin([
+      '127.0.0.1',
+      '-p',
+      String(emulator.port),
+      '--range',
+      '8-9',
+      '--json',
+      '--proxy',
+      `socks5h://127.0.0.1:${socks.port}`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ReportDocument;
     assert.ok(validate(doc), JSON.stringify(validate.errors));

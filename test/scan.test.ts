@@ -69,7 +69,10 @@ describe('many targets', () => {
   test('--targets FILE: matrix rows, invalid lines named, exit 3 when one target is silent', async () => {
     await withEmulator({ profile: 'msn-2014' }, async (emu) => {
       const dead = await closedPort();
-      const list = await tempFile('t.txt', `# servers\n${emu.host}:${emu.port}\nnot a target at all\nopen tcp ${emu.port} 127.0.0.1 1690000000\n127.0.0.1:${dead}\n`);
+      const list = await tempFile(
+        't.txt',
+        `# servers\n${emu.host}:${emu.port}\nnot a target at all\nopen tcp ${emu.port} 127.0.0.1 1690000000\n127.0.0.1:${dead}\n`,
+      );
       try {
         const r = await runBin(['--targets', list.path, '-r', '10-16']);
         assert.equal(r.code, 3);
@@ -91,7 +94,9 @@ describe('many targets', () => {
     await withEmulator({ profile: 'escargot', faults: ['hang'] }, async (slow) => {
       await withEmulator({ profile: 'msn-2007' }, async (fast) => {
         const input = `${slow.host}:${slow.port}\n${fast.host}:${fast.port}\n`;
-        const child = spawn(process.execPath, [BIN, '--targets', '-', '-r', '8', '-t', '5000', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BIN, '--targets', '-', '-r', '8', '-t', '5000', '--json'], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         child.stdin.end(input);
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -99,8 +104,14 @@ describe('many targets', () => {
         assert.equal(code, 3);
         const doc = JSON.parse(out) as ReportDocument;
         assert.ok(validate(doc), JSON.stringify(validate.errors));
-        assert.deepEqual(doc.targets.map((t) => t.port), [slow.port, fast.port]);
-        assert.deepEqual(doc.targets.map((t) => t.probes[0]?.status), ['timeout', 'accepted']);
+        assert.deepEqual(
+          doc.targets.map((t) => t.port),
+          [slow.port, fast.port],
+        );
+        assert.deepEqual(
+          doc.targets.map((t) => t.probes[0]?.status),
+          ['timeout', 'accepted'],
+        );
       });
     });
   });
@@ -110,7 +121,11 @@ describe('many targets', () => {
       await withEmulator({ profile: 'msn-2007' }, async (fast) => {
         const list = await tempFile('t.txt', `${slow.host}:${slow.port}\n${fast.host}:${fast.port}\n`);
         try {
-          const child = spawn(process.execPath, [BIN, '--targets', list.path, '-r', '8-9', '-t', String(2 * PATIENCE_MS), '--ndjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+          const child = spawn(
+            process.execPath,
+            [BIN, '--targets', list.path, '-r', '8-9', '-t', String(2 * PATIENCE_MS), '--ndjson'],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          );
           let out = '';
           const firstLine = new Promise<void>((resolve) =>
             child.stdout.on('data', (d: Buffer) => {
@@ -128,7 +143,15 @@ describe('many targets', () => {
           const doc = JSON.parse(lines[0] ?? '') as TargetDocument;
           assert.equal(doc.port, fast.port);
           assert.deepEqual(doc.accepted, [8, 9]);
-          assert.ok(validate({ schemaVersion: 1, tool: { name: 'msnp-probe', version: '0' }, startedAt: new Date().toISOString(), durationMs: 0, targets: [doc] }));
+          assert.ok(
+            validate({
+              schemaVersion: 1,
+              tool: { name: 'msnp-probe', version: '0' },
+              startedAt: new Date().toISOString(),
+              durationMs: 0,
+              targets: [doc],
+            }),
+          );
         } finally {
           await list.done();
         }
@@ -143,7 +166,10 @@ describe('many targets', () => {
       const key = (t: TargetDocument): string => `${t.host}:${t.port}`;
       const run = async (extra: string[]): Promise<string[]> => {
         const r = await runBin(['--targets', list.path, '-r', '8', '--no-offer', '--ndjson', ...extra]);
-        return r.stdout.split('\n').filter(Boolean).map((l) => key(JSON.parse(l) as TargetDocument));
+        return r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => key(JSON.parse(l) as TargetDocument));
       };
       const all = (await run([])).sort();
       const parts = [await run(['--shard', '1/3']), await run(['--shard', '2/3']), await run(['--shard', '3/3'])];
@@ -157,9 +183,22 @@ describe('many targets', () => {
 
   test('--progress with --targets FILE counts the file for an ETA; CRLF comments, BOM and --port apply', async () => {
     await withEmulator({ profile: 'escargot', delayMs: 300 }, async (emu) => {
-      const list = await tempFile('t.txt', `\ufeff# three\r\n${emu.host}\r\n${emu.host}:${emu.port}\r\n#masscan\r\nopen tcp ${emu.port} ${emu.host} 1690000000\r\n`);
+      const list = await tempFile(
+        't.txt',
+        `\ufeff# three\r\n${emu.host}\r\n${emu.host}:${emu.port}\r\n#masscan\r\nopen tcp ${emu.port} ${emu.host} 1690000000\r\n`,
+      );
       try {
-        const r = await runBin(['--targets', list.path, '--port', String(emu.port), '-r', '8', '--no-offer', '--progress', '--ndjson']);
+        const r = await runBin([
+          '--targets',
+          list.path,
+          '--port',
+          String(emu.port),
+          '-r',
+          '8',
+          '--no-offer',
+          '--progress',
+          '--ndjson',
+        ]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout.trim().split('\n').length, 3);
         assert.match(r.stderr, /\/3 targets, \d+ probes, [\d.]+ probes\/s, ETA \d\d:\d\d/);
@@ -174,7 +213,8 @@ describe('many targets', () => {
     const seen: string[] = [];
     for (const shard of ['1/3', '2/3', '3/3']) {
       const r = await runBin([...names, '-r', '8', '--no-offer', '--ndjson', '--shard', shard]);
-      for (const line of r.stdout.trim().split('\n').filter(Boolean)) seen.push((JSON.parse(line) as TargetDocument).host);
+      for (const line of r.stdout.trim().split('\n').filter(Boolean))
+        seen.push((JSON.parse(line) as TargetDocument).host);
     }
     assert.deepEqual(seen.sort(), [...names].sort());
   });
@@ -209,7 +249,14 @@ describe('politeness and flaky networks', () => {
   test('--rate spaces new connections to one target', async () => {
     const server = await scripted(() => 'answer');
     try {
-      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9, 10, 11, 12], offer: false, ratePerSecond: 20, concurrency: 5 });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: server.port,
+        versions: [8, 9, 10, 11, 12],
+        offer: false,
+        ratePerSecond: 20,
+        concurrency: 5,
+      });
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
       const span = (server.arrivals.at(-1) ?? 0) - (server.arrivals[0] ?? 0);
       assert.ok(span >= 4 * 50 * 0.8 - 5, `5 connections at 20/s spanned only ${span} ms`);
@@ -229,7 +276,15 @@ describe('politeness and flaky networks', () => {
         await full;
         return fn();
       };
-      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9, 10, 11, 12], offer: false, ratePerSecond: 20, concurrency: 5, gate });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: server.port,
+        versions: [8, 9, 10, 11, 12],
+        offer: false,
+        ratePerSecond: 20,
+        concurrency: 5,
+        gate,
+      });
       clearTimeout(timer);
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
       const gaps = server.arrivals.slice(1).map((t, i) => t - (server.arrivals[i] ?? 0));
@@ -238,13 +293,24 @@ describe('politeness and flaky networks', () => {
       await server.close();
     }
   });
-  test('after busy answers, new connections are spaced by the back-off, not only delayed', { timeout: 20_000 }, async () => {
+  test('after busy answers, new connections are spaced by the back-off, not only delayed', {
+    timeout: 20_000,
+  }, async () => {
     const server = await scripted(() => 'busy');
     try {
       // Four at once (nothing known yet); the other four wait in turn, and the back-off, capped at
       // 2 s, must keep them apart even when two had reserved the same moment.
-      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9, 10, 11, 12, 13, 14, 15], offer: false, concurrency: 4 });
-      assert.ok(report.probes.every((p) => p.status === 'error'), JSON.stringify(report.probes.map((p) => p.status)));
+      const report = await probe({
+        host: '127.0.0.1',
+        port: server.port,
+        versions: [8, 9, 10, 11, 12, 13, 14, 15],
+        offer: false,
+        concurrency: 4,
+      });
+      assert.ok(
+        report.probes.every((p) => p.status === 'error'),
+        JSON.stringify(report.probes.map((p) => p.status)),
+      );
       const later = server.arrivals.slice(4);
       const gaps = later.slice(1).map((t, i) => t - (later[i] ?? 0));
       assert.equal(later.length, 4);
@@ -293,7 +359,12 @@ describe('politeness and flaky networks', () => {
       const { port } = server.address() as { port: number };
       const report = await probe({ host: '127.0.0.1', port, versions: [8], offer: false, attempts: 3, concurrency: 1 });
       const p = report.probes[0];
-      assert.deepEqual(p?.agreement, { attempts: 3, statuses: { error: 3 }, answers: { 'error 600': 2, 'error 911': 1 }, agree: false });
+      assert.deepEqual(p?.agreement, {
+        attempts: 3,
+        statuses: { error: 3 },
+        answers: { 'error 600': 2, 'error 911': 1 },
+        agree: false,
+      });
       assert.equal(p?.status === 'error' ? p.code : null, 600, 'the most common answer is reported');
     } finally {
       await new Promise((r) => server.close(r));
@@ -302,9 +373,21 @@ describe('politeness and flaky networks', () => {
   test('--attempts repeats every probe and reports agreement', async () => {
     const server = await scripted((n, line) => (line.includes('MSNP8') && n % 2 === 0 ? 'reset' : 'answer'));
     try {
-      const report = await probe({ host: '127.0.0.1', port: server.port, versions: [8, 9], offer: false, attempts: 3, concurrency: 1 });
+      const report = await probe({
+        host: '127.0.0.1',
+        port: server.port,
+        versions: [8, 9],
+        offer: false,
+        attempts: 3,
+        concurrency: 1,
+      });
       const [p8, p9] = report.probes;
-      assert.deepEqual(p9?.agreement, { attempts: 3, statuses: { accepted: 3 }, answers: { accepted: 3 }, agree: true });
+      assert.deepEqual(p9?.agreement, {
+        attempts: 3,
+        statuses: { accepted: 3 },
+        answers: { accepted: 3 },
+        agree: true,
+      });
       assert.equal(p8?.agreement?.attempts, 3);
       assert.equal(p8?.agreement?.agree, false);
       assert.equal((p8?.agreement?.statuses.reset ?? 0) + (p8?.agreement?.statuses.accepted ?? 0), 3);
@@ -352,7 +435,11 @@ describe('--baseline', () => {
       const entry = saved.targets[0];
       assert.ok(entry?.offer && entry.preferred === 16);
       const variants: [string, object, RegExp | null][] = [
-        ['offer timed out in the baseline', { ...entry, preferred: null, offer: { ...entry.offer, status: 'timeout', reply: null } }, /baseline inconclusive preferred: none -> 16/],
+        [
+          'offer timed out in the baseline',
+          { ...entry, preferred: null, offer: { ...entry.offer, status: 'timeout', reply: null } },
+          /baseline inconclusive preferred: none -> 16/,
+        ],
         ['baseline made with --no-offer', { ...entry, preferred: null, offer: null }, null],
       ];
       for (const [what, base, line] of variants) {
@@ -387,8 +474,16 @@ describe('--baseline', () => {
   const badBaselines: [string, string, RegExp][] = [
     ['an empty file', '', /has no targets to compare with/],
     ['a document without targets', '{"schemaVersion":1,"targets":[]}', /has no targets to compare with/],
-    ['a status no msnp-probe writes', '{"host":"a","port":1,"preferred":null,"probes":[{"version":8,"status":"\\u001b]0;PWNED\\u0007"}]}', /not an msnp-probe report/],
-    ['a code that is not a number', '{"host":"a","port":1,"preferred":null,"probes":[{"version":8,"status":"error","code":"\\u001b[2J"}]}', /not an msnp-probe report/],
+    [
+      'a status no msnp-probe writes',
+      '{"host":"a","port":1,"preferred":null,"probes":[{"version":8,"status":"\\u001b]0;PWNED\\u0007"}]}',
+      /not an msnp-probe report/,
+    ],
+    [
+      'a code that is not a number',
+      '{"host":"a","port":1,"preferred":null,"probes":[{"version":8,"status":"error","code":"\\u001b[2J"}]}',
+      /not an msnp-probe report/,
+    ],
   ];
   for (const [what, text, message] of badBaselines) {
     test(`a baseline with ${what} is a usage error, one line, nothing raw`, async () => {

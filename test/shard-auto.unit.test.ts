@@ -38,12 +38,15 @@ describe('--shard auto', () => {
   ];
   for (const [shard, shards, env, message] of bad) {
     test(`usage error: --shard ${String(shard)} --shards ${String(shards)} ${JSON.stringify(env)}`, () => {
-      assert.throws(() => resolveShard(shard, shards, env), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'ERR_OPTION');
-        assert.match(err.message, message);
-        assert.doesNotMatch(err.message, /\n/);
-        return true;
-      });
+      assert.throws(
+        () => resolveShard(shard, shards, env),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'ERR_OPTION');
+          assert.match(err.message, message);
+          assert.doesNotMatch(err.message, /\n/);
+          return true;
+        },
+      );
     });
   }
 });

@@ -33,7 +33,10 @@ function result(t: TargetDocument): unknown {
   };
 }
 const lines = (text: string): TargetDocument[] =>
-  text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as TargetDocument);
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TargetDocument);
 
 describe('sharding: --shard auto and msnp-probe merge', { timeout: TEST_TIMEOUT_MS * 3 }, () => {
   const emulators: Emulator[] = [];
@@ -113,7 +116,10 @@ describe('sharding: --shard auto and msnp-probe merge', { timeout: TEST_TIMEOUT_
     assert.equal(merged.stderr, '');
     const inListOrder = lines(whole.stdout).sort((a, b) => order(a) - order(b));
     assert.deepEqual(lines(merged.stdout).map(result), inListOrder.map(result));
-    assert.deepEqual(lines(merged.stdout).map((t) => `${t.host}:${t.port}`), targets);
+    assert.deepEqual(
+      lines(merged.stdout).map((t) => `${t.host}:${t.port}`),
+      targets,
+    );
 
     const json = await runBin(['merge', '--targets', list, '--json', ...files.reverse()]);
     assert.equal(json.code, 0, json.stderr);
@@ -138,7 +144,10 @@ describe('sharding: --shard auto and msnp-probe merge', { timeout: TEST_TIMEOUT_
     const r = await runBin(['merge', '--ndjson', a, a]);
     assert.equal(r.code, 0, r.stderr);
     const ports = lines(r.stdout).map((t) => t.port);
-    assert.deepEqual(ports, [...ports].sort((x, y) => x - y));
+    assert.deepEqual(
+      ports,
+      [...ports].sort((x, y) => x - y),
+    );
     assert.equal(ports.length, targets.length);
     const dropped = /^msnp-probe: merge: 8 duplicate results dropped, the earlier file's kept \(first: 127\.0\.0\.1:/;
     assert.match(r.stderr, dropped);
@@ -217,7 +226,10 @@ describe('sharding: --shard auto and msnp-probe merge', { timeout: TEST_TIMEOUT_
         child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
       });
     const hasParallel = (await sh('parallel --version')).code === 0;
-    for (const line of blocks.join('').split('\n').filter((l) => l.trim() !== '')) {
+    for (const line of blocks
+      .join('')
+      .split('\n')
+      .filter((l) => l.trim() !== '')) {
       let commands = [line];
       const p = /^parallel (.*) ::: (.*)$/.exec(line);
       if (p && !hasParallel) {
@@ -261,7 +273,11 @@ describe('sharding: --shard auto and msnp-probe merge', { timeout: TEST_TIMEOUT_
     assert.match(script, new RegExp(`--shard auto --shards ${job.spec.completions} --ndjson`));
     assert.match(script, /--targets \/list\/targets\.txt/);
     assert.match(script, /> \/out\/shard-\$JOB_COMPLETION_INDEX\.ndjson/);
-    for (const mount of container.volumeMounts) assert.ok(pod.volumes.some((v) => v.name === mount.name), mount.name);
+    for (const mount of container.volumeMounts)
+      assert.ok(
+        pod.volumes.some((v) => v.name === mount.name),
+        mount.name,
+      );
     assert.deepEqual(container.volumeMounts.map((m) => m.mountPath).sort(), ['/list', '/out']);
   });
 });

@@ -6,7 +6,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { readTargets, parseTargetLine, MAX_TARGET_LINE, MAX_SKIPPED_LINE, type InvalidLine } from '../src/probe/targets.js';
+import {
+  readTargets,
+  parseTargetLine,
+  MAX_TARGET_LINE,
+  MAX_SKIPPED_LINE,
+  type InvalidLine,
+} from '../src/probe/targets.js';
 import type { Target } from '../src/input/target.js';
 
 const RUNS = 300;
@@ -55,8 +61,14 @@ const lineText = fc.oneof(
       '\xc3\xa9.invalid',
     ),
   },
-  { weight: 1, arbitrary: fc.integer({ min: MAX_TARGET_LINE - 2, max: MAX_TARGET_LINE + 40 }).map((n) => 'x'.repeat(n)) },
-  { weight: 1, arbitrary: fc.integer({ min: MAX_TARGET_LINE, max: MAX_TARGET_LINE * 3 }).map((n) => `# ${'z'.repeat(n)}`) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: MAX_TARGET_LINE - 2, max: MAX_TARGET_LINE + 40 }).map((n) => 'x'.repeat(n)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: MAX_TARGET_LINE, max: MAX_TARGET_LINE * 3 }).map((n) => `# ${'z'.repeat(n)}`),
+  },
 );
 const lineEnd = fc.constantFrom('\n', '\r\n', '\r');
 const list = fc.record({
@@ -115,16 +127,26 @@ describe('target lists: line ends', () => {
       { host: '127.0.0.1', port: 1863 },
       { host: '127.0.0.2', port: 1864 },
     ]);
-    assert.deepEqual(invalid.map((i) => i.line), [4]);
+    assert.deepEqual(
+      invalid.map((i) => i.line),
+      [4],
+    );
   });
 
   test('a CRLF cut between two reads is one line end, not two', async () => {
     const { invalid } = await read(['127.0.0.1\r', '\nbad line x\r\n']);
-    assert.deepEqual(invalid.map((i) => i.line), [2]);
+    assert.deepEqual(
+      invalid.map((i) => i.line),
+      [2],
+    );
   });
 
   test('a byte order mark cut between reads is still dropped', async () => {
-    for (const chunks of [['\xef', '\xbb\xbf127.0.0.1\n'], ['\xef\xbb', '\xbf127.0.0.1\n'], ['\xef', '\xbb', '\xbf', '127.0.0.1']]) {
+    for (const chunks of [
+      ['\xef', '\xbb\xbf127.0.0.1\n'],
+      ['\xef\xbb', '\xbf127.0.0.1\n'],
+      ['\xef', '\xbb', '\xbf', '127.0.0.1'],
+    ]) {
       const got = await read(chunks.map((c) => Buffer.from(c, 'latin1')));
       assert.deepEqual(got, { targets: [{ host: '127.0.0.1', port: 1863 }], invalid: [] }, JSON.stringify(chunks));
     }
@@ -133,8 +155,17 @@ describe('target lists: line ends', () => {
 
 describe('target lists: input that is not a list stops with an error', () => {
   test('a NUL byte (/dev/zero, a binary file, UTF-16) throws ERR_TARGET, wherever it is', async () => {
-    for (const chunks of [['\0\0\0\0'], ['127.0.0.1\n', 'ab\0c\n'], ['# comment \0\n'], [`${'x'.repeat(MAX_TARGET_LINE * 2)}\0`]]) {
-      await assert.rejects(read(chunks), { code: 'ERR_TARGET', message: /NUL byte/ }, JSON.stringify(chunks).slice(0, 60));
+    for (const chunks of [
+      ['\0\0\0\0'],
+      ['127.0.0.1\n', 'ab\0c\n'],
+      ['# comment \0\n'],
+      [`${'x'.repeat(MAX_TARGET_LINE * 2)}\0`],
+    ]) {
+      await assert.rejects(
+        read(chunks),
+        { code: 'ERR_TARGET', message: /NUL byte/ },
+        JSON.stringify(chunks).slice(0, 60),
+      );
     }
   });
 

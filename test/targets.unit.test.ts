@@ -1,6 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTargetLine, readTargets, parseShard, inShard, MAX_TARGET_LINE, type InvalidLine } from '../src/probe/targets.js';
+import {
+  parseTargetLine,
+  readTargets,
+  parseShard,
+  inShard,
+  MAX_TARGET_LINE,
+  type InvalidLine,
+} from '../src/probe/targets.js';
 import { Pacer } from '../src/probe/pacer.js';
 import { fitTarget } from '../src/report/render/matrix.js';
 import { Progress, formatDuration } from '../src/cli/output/progress.js';
@@ -23,7 +30,8 @@ describe('parseTargetLine', () => {
     ['#masscan\r', null],
     ['192.0.2.10:1864 # note\r', { host: '192.0.2.10', port: 1864 }],
   ];
-  for (const [line, expected] of cases) test(JSON.stringify(line), () => assert.deepEqual(parseTargetLine(line), expected));
+  for (const [line, expected] of cases)
+    test(JSON.stringify(line), () => assert.deepEqual(parseTargetLine(line), expected));
   for (const bad of ['a b c', 'host:0', 'open tcp x 1.2.3.4', 'http://x', '[::1']) {
     test(`rejects ${JSON.stringify(bad)}`, () => assert.throws(() => parseTargetLine(bad), { code: 'ERR_TARGET' }));
   }
@@ -49,8 +57,16 @@ describe('readTargets', () => {
     ];
     for (let cut = 0; cut <= text.length; cut++) {
       const invalid: InvalidLine[] = [];
-      assert.deepEqual(await collect([text.slice(0, cut), text.slice(cut)], (i) => invalid.push(i)), expected, `cut ${cut}`);
-      assert.deepEqual(invalid.map((i) => i.line), [5], `cut ${cut}`);
+      assert.deepEqual(
+        await collect([text.slice(0, cut), text.slice(cut)], (i) => invalid.push(i)),
+        expected,
+        `cut ${cut}`,
+      );
+      assert.deepEqual(
+        invalid.map((i) => i.line),
+        [5],
+        `cut ${cut}`,
+      );
     }
   });
   test('an over-long line is skipped without being buffered, and the next line still counts', async () => {
@@ -62,11 +78,19 @@ describe('readTargets', () => {
     assert.match(invalid[0]?.message ?? '', /longer than/);
   });
   test('a CRLF list with comments and a byte order mark, at every chunk boundary', async () => {
-    const crlf = '\xef\xbb\xbf# servers\r\n#masscan\r\nopen tcp 1863 192.0.2.6 1690000000\r\n192.0.2.7 # note\r\n# end\r\n';
+    const crlf =
+      '\xef\xbb\xbf# servers\r\n#masscan\r\nopen tcp 1863 192.0.2.6 1690000000\r\n192.0.2.7 # note\r\n# end\r\n';
     for (let cut = 0; cut <= crlf.length; cut++) {
       const invalid: InvalidLine[] = [];
       const got = await collect([crlf.slice(0, cut), crlf.slice(cut)], (i) => invalid.push(i));
-      assert.deepEqual(got, [{ host: '192.0.2.6', port: 1863 }, { host: '192.0.2.7', port: 1863 }], `cut ${cut}`);
+      assert.deepEqual(
+        got,
+        [
+          { host: '192.0.2.6', port: 1863 },
+          { host: '192.0.2.7', port: 1863 },
+        ],
+        `cut ${cut}`,
+      );
       assert.deepEqual(invalid, [], `cut ${cut}`);
     }
   });
@@ -77,8 +101,19 @@ describe('readTargets', () => {
     for (const size of [7, 100, 1000, 4096, list.length]) {
       const invalid: InvalidLine[] = [];
       const chunks = list.match(new RegExp(`[^]{1,${size}}`, 'g')) ?? [];
-      assert.deepEqual(await collect(chunks, (i) => invalid.push(i)), [{ host: '192.0.2.1', port: 1863 }, { host: '192.0.2.2', port: 1863 }], `chunks of ${size}`);
-      assert.deepEqual(invalid.map((i) => [i.line, i.message]), [[2, `line longer than ${MAX_TARGET_LINE} characters`]], `chunks of ${size}`);
+      assert.deepEqual(
+        await collect(chunks, (i) => invalid.push(i)),
+        [
+          { host: '192.0.2.1', port: 1863 },
+          { host: '192.0.2.2', port: 1863 },
+        ],
+        `chunks of ${size}`,
+      );
+      assert.deepEqual(
+        invalid.map((i) => [i.line, i.message]),
+        [[2, `line longer than ${MAX_TARGET_LINE} characters`]],
+        `chunks of ${size}`,
+      );
       assert.ok((invalid[0]?.text.length ?? 0) <= 80, 'quotes at most 80 characters');
     }
   });
@@ -101,10 +136,14 @@ describe('readTargets', () => {
 describe('shards', () => {
   test('parseShard', () => {
     assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
-    for (const bad of ['0/4', '5/4', '1/0', 'a/b', '1', '1/2/3']) assert.throws(() => parseShard(bad), { code: 'ERR_OPTION' }, bad);
+    for (const bad of ['0/4', '5/4', '1/0', 'a/b', '1', '1/2/3'])
+      assert.throws(() => parseShard(bad), { code: 'ERR_OPTION' }, bad);
   });
   test('N shards partition any list exactly once, independent of order', () => {
-    const targets: Target[] = Array.from({ length: 2000 }, (_, i) => ({ host: `10.${(i >> 8) & 255}.${i & 255}.1`, port: 1863 + (i % 3) }));
+    const targets: Target[] = Array.from({ length: 2000 }, (_, i) => ({
+      host: `10.${(i >> 8) & 255}.${i & 255}.1`,
+      port: 1863 + (i % 3),
+    }));
     for (const count of [1, 2, 3, 7]) {
       const seen = new Map<Target, number>();
       for (let index = 1; index <= count; index++) {
@@ -112,7 +151,10 @@ describe('shards', () => {
       }
       assert.equal(seen.size, targets.length);
       assert.ok([...seen.values()].every((n) => n === 1));
-      const sizes = Array.from({ length: count }, (_, i) => targets.filter((t) => inShard(t, { index: i + 1, count })).length);
+      const sizes = Array.from(
+        { length: count },
+        (_, i) => targets.filter((t) => inShard(t, { index: i + 1, count })).length,
+      );
       assert.ok(Math.min(...sizes) > (targets.length / count) * 0.8, `balanced: ${sizes.join(',')}`);
     }
   });
@@ -123,7 +165,12 @@ describe('Pacer', () => {
     const now = 0;
     let r = 0;
     const randoms = [0, 1, 0.5, 0.25];
-    const pacer = new Pacer({ ratePerSecond: 10, jitter: 0.2, random: () => randoms[r++ % randoms.length] ?? 0.5, now: () => now });
+    const pacer = new Pacer({
+      ratePerSecond: 10,
+      jitter: 0.2,
+      random: () => randoms[r++ % randoms.length] ?? 0.5,
+      now: () => now,
+    });
     const delays = [pacer.reserve(), pacer.reserve(), pacer.reserve(), pacer.reserve()];
     assert.deepEqual(delays.map(Math.round), [0, 80, 200, 300]);
   });
@@ -153,7 +200,11 @@ describe('Pacer.start', () => {
     assert.equal(pacer.start(), true);
     now = 50;
     assert.equal(pacer.start(), false, '50 ms after a start at 10/s');
-    assert.equal(Math.round(pacer.reserve()), 30, 'the next turn is at least 80 ms (100 ms - 20%) after the last start');
+    assert.equal(
+      Math.round(pacer.reserve()),
+      30,
+      'the next turn is at least 80 ms (100 ms - 20%) after the last start',
+    );
     now = 80;
     assert.equal(pacer.start(), true);
   });
@@ -182,7 +233,10 @@ describe('Progress', () => {
   test('takes its line away around output for the same terminal, and puts it back', () => {
     const out: string[] = [];
     const p = new Progress((t) => out.push(t), null, { tick: false });
-    assert.equal(p.around(() => 'nothing drawn yet'), 'nothing drawn yet');
+    assert.equal(
+      p.around(() => 'nothing drawn yet'),
+      'nothing drawn yet',
+    );
     assert.equal(out.length, 0);
     p.done(21);
     p.setTotal(3);

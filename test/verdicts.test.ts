@@ -17,8 +17,7 @@ const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true 
 );
 
 /** A report as the one target of a `--json` document, for the schema. */
-const documentOf = (report: TargetReport): ReportDocument =>
-  buildDocument([report], new Date(), 1);
+const documentOf = (report: TargetReport): ReportDocument => buildDocument([report], new Date(), 1);
 
 async function tempFile(name: string, text: string): Promise<{ path: string; done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-'));
@@ -80,7 +79,10 @@ describe('verdicts a CI job can trust', () => {
       assert.deepEqual(doc.targets[0]?.accepted, [11, 12, 13, 14]);
       const b = doc.targets[0]?.baseline;
       assert.equal(b?.met, false);
-      assert.deepEqual(b?.differences.map((d) => d.version), [11, 12, 13, 14]);
+      assert.deepEqual(
+        b?.differences.map((d) => d.version),
+        [11, 12, 13, 14],
+      );
       assert.match(b?.differences[0]?.before ?? '', /^accepted\/confirmed\//);
       assert.match(b?.differences[0]?.after ?? '', /^accepted\/claimed-only\//);
       const line = 'baseline DIFFERENCE MSNP11: accepted/confirmed/notification -> accepted/claimed-only/';
@@ -113,7 +115,13 @@ describe('verdicts a CI job can trust', () => {
     const { server, port } = await loginServer((n) => (n % 2 === 0 ? 'challenge' : 'close'));
     try {
       const report = await probe({
-        host: '127.0.0.1', port, versions: [11], offer: false, deep: true, attempts: 4, concurrency: 1,
+        host: '127.0.0.1',
+        port,
+        versions: [11],
+        offer: false,
+        deep: true,
+        attempts: 4,
+        concurrency: 1,
       });
       const a = report.probes[0]?.agreement;
       assert.ok(a);

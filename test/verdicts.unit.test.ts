@@ -46,10 +46,17 @@ const offerOf = (offered: number[], chosen: number): OfferProbe => ({
 });
 function targetReport(probes: VersionProbe[], offer: OfferProbe | null): TargetReport {
   return {
-    host: '127.0.0.1', port: 1863, address: '127.0.0.1', family: 4, probes,
+    host: '127.0.0.1',
+    port: 1863,
+    address: '127.0.0.1',
+    family: 4,
+    probes,
     accepted: probes.filter((p) => p.status === 'accepted').map((p) => p.version),
     preferred: offer?.status === 'accepted' ? offer.version : null,
-    offer, answered: true, elapsedMs: 1, transport: 'tcp',
+    offer,
+    answered: true,
+    elapsedMs: 1,
+    transport: 'tcp',
   };
 }
 /** A report as a later run reads it back from a file. */
@@ -62,7 +69,10 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 
 describe('--baseline compares only what both runs measured the same way', () => {
   test('another --range: the preferred versions of different offers are not compared', () => {
-    const then = targetReport(range(2, 21).map((v) => accepted(v)), offerOf(range(2, 21), 18));
+    const then = targetReport(
+      range(2, 21).map((v) => accepted(v)),
+      offerOf(range(2, 21), 18),
+    );
     const now = targetReport([accepted(8), accepted(14)], offerOf([8, 14], 14));
     const b = compareBaseline(now, asBaseline(then));
     assert.equal(b.preferred, null);
@@ -82,7 +92,11 @@ describe('--baseline compares only what both runs measured the same way', () => 
   test('per version, only versions both runs probed', () => {
     const then = targetReport([accepted(8), accepted(9)], offerOf([8, 9], 9));
     const rejected: VersionProbe = {
-      ...accepted(10), status: 'rejected', reply: 'VER 1 0', form: 'zero', serverVersions: [],
+      ...accepted(10),
+      status: 'rejected',
+      reply: 'VER 1 0',
+      form: 'zero',
+      serverVersions: [],
     };
     const now = targetReport([accepted(9), rejected], offerOf([9, 10], 9));
     const b = compareBaseline(now, asBaseline(then));
@@ -95,8 +109,14 @@ describe('--deep --baseline: the login outcome is part of the comparison', () =>
   const confirmed = { session: 'confirmed', login: 'notification' } as const;
   const claimed = { session: 'claimed-only', login: 'closed' } as const;
   test('20 of 20 confirmed, then 0 of 20: twenty differences, exit-worthy', () => {
-    const then = targetReport(range(2, 21).map((v) => accepted(v, confirmed)), null);
-    const now = targetReport(range(2, 21).map((v) => accepted(v, claimed)), null);
+    const then = targetReport(
+      range(2, 21).map((v) => accepted(v, confirmed)),
+      null,
+    );
+    const now = targetReport(
+      range(2, 21).map((v) => accepted(v, claimed)),
+      null,
+    );
     const b = compareBaseline(now, asBaseline(then));
     assert.equal(b.met, false);
     assert.equal(b.differences.length, 20);
@@ -117,7 +137,10 @@ describe('--deep --baseline: the login outcome is part of the comparison', () =>
       null,
     );
     const b = compareBaseline(now, asBaseline(then));
-    assert.deepEqual(b.inconclusive.map((c) => c.version), [8, 9]);
+    assert.deepEqual(
+      b.inconclusive.map((c) => c.version),
+      [8, 9],
+    );
     const change = { version: 10, before: 'accepted/claimed-only/error 911', after: 'accepted/claimed-only/error 913' };
     assert.deepEqual(b.differences, [change]);
   });

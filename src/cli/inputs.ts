@@ -95,7 +95,6 @@ export async function loadBaseline(file: string | null, io: Io): Promise<Map<str
   }
 }
 
-
 export interface SourceOptions {
   /** Targets named on the command line (already sharded), probed first. */
   commandLine: readonly Target[];

@@ -101,7 +101,11 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
     const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
     const auto = Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
     const color = args['color'] === true || (args['color'] !== false && auto);
-    const matrix = new MatrixPrinter(versions, color, targets.some((t) => t.fingerprint !== undefined));
+    const matrix = new MatrixPrinter(
+      versions,
+      color,
+      targets.some((t) => t.fingerprint !== undefined),
+    );
     io.stdout.write(matrix.header());
     for (const t of targets) io.stdout.write(matrix.row(t));
     const answered = targets.filter((t) => t.answered).length;
@@ -110,7 +114,10 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
   }
   if (targets.length === 0) io.stderr.write('msnp-probe: merge: no results in the files (empty shards?)\n');
   if (missing.length > 0) {
-    const named = missing.slice(0, MISSING_SHOWN).map((t) => escapeText(formatTarget(t))).join(', ');
+    const named = missing
+      .slice(0, MISSING_SHOWN)
+      .map((t) => escapeText(formatTarget(t)))
+      .join(', ');
     const more = missing.length > MISSING_SHOWN ? ', ...' : '';
     const n = missing.length;
     const what = `${n} target${n === 1 ? '' : 's'} of --targets ${n === 1 ? 'has' : 'have'} no result`;

@@ -144,7 +144,8 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
   // yargs reads `--targets -` as an empty --targets plus a positional `-`: both mean standard input.
   const positional = given.filter((t) => t !== '-');
   if (positional.length !== given.length) {
-    if (args['targets'] !== undefined && args['targets'] !== '') throw new UsageError('--targets: give one list (a FILE or -)');
+    if (args['targets'] !== undefined && args['targets'] !== '')
+      throw new UsageError('--targets: give one list (a FILE or -)');
     args = { ...args, targets: '-' };
   }
   const port = defaultPortOf(args);
@@ -162,12 +163,17 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
       throw new UsageError(`target '${text}': ${isMsnpProbeError(err) ? err.message : String(err)}`);
     }
   }
-  const targetsFile = args['targets'] === undefined ? null : flag('targets', args['targets'], (t) => {
-    if (t.trim() === '') throw new UsageError('needs a file name, or - for standard input');
-    return t;
-  });
+  const targetsFile =
+    args['targets'] === undefined
+      ? null
+      : flag('targets', args['targets'], (t) => {
+          if (t.trim() === '') throw new UsageError('needs a file name, or - for standard input');
+          return t;
+        });
   if (targets.length === 0 && blocks.length === 0 && targetsFile === null) {
-    throw new UsageError('no target: give HOST[:PORT], --host or --targets FILE (try `msnp-probe demo` for a local demo)');
+    throw new UsageError(
+      'no target: give HOST[:PORT], --host or --targets FILE (try `msnp-probe demo` for a local demo)',
+    );
   }
   const exclude = excludeOf(args);
   return { targets, targetsFile, blocks, exclude, defaultPort: port, ...commonProbeOptions(args) };
@@ -207,16 +213,22 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
         ? DEFAULT_TIMEOUT_MS
         : flag('timeout', args['timeout'], duration(OPTION_LIMITS.timeoutMs.min, OPTION_LIMITS.timeoutMs.max)),
     concurrency:
-      args['concurrency'] === undefined ? DEFAULT_CONCURRENCY : flag('concurrency', args['concurrency'], limited('concurrency', 'connections')),
+      args['concurrency'] === undefined
+        ? DEFAULT_CONCURRENCY
+        : flag('concurrency', args['concurrency'], limited('concurrency', 'connections')),
     globalConcurrency:
       args['global-concurrency'] === undefined
         ? DEFAULT_GLOBAL_CONCURRENCY
         : flag('global-concurrency', args['global-concurrency'], limited('globalConcurrency', 'connections')),
     offer: args['offer'] !== false,
-    ratePerSecond: args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),
+    ratePerSecond:
+      args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),
     retries: args['retries'] === undefined ? 0 : flag('retries', args['retries'], limited('retries', 'retries')),
     attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], limited('attempts', 'attempts')),
-    expect: args['expect'] === undefined ? null : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
+    expect:
+      args['expect'] === undefined
+        ? null
+        : flag('expect', args['expect'], (t) => (t.trim().toLowerCase() === 'none' ? [] : parseRange(t))),
     baselineFile: args['baseline'] === undefined ? null : flag('baseline', args['baseline'], nonEmpty('a file name')),
     shard: asUsage(() => resolveShard(args['shard'], args['shards'], process.env)),
     ...outputs,
@@ -338,7 +350,8 @@ function transportName(text: string): TransportName {
 
 function positiveNumber(unit: string): (text: string) => number {
   return (text) => {
-    if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()) || Number(text) <= 0) throw new UsageError(`'${text}' is not a positive number of ${unit}`);
+    if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()) || Number(text) <= 0)
+      throw new UsageError(`'${text}' is not a positive number of ${unit}`);
     return Number(text);
   };
 }
@@ -364,8 +377,14 @@ export interface ServePlan {
 }
 
 export function servePlan(args: Args, defaultPort: number): ServePlan {
-  const profile = args['profile'] === undefined ? DEMO_PROFILE : flag('profile', args['profile'], (t) => getProfile(t).name);
-  const faultArgs = args['fault'] === undefined ? [] : Array.isArray(args['fault']) ? args['fault'].map(String) : [String(args['fault'])];
+  const profile =
+    args['profile'] === undefined ? DEMO_PROFILE : flag('profile', args['profile'], (t) => getProfile(t).name);
+  const faultArgs =
+    args['fault'] === undefined
+      ? []
+      : Array.isArray(args['fault'])
+        ? args['fault'].map(String)
+        : [String(args['fault'])];
   return {
     profile,
     host: args['host'] === undefined ? '127.0.0.1' : flag('host', args['host'], parseHost),
@@ -373,9 +392,12 @@ export function servePlan(args: Args, defaultPort: number): ServePlan {
     versions: args['versions'] === undefined ? undefined : flag('versions', args['versions'], parseRange),
     faults: faultArgs.map((f) => flag('fault', f, parseFault)),
     delayMs: args['delay'] === undefined ? 0 : flag('delay', args['delay'], duration(0, 600_000)),
-    idleTimeoutMs: args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], duration(1, 3_600_000)),
+    idleTimeoutMs:
+      args['idle-timeout'] === undefined ? 60_000 : flag('idle-timeout', args['idle-timeout'], duration(1, 3_600_000)),
     maxConnections:
-      args['max-connections'] === undefined ? 1024 : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
+      args['max-connections'] === undefined
+        ? 1024
+        : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
     transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
     dispatch: args['dispatch'] !== false,
   };

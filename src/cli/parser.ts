@@ -1,7 +1,13 @@
 import yargs, { type Argv } from 'yargs';
 import { FAULT_MODES } from '../emulator/faults.js';
 import { PROFILE_NAMES, DEMO_PROFILE } from '../emulator/profiles.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_FOLLOW_MAX, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../core/defaults.js';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_FOLLOW_MAX,
+  DEFAULT_GLOBAL_CONCURRENCY,
+  DEFAULT_PORT,
+  DEFAULT_TIMEOUT_MS,
+} from '../core/defaults.js';
 import { PACKAGE } from '../core/version.js';
 import { FORMAT_NAMES } from '../report/formats/registry.js';
 import { UsageError, type Args } from './options.js';
@@ -10,17 +16,68 @@ import { UsageError, type Args } from './options.js';
 function probeOptions(y: Argv): Argv {
   const local = { global: false } as const;
   return y
-    .option('range', { ...local, alias: 'r', type: 'string', describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]' })
-    .option('timeout', { ...local, alias: 't', type: 'string', describe: `deadline per connection, connect and reply together; also bounds name resolution: ms, or 500ms, 5s, 1.5s, 1m [default: ${DEFAULT_TIMEOUT_MS}]` })
-    .option('concurrency', { ...local, alias: 'c', type: 'string', describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]` })
-    .option('offer', { ...local, type: 'boolean', describe: 'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it' })
-    .option('expect', { ...local, type: 'string', describe: 'exit 1 unless the accepted set is exactly this range (`none` for the empty set); must lie within --range' })
-    .option('global-concurrency', { ...local, type: 'string', describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]` })
-    .option('rate', { ...local, type: 'string', describe: 'new connections per second per target, with +-20% jitter [default: no limit]' })
-    .option('retries', { ...local, type: 'string', describe: 're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]' })
-    .option('attempts', { ...local, type: 'string', describe: 'probe every version N times and report agreement [default: 1]' })
-    .option('baseline', { ...local, type: 'string', describe: 'exit 1 on any conclusive difference from an earlier --json/--ndjson output' })
-    .option('shard', { ...local, type: 'string', describe: 'probe only slice I of N of the targets (I/N, e.g. 2/4, or auto: see --shards); N runs cover the list once' })
+    .option('range', {
+      ...local,
+      alias: 'r',
+      type: 'string',
+      describe: 'versions to probe: 7-21, 8,11-13,18 or MSNP8-MSNP18 [default: 2-21]',
+    })
+    .option('timeout', {
+      ...local,
+      alias: 't',
+      type: 'string',
+      describe: `deadline per connection, connect and reply together; also bounds name resolution: ms, or 500ms, 5s, 1.5s, 1m [default: ${DEFAULT_TIMEOUT_MS}]`,
+    })
+    .option('concurrency', {
+      ...local,
+      alias: 'c',
+      type: 'string',
+      describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]`,
+    })
+    .option('offer', {
+      ...local,
+      type: 'boolean',
+      describe:
+        'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it',
+    })
+    .option('expect', {
+      ...local,
+      type: 'string',
+      describe:
+        'exit 1 unless the accepted set is exactly this range (`none` for the empty set); must lie within --range',
+    })
+    .option('global-concurrency', {
+      ...local,
+      type: 'string',
+      describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]`,
+    })
+    .option('rate', {
+      ...local,
+      type: 'string',
+      describe: 'new connections per second per target, with +-20% jitter [default: no limit]',
+    })
+    .option('retries', {
+      ...local,
+      type: 'string',
+      describe:
+        're-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to N times [default: 0]',
+    })
+    .option('attempts', {
+      ...local,
+      type: 'string',
+      describe: 'probe every version N times and report agreement [default: 1]',
+    })
+    .option('baseline', {
+      ...local,
+      type: 'string',
+      describe: 'exit 1 on any conclusive difference from an earlier --json/--ndjson output',
+    })
+    .option('shard', {
+      ...local,
+      type: 'string',
+      describe:
+        'probe only slice I of N of the targets (I/N, e.g. 2/4, or auto: see --shards); N runs cover the list once',
+    })
     .option('shards', {
       ...local,
       type: 'string',
@@ -28,7 +85,11 @@ function probeOptions(y: Argv): Argv {
         'with --shard auto: N, the shard count [default: $MSNP_PROBE_SHARDS]; I is $JOB_COMPLETION_INDEX + 1 ' +
         '(a Kubernetes Indexed Job counts from 0); see docs/SHARDING.md',
     })
-    .option('json', { ...local, type: 'boolean', describe: 'print one JSON document (see README) instead of the table' })
+    .option('json', {
+      ...local,
+      type: 'boolean',
+      describe: 'print one JSON document (see README) instead of the table',
+    })
     .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
     .option('output', {
       ...local,
@@ -38,8 +99,17 @@ function probeOptions(y: Argv): Argv {
         `FORMAT[:FILE], repeatable: ${FORMAT_NAMES.join(', ')}; without FILE on stdout (one format there), ` +
         'e.g. -o table -o json:scan.json [default: table]',
     })
-    .option('progress', { ...local, type: 'boolean', describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]' })
-    .option('deep', { ...local, type: 'boolean', describe: 'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only' })
+    .option('progress', {
+      ...local,
+      type: 'boolean',
+      describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]',
+    })
+    .option('deep', {
+      ...local,
+      type: 'boolean',
+      describe:
+        'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only',
+    })
     .option('handle', {
       ...local,
       type: 'string',
@@ -47,9 +117,22 @@ function probeOptions(y: Argv): Argv {
         'with --deep: the account named in CVR and USR, e.g. a test account of your own server ' +
         '(never a password) [default: probe@example.com]',
     })
-    .option('follow', { ...local, type: 'boolean', describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep' })
-    .option('follow-any', { ...local, type: 'boolean', describe: 'with --follow: follow any address or valid host name a redirect names [default: same host, or same address class as the target]' })
-    .option('follow-max', { ...local, type: 'string', describe: `with --follow: servers followed per starting target at the most [default: ${DEFAULT_FOLLOW_MAX}]` })
+    .option('follow', {
+      ...local,
+      type: 'boolean',
+      describe: 'probe the notification servers that dispatch redirects (XFR) name; implies --deep',
+    })
+    .option('follow-any', {
+      ...local,
+      type: 'boolean',
+      describe:
+        'with --follow: follow any address or valid host name a redirect names [default: same host, or same address class as the target]',
+    })
+    .option('follow-max', {
+      ...local,
+      type: 'string',
+      describe: `with --follow: servers followed per starting target at the most [default: ${DEFAULT_FOLLOW_MAX}]`,
+    })
     .option('fingerprint', {
       ...local,
       type: 'boolean',
@@ -57,9 +140,23 @@ function probeOptions(y: Argv): Argv {
         'name the implementation (Escargot by era, ReMessenger, Microsoft...) from about ten ' +
         'behavioural probes; see docs/FINGERPRINTS.md',
     })
-    .option('transcript', { ...local, type: 'boolean', describe: 'keep every byte sent and received per probe, timestamped, in the JSON' })
-    .option('verbose', { ...local, alias: 'v', type: 'boolean', describe: 'print the transcripts on stderr, escaped; implies --transcript' })
-    .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]' })
+    .option('transcript', {
+      ...local,
+      type: 'boolean',
+      describe: 'keep every byte sent and received per probe, timestamped, in the JSON',
+    })
+    .option('verbose', {
+      ...local,
+      alias: 'v',
+      type: 'boolean',
+      describe: 'print the transcripts on stderr, escaped; implies --transcript',
+    })
+    .option('transport', {
+      ...local,
+      type: 'string',
+      choices: ['tcp', 'http'],
+      describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]',
+    })
     .option('proxy', {
       ...local,
       type: 'string',
@@ -67,8 +164,16 @@ function probeOptions(y: Argv): Argv {
         'connect through a SOCKS5 proxy: socks5://HOST:PORT, or socks5h://HOST:PORT to have the proxy resolve ' +
         'target names (nothing is looked up here) [default port: 1080]',
     })
-    .option('gateway-ns', { ...local, type: 'string', describe: 'with --transport http: the IP= the gateway is asked to reach [default: the target host]' })
-    .option('color', { ...local, type: 'boolean', describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables' });
+    .option('gateway-ns', {
+      ...local,
+      type: 'string',
+      describe: 'with --transport http: the IP= the gateway is asked to reach [default: the target host]',
+    })
+    .option('color', {
+      ...local,
+      type: 'boolean',
+      describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables',
+    });
 }
 
 function emulatorOptions(y: Argv, defaultPort: number): Argv {
@@ -88,13 +193,36 @@ function emulatorOptions(y: Argv, defaultPort: number): Argv {
       array: true,
       describe: `misbehave: [VERSIONS:]MODE[:ARG], repeatable. Modes: ${FAULT_MODES.join(', ')}`,
     })
-    .option('delay', { ...local, type: 'string', describe: 'latency added before every reply: ms, or 500ms, 2s, 1m [default: 0]' })
-    .option('idle-timeout', { ...local, type: 'string', describe: 'drop connections idle this long: ms, or 30s, 5m [default: 60000]' })
+    .option('delay', {
+      ...local,
+      type: 'string',
+      describe: 'latency added before every reply: ms, or 500ms, 2s, 1m [default: 0]',
+    })
+    .option('idle-timeout', {
+      ...local,
+      type: 'string',
+      describe: 'drop connections idle this long: ms, or 30s, 5m [default: 60000]',
+    })
     .option('max-connections', { ...local, type: 'string', describe: 'connections open at once [default: 1024]' })
-    .option('transport', { ...local, type: 'string', choices: ['tcp', 'http'], describe: 'tcp, or http: serve the MSN HTTP gateway (POST /gateway/gateway.dll) [default: tcp]' })
-    .option('dispatch', { ...local, type: 'boolean', describe: 'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server [default: true]; --no-dispatch serves logins directly' })
+    .option('transport', {
+      ...local,
+      type: 'string',
+      choices: ['tcp', 'http'],
+      describe: 'tcp, or http: serve the MSN HTTP gateway (POST /gateway/gateway.dll) [default: tcp]',
+    })
+    .option('dispatch', {
+      ...local,
+      type: 'boolean',
+      describe:
+        'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server [default: true]; --no-dispatch serves logins directly',
+    })
     .option('host', { ...local, type: 'string', describe: 'address to listen on [default: 127.0.0.1]' })
-    .option('port', { ...local, alias: 'p', type: 'string', describe: `port to listen on, 0 for any free one [default: ${defaultPort}]` });
+    .option('port', {
+      ...local,
+      alias: 'p',
+      type: 'string',
+      describe: `port to listen on, 0 for any free one [default: ${defaultPort}]`,
+    });
 }
 
 function exporterOptions(y: Argv): Argv {
@@ -179,66 +307,82 @@ export const COMMANDS = ['serve', 'demo', 'profiles', 'completion', 'exporter', 
 function parser(): Argv {
   // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
   // would swallow `completion` and send it to DNS as a host name.
-  return probeOptions(yargs())
-    .scriptName('msnp-probe')
-    .usage('$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port, CIDR blocks (10.0.0.0/24[:PORT]) and ranges (10.0.0.1-10.0.0.9[:PORT]); one connection per version, plus one combined offer.')
-    .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
-    .option('targets', { global: false, type: 'string', describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists' })
-    .option('port', { global: false, alias: 'p', type: 'string', describe: `port when a target (given or in --targets) names none [default: ${DEFAULT_PORT}; 80 with --transport http]` })
-    .option('exclude', {
-      global: false,
-      type: 'string',
-      describe: 'never probe these: addresses, CIDR blocks, ranges or host names, comma-separated, repeatable',
-    })
-    .option('exclude-file', {
-      global: false,
-      type: 'string',
-      describe: 'never probe the addresses, blocks, ranges or names listed in FILE (# comments)',
-    })
-    .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'only IPv4 addresses of names' })
-    .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'only IPv6 addresses of names' })
-    .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
-    .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
-      probeOptions(emulatorOptions(y, 0)),
-    )
-    .command('profiles', 'list the emulator profiles')
-    .command(
-      'exporter',
-      'a Prometheus exporter: GET /probe?target=HOST:PORT probes one allowed target (docs/EXPORTER.md)',
-      exporterOptions,
-    )
-    .command(
-      'badge',
-      'print an SVG badge (MSNP 2-21) of the versions HOST[:PORT] accepts, probed or read --from a report',
-      badgeOptions,
-    )
-    .command(
-      'merge',
-      'merge shard outputs (FILE... of --shard runs with --json or --ndjson) into one matrix, --json or --ndjson',
-      mergeOptions,
-    )
-    .example('$0 --host messenger.hotmail.com --range 7-21', 'probe MSNP7 to MSNP21 on port 1863')
-    .example('$0 127.0.0.1:1863 --json', 'a JSON document for scripts')
-    .example('$0 [::1]:1863 --expect 2-21', 'CI: exit 1 unless exactly MSNP2-21 are accepted')
-    .example('$0 serve --profile escargot --port 1863', 'an emulated Escargot server on 127.0.0.1:1863')
-    .example('$0 serve --fault 13:reset --fault 15:error:600', 'an emulated server that misbehaves for chosen versions')
-    .example('$0 demo', 'probe the emulated July 2007 servers')
-    .epilogue(
-      'Exit codes: 0 done (checks met), 1 --expect or --baseline not met, 2 usage error,' +
-        ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
-        ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
-        ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).',
-    )
-    .completion('completion', 'print a bash/zsh completion script')
-    .version(PACKAGE.version)
-    .alias('version', 'V')
-    .help()
-    .alias('help', 'h')
-    .strictOptions()
-    .showHelpOnFail(false)
-    .exitProcess(false)
-    // A pty can report 0 columns, and wrap(0) would mean no wrapping at all.
-    .wrap(Math.min(100, process.stdout.columns || 100));
+  return (
+    probeOptions(yargs())
+      .scriptName('msnp-probe')
+      .usage(
+        '$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port, CIDR blocks (10.0.0.0/24[:PORT]) and ranges (10.0.0.1-10.0.0.9[:PORT]); one connection per version, plus one combined offer.',
+      )
+      .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
+      .option('targets', {
+        global: false,
+        type: 'string',
+        describe: 'read targets from FILE, or - for stdin: one per line, # comments, masscan lists',
+      })
+      .option('port', {
+        global: false,
+        alias: 'p',
+        type: 'string',
+        describe: `port when a target (given or in --targets) names none [default: ${DEFAULT_PORT}; 80 with --transport http]`,
+      })
+      .option('exclude', {
+        global: false,
+        type: 'string',
+        describe: 'never probe these: addresses, CIDR blocks, ranges or host names, comma-separated, repeatable',
+      })
+      .option('exclude-file', {
+        global: false,
+        type: 'string',
+        describe: 'never probe the addresses, blocks, ranges or names listed in FILE (# comments)',
+      })
+      .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'only IPv4 addresses of names' })
+      .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'only IPv6 addresses of names' })
+      .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
+      .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
+        probeOptions(emulatorOptions(y, 0)),
+      )
+      .command('profiles', 'list the emulator profiles')
+      .command(
+        'exporter',
+        'a Prometheus exporter: GET /probe?target=HOST:PORT probes one allowed target (docs/EXPORTER.md)',
+        exporterOptions,
+      )
+      .command(
+        'badge',
+        'print an SVG badge (MSNP 2-21) of the versions HOST[:PORT] accepts, probed or read --from a report',
+        badgeOptions,
+      )
+      .command(
+        'merge',
+        'merge shard outputs (FILE... of --shard runs with --json or --ndjson) into one matrix, --json or --ndjson',
+        mergeOptions,
+      )
+      .example('$0 --host messenger.hotmail.com --range 7-21', 'probe MSNP7 to MSNP21 on port 1863')
+      .example('$0 127.0.0.1:1863 --json', 'a JSON document for scripts')
+      .example('$0 [::1]:1863 --expect 2-21', 'CI: exit 1 unless exactly MSNP2-21 are accepted')
+      .example('$0 serve --profile escargot --port 1863', 'an emulated Escargot server on 127.0.0.1:1863')
+      .example(
+        '$0 serve --fault 13:reset --fault 15:error:600',
+        'an emulated server that misbehaves for chosen versions',
+      )
+      .example('$0 demo', 'probe the emulated July 2007 servers')
+      .epilogue(
+        'Exit codes: 0 done (checks met), 1 --expect or --baseline not met, 2 usage error,' +
+          ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
+          ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
+          ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).',
+      )
+      .completion('completion', 'print a bash/zsh completion script')
+      .version(PACKAGE.version)
+      .alias('version', 'V')
+      .help()
+      .alias('help', 'h')
+      .strictOptions()
+      .showHelpOnFail(false)
+      .exitProcess(false)
+      // A pty can report 0 columns, and wrap(0) would mean no wrapping at all.
+      .wrap(Math.min(100, process.stdout.columns || 100))
+  );
 }
 
 export type Parsed = { err: Error | null; args: Args; output: string };

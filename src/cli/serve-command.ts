@@ -44,7 +44,9 @@ export async function serve(args: Args, io: Io): Promise<number> {
   const faults = emulator.faults.length ? `, faults ${specs.join(' ')}` : '';
   const kind = emulator.transport === 'http' ? 'HTTP gateway' : emulator.notification ? 'dispatch server' : 'server';
   const ns = emulator.notification ? `; its notification server listens on ${formatTarget(emulator.notification)}` : '';
-  io.stdout.write(`msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`);
+  io.stdout.write(
+    `msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`,
+  );
   const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
   // An address nobody can read is no use (with --port 0 it is the only way to learn it): stop.
   let stopWatching = (): unknown => undefined;
@@ -67,9 +69,20 @@ export async function demo(args: Args, io: Io): Promise<number> {
   const emulator = await startFromArgs(args, 0);
   try {
     if (plan.output === 'table') {
-      io.stdout.write(`Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`);
+      io.stdout.write(
+        `Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`,
+      );
     }
-    return await runProbes({ ...plan, targets: [{ host: emulator.host, port: emulator.port }], targetsFile: null, defaultPort: emulator.port }, args, io);
+    return await runProbes(
+      {
+        ...plan,
+        targets: [{ host: emulator.host, port: emulator.port }],
+        targetsFile: null,
+        defaultPort: emulator.port,
+      },
+      args,
+      io,
+    );
   } finally {
     await emulator.close();
   }

@@ -77,10 +77,16 @@ export function couldBeMsnp(partial: string): boolean {
  * What a stream that ended (`close`) or ran out of time (`timeout`) before a complete reply says,
  * judged by the partial line left over: bytes that can no longer be MSNP are `unexpected`.
  */
-export function streamEndOutcome(pending: Uint8Array, how: 'close' | 'timeout'): Extract<Outcome, { status: 'unexpected' | 'closed' | 'timeout' }> {
+export function streamEndOutcome(
+  pending: Uint8Array,
+  how: 'close' | 'timeout',
+): Extract<Outcome, { status: 'unexpected' | 'closed' | 'timeout' }> {
   const partial = Buffer.from(pending).toString('latin1');
-  if (partial !== '' && !couldBeMsnp(partial)) return { status: 'unexpected', reply: null, reason: notMsnpReason(partial) };
-  return how === 'close' ? { status: 'closed', reply: null, out: null } : { status: 'timeout', reply: null, phase: 'reply' };
+  if (partial !== '' && !couldBeMsnp(partial))
+    return { status: 'unexpected', reply: null, reason: notMsnpReason(partial) };
+  return how === 'close'
+    ? { status: 'closed', reply: null, out: null }
+    : { status: 'timeout', reply: null, phase: 'reply' };
 }
 
 /**
@@ -121,7 +127,11 @@ export class VerReplyClassifier {
       const first = chunk[0] ?? 0;
       // A TLS record or raw binary shows at the first byte; waiting for a newline would only waste the deadline.
       if (first === 0x16 || first === 0x15 || (first < 0x20 && first !== 0x0d && first !== 0x0a) || first === 0x7f) {
-        return this.#settle({ status: 'unexpected', reply: null, reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary' });
+        return this.#settle({
+          status: 'unexpected',
+          reply: null,
+          reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary',
+        });
       }
     }
     const frames = this.#reader.push(chunk);
@@ -164,7 +174,11 @@ export class VerReplyClassifier {
 }
 
 /** Classifies a whole recorded reply at once: the chunks as received, then how the stream ended. */
-export function classifyChunks(request: VerRequest, chunks: Iterable<Uint8Array>, how: 'close' | 'timeout' = 'close'): Outcome {
+export function classifyChunks(
+  request: VerRequest,
+  chunks: Iterable<Uint8Array>,
+  how: 'close' | 'timeout' = 'close',
+): Outcome {
   const classifier = new VerReplyClassifier(request);
   for (const chunk of chunks) {
     const outcome = classifier.push(chunk);

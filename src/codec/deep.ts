@@ -20,8 +20,17 @@ export function authMethodFor(version: number): AuthMethod {
 export function clientVersionFor(version: number): string {
   if (version <= 7) return '4.7.3001';
   const byVersion: Record<number, string> = {
-    8: '5.0.0540', 9: '6.0.0602', 10: '6.1.0211', 11: '7.0.0813', 12: '7.5.0324', 13: '8.0.0812',
-    14: '8.1.0178', 15: '8.5.1302', 16: '9.0.1407', 17: '14.0.8050', 18: '14.0.8117',
+    8: '5.0.0540',
+    9: '6.0.0602',
+    10: '6.1.0211',
+    11: '7.0.0813',
+    12: '7.5.0324',
+    13: '8.0.0812',
+    14: '8.1.0178',
+    15: '8.5.1302',
+    16: '9.0.1407',
+    17: '14.0.8050',
+    18: '14.0.8117',
   };
   return byVersion[version] ?? '15.4.3508.1109';
 }
@@ -270,7 +279,12 @@ export class DeepConversation implements Conversation<DeepOutcome> {
 
   fail(outcome: Outcome): DeepOutcome {
     if (!this.#verOutcome) return { ver: outcome, deep: null };
-    const step: StepOutcome = outcome.status === 'reset' ? { status: 'reset', reply: null } : outcome.status === 'timeout' ? { status: 'timeout', reply: null } : { status: 'closed', reply: null, out: null };
+    const step: StepOutcome =
+      outcome.status === 'reset'
+        ? { status: 'reset', reply: null }
+        : outcome.status === 'timeout'
+          ? { status: 'timeout', reply: null }
+          : { status: 'closed', reply: null, out: null };
     return this.#finish(step);
   }
 
@@ -284,14 +298,17 @@ export class DeepConversation implements Conversation<DeepOutcome> {
   #frames(frames: Frame[]): Step<DeepOutcome> {
     for (const frame of frames) {
       if (this.#result) break;
-      if (frame.kind === 'violation') return { type: 'done', result: this.#finish({ status: 'unexpected', reply: null, reason: 'too-long' }) };
+      if (frame.kind === 'violation')
+        return { type: 'done', result: this.#finish({ status: 'unexpected', reply: null, reason: 'too-long' }) };
       if (frame.kind === 'payload') {
-        if (this.#payloads.length < MAX_SKIPPED) this.#payloads.push({ command: frame.command, size: frame.payload.length });
+        if (this.#payloads.length < MAX_SKIPPED)
+          this.#payloads.push({ command: frame.command, size: frame.payload.length });
         continue;
       }
       const outcome = this.#answer(frame.text);
       if (outcome === undefined) {
-        if (++this.#skipped > MAX_SKIPPED) return { type: 'done', result: this.#finish({ status: 'mismatch', reply: frame.text }) };
+        if (++this.#skipped > MAX_SKIPPED)
+          return { type: 'done', result: this.#finish({ status: 'mismatch', reply: frame.text }) };
         continue;
       }
       const current = this.#plan[this.#steps.length];
@@ -325,7 +342,13 @@ export class DeepConversation implements Conversation<DeepOutcome> {
         if (current.command === 'USR' && ACCOUNT_REFUSED_CODES.includes(msg.code)) {
           return { status: 'account-refused', reply: line, code: msg.code, codeName: errorCodeName(msg.code) };
         }
-        return { status: 'error', reply: line, code: msg.code, codeName: errorCodeName(msg.code), busy: isBusyCode(msg.code) };
+        return {
+          status: 'error',
+          reply: line,
+          code: msg.code,
+          codeName: errorCodeName(msg.code),
+          busy: isBusyCode(msg.code),
+        };
       case 'ver':
         return { status: 'mismatch', reply: line };
       case 'command': {
@@ -333,12 +356,19 @@ export class DeepConversation implements Conversation<DeepOutcome> {
         if (msg.trId !== current.trId) return { status: 'mismatch', reply: line };
         if (msg.command === 'XFR' && current.command === 'USR' && msg.args[0] === 'NS') {
           const redirect = parseRedirect(msg.args.slice(1));
-          return redirect ? { status: 'dispatch', reply: line, redirect } : { status: 'unexpected', reply: line, reason: 'malformed' };
+          return redirect
+            ? { status: 'dispatch', reply: line, redirect }
+            : { status: 'unexpected', reply: line, reason: 'malformed' };
         }
         if (msg.command !== current.command) return { status: 'mismatch', reply: line };
         if (current.command === 'CVR') {
           const [recommended, , minimum, downloadUrl, infoUrl] = msg.args;
-          this.#cvr = { recommended: recommended ?? '', minimum: minimum ?? recommended ?? '', downloadUrl: downloadUrl ?? null, infoUrl: infoUrl ?? null };
+          this.#cvr = {
+            recommended: recommended ?? '',
+            minimum: minimum ?? recommended ?? '',
+            downloadUrl: downloadUrl ?? null,
+            infoUrl: infoUrl ?? null,
+          };
           return { status: 'answered', reply: line };
         }
         if (current.command === 'INF') {
@@ -353,8 +383,8 @@ export class DeepConversation implements Conversation<DeepOutcome> {
           status: 'notification',
           reply: line,
           method: method ?? '',
-          policy: twoPart ? (rest[0] ?? null) : method === 'TWN' ? (rest.join(' ') || null) : null,
-          challenge: twoPart ? (rest[1] ?? null) : method === 'TWN' ? null : (rest.join(' ') || null),
+          policy: twoPart ? (rest[0] ?? null) : method === 'TWN' ? rest.join(' ') || null : null,
+          challenge: twoPart ? (rest[1] ?? null) : method === 'TWN' ? null : rest.join(' ') || null,
         };
       }
     }

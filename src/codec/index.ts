@@ -11,7 +11,14 @@ export { VerConversation } from './conversation.js';
 export type { Conversation, Step } from './conversation.js';
 export { STATUSES, answeredAsMsnp, isTransient } from './outcome.js';
 export type { Outcome, ProbeStatus, UnexpectedReason } from './outcome.js';
-export { VerReplyClassifier, classifyLine, classifyChunks, buildVerRequest, couldBeMsnp, notMsnpReason } from './classify.js';
+export {
+  VerReplyClassifier,
+  classifyLine,
+  classifyChunks,
+  buildVerRequest,
+  couldBeMsnp,
+  notMsnpReason,
+} from './classify.js';
 export type { VerRequest } from './classify.js';
 export { LineReader, PAYLOAD_COMMANDS, payloadHeader } from './lines.js';
 export type { Frame, LineReaderOptions } from './lines.js';

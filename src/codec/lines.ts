@@ -5,7 +5,20 @@
 
 /** Commands whose header line ends in a byte count followed by that many payload bytes. */
 export const PAYLOAD_COMMANDS: ReadonlySet<string> = new Set([
-  'MSG', 'GCF', 'UBX', 'NOT', 'IPG', 'ADL', 'RML', 'FQY', 'UBN', 'UUN', 'NFY', 'SDG', 'PUT', 'DEL',
+  'MSG',
+  'GCF',
+  'UBX',
+  'NOT',
+  'IPG',
+  'ADL',
+  'RML',
+  'FQY',
+  'UBN',
+  'UUN',
+  'NFY',
+  'SDG',
+  'PUT',
+  'DEL',
 ]);
 
 export { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from '../core/limits.js';
@@ -67,7 +80,12 @@ export class LineReader {
       if (this.#payload) {
         if (this.#buf.length < this.#payload.size) break;
         const payload = this.#buf.subarray(0, this.#payload.size);
-        frames.push({ kind: 'payload', text: this.#payload.text, command: this.#payload.command, payload: Uint8Array.from(payload) });
+        frames.push({
+          kind: 'payload',
+          text: this.#payload.text,
+          command: this.#payload.command,
+          payload: Uint8Array.from(payload),
+        });
         this.#buf = this.#buf.subarray(this.#payload.size);
         this.#payload = undefined;
         continue;

@@ -25,7 +25,13 @@ export type UnexpectedReason = 'tls' | 'http' | 'banner' | 'binary' | 'too-long'
 export type Outcome =
   | { status: 'accepted'; reply: string; version: number; versions: number[]; cvr0: boolean }
   | { status: 'rejected'; reply: string; form: 'zero' | 'cvr0-only'; serverVersions: number[] }
-  | { status: 'mismatch'; reply: string; reason: 'trid' | 'version' | 'command'; trId: number | null; versions: number[] }
+  | {
+      status: 'mismatch';
+      reply: string;
+      reason: 'trid' | 'version' | 'command';
+      trId: number | null;
+      versions: number[];
+    }
   | { status: 'error'; reply: string; code: number; codeName: string | null; trId: number | null; busy: boolean }
   | { status: 'closed'; reply: string | null; out: string | null }
   | { status: 'reset'; reply: null }

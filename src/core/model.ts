@@ -84,8 +84,17 @@ export interface RedirectSummary {
    * `unresolved`: the name did not resolve.
    */
   reason?:
-    | 'not-following' | 'this-server' | 'same-server' | 'loop' | 'too-deep' | 'unparsable'
-    | 'policy' | 'invalid-host' | 'cap' | 'unresolved' | 'excluded';
+    | 'not-following'
+    | 'this-server'
+    | 'same-server'
+    | 'loop'
+    | 'too-deep'
+    | 'unparsable'
+    | 'policy'
+    | 'invalid-host'
+    | 'cap'
+    | 'unresolved'
+    | 'excluded';
   /** With `follow`, for a redirect naming a host name that was resolved: the address it resolved to. */
   address?: string;
   /** With `follow`: the class of the redirect's address (`loopback`, `private`, `link-local`, `public`, `reserved`). */

@@ -5,7 +5,10 @@ function readPackage(): { name: string; version: string } {
   // dist/src/core/version.js (the library) and dist/cli.mjs (the bundled CLI) sit at different depths.
   for (const path of ['../../../package.json', '../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'msnp-probe') return { name: pkg.name, version: String(pkg.version ?? '0.0.0') };
     } catch {
       // not at this depth

@@ -52,10 +52,13 @@ export function parseFault(spec: string): Fault {
   let arg: number | null = null;
   if (parts.length > 2) throw msnpError('ERR_FAULT', `fault '${spec}': too many ':' parts`);
   if (parts.length === 2) {
-    if (mode !== 'drip' && mode !== 'error') throw msnpError('ERR_FAULT', `fault '${spec}': mode '${mode}' takes no argument`);
+    if (mode !== 'drip' && mode !== 'error')
+      throw msnpError('ERR_FAULT', `fault '${spec}': mode '${mode}' takes no argument`);
     const text = parts[1] ?? '';
-    if (mode === 'error' && !/^\d{3}$/.test(text)) throw msnpError('ERR_FAULT', `fault '${spec}': the error code must be 3 digits`);
-    if (mode === 'drip' && !/^\d{1,6}$/.test(text)) throw msnpError('ERR_FAULT', `fault '${spec}': the drip interval must be milliseconds`);
+    if (mode === 'error' && !/^\d{3}$/.test(text))
+      throw msnpError('ERR_FAULT', `fault '${spec}': the error code must be 3 digits`);
+    if (mode === 'drip' && !/^\d{1,6}$/.test(text))
+      throw msnpError('ERR_FAULT', `fault '${spec}': the drip interval must be milliseconds`);
     arg = Number(text);
   }
   return { mode: mode as FaultMode, versions, arg };

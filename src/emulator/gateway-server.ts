@@ -69,16 +69,21 @@ export function createGatewayServer(options: GatewayServerOptions): { server: Se
     }
     if (oldest) drop(oldest);
   };
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const s of sessions.values()) if (now - s.lastSeen > options.idleTimeoutMs) drop(s);
-  }, Math.min(1000, options.idleTimeoutMs));
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const s of sessions.values()) if (now - s.lastSeen > options.idleTimeoutMs) drop(s);
+    },
+    Math.min(1000, options.idleTimeoutMs),
+  );
   sweeper.unref();
 
   // Fetched, not imported: see nodeHttp in src/transport/http-gateway.ts (an ESM import costs every CLI run ~20 ms on Node 22+).
-  const server = process.getBuiltinModule('node:http').createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
+  const server = process
+    .getBuiltinModule('node:http')
+    .createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
+      handle(req, res).catch(() => res.destroy());
+    });
   server.keepAliveTimeout = Math.min(5000, options.idleTimeoutMs);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -39,14 +39,15 @@ export const SMTP_BANNER = `220 emulator.invalid ESMTP msnp-emulator${CRLF}`;
 export const SMTP_UNKNOWN_COMMAND = `502 5.5.2 Error: command not recognized${CRLF}`;
 
 /** What a web server says to a request line it cannot parse. */
-export const HTTP_BAD_REQUEST =
-  `HTTP/1.1 400 Bad Request${CRLF}Content-Type: text/plain${CRLF}Content-Length: 11${CRLF}Connection: close${CRLF}${CRLF}Bad Request`;
+export const HTTP_BAD_REQUEST = `HTTP/1.1 400 Bad Request${CRLF}Content-Type: text/plain${CRLF}Content-Length: 11${CRLF}Connection: close${CRLF}${CRLF}Bad Request`;
 
 /** A TLS alert record (handshake failure), as a TLS server sends to a plaintext client. */
 export const TLS_ALERT = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
 
 /** Binary noise that starts with a NUL byte and holds invalid UTF-8. */
-export const GARBAGE = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x13, 0x37, 0xc3, 0x28, 0x0d, 0x0a, 0x00, 0x9b, 0x32, 0x4a]);
+export const GARBAGE = Buffer.from([
+  0x00, 0xff, 0xfe, 0x80, 0x13, 0x37, 0xc3, 0x28, 0x0d, 0x0a, 0x00, 0x9b, 0x32, 0x4a,
+]);
 
 /** A VER-shaped reply carrying terminal escape sequences (clear screen, retitle, colour). */
 export function escapeReply(trId: number | string, version: number): string {
@@ -54,7 +55,13 @@ export function escapeReply(trId: number | string, version: number): string {
 }
 
 /** `CVR t <recommended> <recommended> <minimum> <download-url> <info-url>`. */
-export function cvrReply(trId: number, recommended: string, minimum: string, downloadUrl: string, infoUrl: string): string {
+export function cvrReply(
+  trId: number,
+  recommended: string,
+  minimum: string,
+  downloadUrl: string,
+  infoUrl: string,
+): string {
   return `CVR ${trId} ${recommended} ${recommended} ${minimum} ${downloadUrl} ${infoUrl}${CRLF}`;
 }
 

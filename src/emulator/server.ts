@@ -129,7 +129,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const maxConnections = options.maxConnections ?? 1024;
   const host = options.host ?? '127.0.0.1';
   const transport = options.transport ?? 'tcp';
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw msnpError('ERR_OPTION', `delay ${delayMs} must be 0 or more milliseconds`);
+  if (!Number.isFinite(delayMs) || delayMs < 0)
+    throw msnpError('ERR_OPTION', `delay ${delayMs} must be 0 or more milliseconds`);
   const shutdown = new AbortController();
   // Every delayed or dripping reply waits on this one signal; dozens at once are expected, not a leak.
   setMaxListeners(0, shutdown.signal);
@@ -145,7 +146,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // The notification server of a dispatch pair: plain TCP, the same profile, no faults.
     let notification: { host: string; port: number } | null = null;
     if (profile.family === 'microsoft' && options.dispatch !== false) {
-      const ns = tcpFront(maxConnections, (socket) => serveConnection(socket, new EmulatorSession(profile, [], { role: 'notification' }), connection));
+      const ns = tcpFront(maxConnections, (socket) =>
+        serveConnection(socket, new EmulatorSession(profile, [], { role: 'notification' }), connection),
+      );
       stops.push(ns.stop);
       notification = await listen(ns.server, 0, host);
     }
@@ -153,7 +156,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const role = notification ? 'dispatch' : 'notification';
       const ctx: SessionContext = { role };
       if (notification) ctx.notificationAddress = formatTarget(notification);
-      if (socket?.remoteAddress) ctx.clientAddress = formatTarget({ host: socket.remoteAddress, port: socket.remotePort ?? 0 });
+      if (socket?.remoteAddress)
+        ctx.clientAddress = formatTarget({ host: socket.remoteAddress, port: socket.remotePort ?? 0 });
       return ctx;
     };
     const stats: EmulatorStats = { connections: 0, active: 0, peakActive: 0, dropped: 0 };
@@ -180,7 +184,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         await closed;
       });
     } else {
-      const front = tcpFront(maxConnections, (socket) => serveConnection(socket, new EmulatorSession(profile, faults, context(socket)), connection), stats);
+      const front = tcpFront(
+        maxConnections,
+        (socket) => serveConnection(socket, new EmulatorSession(profile, faults, context(socket)), connection),
+        stats,
+      );
       main = front.server;
       stops.push(front.stop);
     }

@@ -148,11 +148,19 @@ export class EmulatorSession {
     }
     if (p.choice === 'client') {
       this.#dialect = supported[0];
-      return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, supported, cvr0) : reply.verAccepted(trId, supported.slice(0, 1)))];
+      return [
+        send(
+          p.acceptForm === 'echo'
+            ? reply.verAccepted(trId, supported, cvr0)
+            : reply.verAccepted(trId, supported.slice(0, 1)),
+        ),
+      ];
     }
     const chosen = p.choice.find((v) => supported.includes(v)) ?? supported[0] ?? 0;
     this.#dialect = chosen;
-    return [send(p.acceptForm === 'echo' ? reply.verAccepted(trId, [chosen], cvr0) : reply.verAccepted(trId, [chosen]))];
+    return [
+      send(p.acceptForm === 'echo' ? reply.verAccepted(trId, [chosen], cvr0) : reply.verAccepted(trId, [chosen])),
+    ];
   }
 
   #cvr(trId: number): Action[] {
@@ -184,7 +192,9 @@ export class EmulatorSession {
         return [{ type: 'hang' }];
       case 'drip':
       case 'split':
-        return normal.map((a) => (a.type === 'send' ? { ...a, style: fault.mode as 'drip' | 'split', dripMs: fault.arg ?? DEFAULT_DRIP_MS } : a));
+        return normal.map((a) =>
+          a.type === 'send' ? { ...a, style: fault.mode as 'drip' | 'split', dripMs: fault.arg ?? DEFAULT_DRIP_MS } : a,
+        );
       case 'partial': {
         const data = normal.find((a) => a.type === 'send')?.data ?? Buffer.from(reply.verAccepted(trId, [first]));
         return [send(data.subarray(0, Math.max(1, Math.floor(data.length / 2)))), CLOSE];

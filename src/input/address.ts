@@ -244,8 +244,7 @@ export class AddressFilter {
         const top = out[out.length - 1];
         if (top && lo <= top[1] + 1n) {
           if (hi > top[1]) top[1] = hi;
-        }
-        else out.push([lo, hi]);
+        } else out.push([lo, hi]);
       }
       this.intervals[family] = out;
     }

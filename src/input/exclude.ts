@@ -3,7 +3,10 @@ import { AddressFilter, AddressError, excludeEntries } from './address.js';
 
 /** A bad exclude entry or file; `fromFile` says whether --exclude-file (not --exclude) named it. */
 export class ExcludeError extends AddressError {
-  constructor(message: string, readonly fromFile: boolean) {
+  constructor(
+    message: string,
+    readonly fromFile: boolean,
+  ) {
     super(message);
   }
 }

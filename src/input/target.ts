@@ -10,7 +10,8 @@ export interface Target {
   port: number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export function parsePort(text: string | number, what = 'port'): number {
   const s = String(text).trim();
@@ -55,7 +56,8 @@ export function parseTarget(text: string, defaultPort = DEFAULT_PORT): Target {
   if (isIP(s) === 6) return { host: normalizeHost(s), port: defaultPort };
   const colon = s.lastIndexOf(':');
   if (colon === -1) return { host: parseHost(s), port: defaultPort };
-  if (s.indexOf(':') !== colon) throw msnpError('ERR_TARGET', `'${s}': write IPv6 addresses with a port as [addr]:port`);
+  if (s.indexOf(':') !== colon)
+    throw msnpError('ERR_TARGET', `'${s}': write IPv6 addresses with a port as [addr]:port`);
   return { host: parseHost(s.slice(0, colon)), port: parsePort(s.slice(colon + 1)) };
 }
 

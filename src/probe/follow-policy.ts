@@ -16,9 +16,33 @@ function blocks(v4: [string, number][], v6: [string, number][]): BlockList {
 // BlockList also matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
 const CLASSES: [AddressClass, BlockList][] = [
   ['loopback', blocks([['127.0.0.0', 8]], [['::1', 128]])],
-  ['reserved', blocks([['0.0.0.0', 8], ['224.0.0.0', 4], ['240.0.0.0', 4]], [['::', 128], ['ff00::', 8]])],
+  [
+    'reserved',
+    blocks(
+      [
+        ['0.0.0.0', 8],
+        ['224.0.0.0', 4],
+        ['240.0.0.0', 4],
+      ],
+      [
+        ['::', 128],
+        ['ff00::', 8],
+      ],
+    ),
+  ],
   ['link-local', blocks([['169.254.0.0', 16]], [['fe80::', 10]])],
-  ['private', blocks([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10]], [['fc00::', 7]])],
+  [
+    'private',
+    blocks(
+      [
+        ['10.0.0.0', 8],
+        ['172.16.0.0', 12],
+        ['192.168.0.0', 16],
+        ['100.64.0.0', 10],
+      ],
+      [['fc00::', 7]],
+    ),
+  ],
 ];
 
 /** The class of an IP address; null when `address` is not one. */

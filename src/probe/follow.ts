@@ -43,8 +43,13 @@ type Verdict = { follow: ResolvedAddress } | { reason: NonNullable<RedirectSumma
  * not followed. Reports come back in the order probed, each followed one carrying `via`.
  */
 export async function probeFollowing(options: ProbeOptions & FollowOptions): Promise<TargetReport[]> {
-  const { maxHops = DEFAULT_MAX_HOPS, followMax = DEFAULT_FOLLOW_MAX, followAny = false, exclude, ...probeOptions } =
-    options;
+  const {
+    maxHops = DEFAULT_MAX_HOPS,
+    followMax = DEFAULT_FOLLOW_MAX,
+    followAny = false,
+    exclude,
+    ...probeOptions
+  } = options;
   const reports: TargetReport[] = [];
   const visited = new Set<string>();
   const queue: Hop[] = [{ host: options.host, port: options.port, depth: 0 }];

@@ -3,14 +3,29 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { formatTarget } from '../input/target.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_VERSIONS, defaultPortFor } from '../core/defaults.js';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_GATEWAY_PORT,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_VERSIONS,
+  defaultPortFor,
+} from '../core/defaults.js';
 import { msnpError } from '../core/errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal, Pacer } from './pacer.js';
 import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
-import type { Agreement, OfferProbe, ProbeOutcome, RedirectSummary, Repeats, TargetReport, TransportName, VersionProbe } from '../core/model.js';
+import type {
+  Agreement,
+  OfferProbe,
+  ProbeOutcome,
+  RedirectSummary,
+  Repeats,
+  TargetReport,
+  TransportName,
+  VersionProbe,
+} from '../core/model.js';
 import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/render/answer.js';
 import { isValidHandle } from '../codec/deep.js';
@@ -87,12 +102,18 @@ function checkOptions(options: ProbeOptions): Checked {
     ratePerSecond: options.ratePerSecond ?? 0,
   };
   const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checked;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw msnpError('ERR_TARGET', `port ${port} is outside 1..65535`);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw msnpError('ERR_OPTION', `timeout ${timeoutMs} must be a positive number of milliseconds`);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw msnpError('ERR_OPTION', `concurrency ${concurrency} must be a whole number of at least 1`);
-  if (!Number.isInteger(retries) || retries < 0) throw msnpError('ERR_OPTION', `retries ${retries} must be a whole number of 0 or more`);
-  if (!Number.isInteger(attempts) || attempts < 1) throw msnpError('ERR_OPTION', `attempts ${attempts} must be a whole number of at least 1`);
-  if (!Number.isFinite(ratePerSecond) || ratePerSecond < 0) throw msnpError('ERR_OPTION', `rate ${ratePerSecond} must be 0 or more per second`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw msnpError('ERR_TARGET', `port ${port} is outside 1..65535`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw msnpError('ERR_OPTION', `timeout ${timeoutMs} must be a positive number of milliseconds`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw msnpError('ERR_OPTION', `concurrency ${concurrency} must be a whole number of at least 1`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw msnpError('ERR_OPTION', `retries ${retries} must be a whole number of 0 or more`);
+  if (!Number.isInteger(attempts) || attempts < 1)
+    throw msnpError('ERR_OPTION', `attempts ${attempts} must be a whole number of at least 1`);
+  if (!Number.isFinite(ratePerSecond) || ratePerSecond < 0)
+    throw msnpError('ERR_OPTION', `rate ${ratePerSecond} must be 0 or more per second`);
   if (versions.length === 0) throw msnpError('ERR_RANGE', 'no versions to probe');
   for (const v of versions) {
     if (!Number.isInteger(v) || v < 1 || v > 99) throw msnpError('ERR_RANGE', `version ${v} is outside 1..99`);
@@ -141,7 +162,17 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
         : { version, status: 'unreachable', reply: null, errno: resolved.errno, reason: 'dns', ...spent },
     );
     const elapsedMs = Math.round(performance.now() - started);
-    return { ...base, address: null, family: null, probes, accepted: [], preferred: null, offer: null, answered: false, elapsedMs };
+    return {
+      ...base,
+      address: null,
+      family: null,
+      probes,
+      accepted: [],
+      preferred: null,
+      offer: null,
+      answered: false,
+      elapsedMs,
+    };
   }
   // With a name the proxy resolves, the name is what is dialled and no address is known here.
   const address = resolved ? resolved.address.address : null;
@@ -166,7 +197,8 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const gate = abortableGate(options.gate ?? passThrough, signal);
   const pacer = new Pacer({ ratePerSecond });
 
-  const single = (request: VerRequest): number | undefined => (request.offered.length === 1 ? request.offered[0] : undefined);
+  const single = (request: VerRequest): number | undefined =>
+    request.offered.length === 1 ? request.offered[0] : undefined;
   /** One connection: wait for this target's pace, then for the shared budget, then check the pace again. */
   const once = async (request: VerRequest): Promise<ProbeOutcome> => {
     const version = single(request);
@@ -211,9 +243,10 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
 
   const offered = [...versions].reverse();
   // Launch the offer first so a slow server answers it while the per-version probes queue.
-  const offerTask = (options.offer ?? true)
-    ? measure({ trId: VER_TRID, offered }).then((o): OfferProbe => ({ offered, ...o }))
-    : Promise.resolve(null);
+  const offerTask =
+    (options.offer ?? true)
+      ? measure({ trId: VER_TRID, offered }).then((o): OfferProbe => ({ offered, ...o }))
+      : Promise.resolve(null);
   const probeTasks = versions.map((version) =>
     measure({ trId: VER_TRID, offered: [version] }).then((o): VersionProbe => ({ version, ...o })),
   );
@@ -254,7 +287,15 @@ function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
     if (!r) continue;
     let entry = byAddress.get(r.address);
     if (!entry) {
-      entry = { to: r.address, host: r.host, port: r.port, versions: [], formats: [], followed: false, reason: 'not-following' };
+      entry = {
+        to: r.address,
+        host: r.host,
+        port: r.port,
+        versions: [],
+        formats: [],
+        followed: false,
+        reason: 'not-following',
+      };
       byAddress.set(r.address, entry);
     }
     entry.versions.push(p.version);
@@ -269,7 +310,11 @@ function summarizeRedirects(probes: VersionProbe[]): RedirectSummary[] {
  * `accepted/claimed-only/closed`).
  */
 function answerOf(outcome: ProbeOutcome): string {
-  return answerLabel({ status: outcome.status, code: outcome.status === 'error' ? outcome.code : undefined, deep: outcome.deep });
+  return answerLabel({
+    status: outcome.status,
+    code: outcome.status === 'error' ? outcome.code : undefined,
+    deep: outcome.deep,
+  });
 }
 
 function withAgreement<R extends ProbeOutcome & Repeats>(results: R[]): R {
@@ -284,7 +329,12 @@ function withAgreement<R extends ProbeOutcome & Repeats>(results: R[]): R {
   for (const r of results) if ((answers[answerOf(r)] ?? 0) > (best ? (answers[answerOf(best)] ?? 0) : 0)) best = r;
   if (!best) throw new Error('no attempts');
   const retries = results.reduce((n, r) => n + (r.retries ?? 0), 0);
-  const agreement: Agreement = { attempts: results.length, statuses, answers, agree: Object.keys(answers).length === 1 };
+  const agreement: Agreement = {
+    attempts: results.length,
+    statuses,
+    answers,
+    agree: Object.keys(answers).length === 1,
+  };
   const { retries: _ignored, ...rest } = best;
   return (retries > 0 ? { ...rest, retries, agreement } : { ...rest, agreement }) as R;
 }

@@ -77,6 +77,8 @@ async function scanLinked(
  */
 export function workerCount(options: ScanOptions, globalConcurrency: number): number {
   const probesPerTarget = (options.versions?.length ?? KNOWN_VERSIONS.length) + (options.offer === false ? 0 : 1);
-  const perTarget = options.ratePerSecond ? 1 : Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, probesPerTarget));
+  const perTarget = options.ratePerSecond
+    ? 1
+    : Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, probesPerTarget));
   return Math.min(globalConcurrency, 2 * Math.ceil(globalConcurrency / perTarget));
 }

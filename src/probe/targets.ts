@@ -68,7 +68,6 @@ const BOM_CHAR = '\ufeff';
 /** What an invalid line's message may quote of it. */
 const QUOTED = 80;
 
-
 /**
  * Streams targets from a byte stream (a file or stdin), one per line, never holding more than one
  * line: a list of a million lines costs no more memory than a list of ten. LF, CRLF or a bare CR
@@ -96,7 +95,11 @@ export async function* readTargets(
   const lineEnd = /[\r\n]/g;
   const expand = (item: Target | TargetBlock): Generator<Target> => expandItem(item, options.exclude);
   const invalid = (text: string, message: string): void => {
-    options.onInvalid?.({ line: lineNo, text: text.slice(0, QUOTED), message: message.length > 200 ? `${message.slice(0, 200)}...` : message });
+    options.onInvalid?.({
+      line: lineNo,
+      text: text.slice(0, QUOTED),
+      message: message.length > 200 ? `${message.slice(0, 200)}...` : message,
+    });
   };
   const emit = (text: string): Target | TargetBlock | null => {
     try {
@@ -196,7 +199,8 @@ export function parseShard(text: string): { index: number; count: number } {
   if (!m) throw msnpError('ERR_OPTION', `'${text}' is not I/N (e.g. 1/4)`);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) throw msnpError('ERR_OPTION', `shard ${index}/${count}: I must be from 1 to N`);
+  if (count < 1 || index < 1 || index > count)
+    throw msnpError('ERR_OPTION', `shard ${index}/${count}: I must be from 1 to N`);
   return { index, count };
 }
 

@@ -14,7 +14,9 @@ export interface ConnectOptions extends ExchangeOptions {
 }
 
 function run<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
-  return options.gateway ? gatewayExchange({ ...options, ...options.gateway }, conversation) : exchange(options, conversation);
+  return options.gateway
+    ? gatewayExchange({ ...options, ...options.gateway }, conversation)
+    : exchange(options, conversation);
 }
 
 function measured(done: ExchangeResult<unknown>, reply: string | null, unsolicited: readonly string[]): Measured {
@@ -38,14 +40,11 @@ export async function sendVer(options: ConnectOptions, request: VerRequest): Pro
  * VER, then (when accepted) CVR, INF and the first USR step on the same connection, naming
  * `handle` (default: a placeholder) where a client names its account.
  */
-export async function sendDeep(
-  options: ConnectOptions,
-  version: number,
-  handle?: string,
-): Promise<ProbeOutcome> {
+export async function sendDeep(options: ConnectOptions, version: number, handle?: string): Promise<ProbeOutcome> {
   const conversation = new DeepConversation(version, handle);
   const done = await run(options, conversation);
   const out: ProbeOutcome = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };
-  if (done.result.deep) out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };
+  if (done.result.deep)
+    out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };
   return out;
 }

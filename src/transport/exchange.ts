@@ -31,7 +31,6 @@ export interface ExchangeOptions {
   dialer?: Dialer;
 }
 
-
 /** Where the conversation stood when it moved on: after its first reply, after the next... */
 export interface Mark {
   elapsedMs: number;
@@ -211,7 +210,12 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
       options.signal?.removeEventListener('abort', onAbort);
       if (phase === 'reply') recorder.closed('client');
       const out = recorder.result(result);
-      linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => resolve({ kind: 'done', done: out }), () => recorder.closed('server'));
+      linger(
+        socket,
+        options.lingerMs ?? DEFAULT_LINGER_MS,
+        () => resolve({ kind: 'done', done: out }),
+        () => recorder.closed('server'),
+      );
     };
 
     const onAbort = (): void => {
@@ -247,7 +251,11 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
     };
 
     const onTimeout = (): void => {
-      finish(phase === 'connect' ? conversation.fail({ status: 'timeout', reply: null, phase }) : conversation.end('timeout'));
+      finish(
+        phase === 'connect'
+          ? conversation.fail({ status: 'timeout', reply: null, phase })
+          : conversation.end('timeout'),
+      );
     };
     let timer = setTimeout(onTimeout, options.timeoutMs);
     if (options.signal?.aborted) {

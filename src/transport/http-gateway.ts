@@ -64,7 +64,13 @@ const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})/;
 /** Bytes of a response kept while looking for its status code; a status line is far shorter. */
 const STATUS_PEEK_MAX = 64;
 
-function post(agent: Agent, options: GatewayOptions, path: string, body: string, timeoutMs: number): Promise<HttpResult> {
+function post(
+  agent: Agent,
+  options: GatewayOptions,
+  path: string,
+  body: string,
+  timeoutMs: number,
+): Promise<HttpResult> {
   return new Promise((resolve) => {
     if (options.signal?.aborted) {
       resolve({ kind: 'aborted' });
@@ -174,7 +180,10 @@ export const GATEWAY_OUT_TIMEOUT_MS = 1000;
  * A session the server did not close is ended like a client logging off: `OUT` with its id, so
  * the gateway does not keep it until its idle sweep.
  */
-export async function gatewayExchange<T>(options: GatewayOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+export async function gatewayExchange<T>(
+  options: GatewayOptions,
+  conversation: Conversation<T>,
+): Promise<ExchangeResult<T>> {
   const recorder = new Recorder(options.transcript ?? false);
   const agent = new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 1 });
   let deadline = Date.now() + options.timeoutMs;
@@ -211,7 +220,9 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
       pending = null;
       if (r.kind === 'timeout') {
         everConnected ||= r.connected;
-        return everConnected ? recorder.result(conversation.end('timeout')) : fail({ status: 'timeout', reply: null, phase: 'connect' });
+        return everConnected
+          ? recorder.result(conversation.end('timeout'))
+          : fail({ status: 'timeout', reply: null, phase: 'connect' });
       }
       if (r.kind === 'error') {
         everConnected ||= r.connected;
@@ -223,7 +234,8 @@ export async function gatewayExchange<T>(options: GatewayOptions, conversation: 
       everConnected = true;
       if (r.status !== 200) return fail({ status: 'http-error', reply: null, httpStatus: r.status });
       const header = parseMessengerHeader(headerValue(r.headers['x-msn-messenger']));
-      if (header.sessionId === null && sessionId === null) return fail({ status: 'http-invalid', reply: null, reason: 'no-session' });
+      if (header.sessionId === null && sessionId === null)
+        return fail({ status: 'http-invalid', reply: null, reason: 'no-session' });
       sessionId = header.sessionId ?? sessionId;
       sessionOpen = !header.close;
       if (r.body.length > 0) {

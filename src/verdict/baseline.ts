@@ -80,8 +80,10 @@ function isDeepParts(value: unknown): value is DeepAnswerParts {
   if (typeof value !== 'object' || value === null) return false;
   const d = value as Record<string, unknown>;
   return (
-    typeof d['session'] === 'string' && WORD.test(d['session']) &&
-    typeof d['login'] === 'string' && WORD.test(d['login']) &&
+    typeof d['session'] === 'string' &&
+    WORD.test(d['session']) &&
+    typeof d['login'] === 'string' &&
+    WORD.test(d['login']) &&
     (d['code'] === undefined || typeof d['code'] === 'number')
   );
 }
@@ -132,9 +134,10 @@ export function parseBaseline(text: string, onCutLine?: (line: number) => void):
   let targets: unknown[];
   try {
     const whole = JSON.parse(text) as unknown;
-    targets = typeof whole === 'object' && whole !== null && Array.isArray((whole as { targets?: unknown }).targets)
-      ? ((whole as { targets: unknown[] }).targets)
-      : [whole];
+    targets =
+      typeof whole === 'object' && whole !== null && Array.isArray((whole as { targets?: unknown }).targets)
+        ? (whole as { targets: unknown[] }).targets
+        : [whole];
   } catch {
     targets = [];
     const lines = text.split('\n');
@@ -153,7 +156,8 @@ export function parseBaseline(text: string, onCutLine?: (line: number) => void):
   }
   const map = new Map<string, BaselineTarget>();
   for (const t of targets) {
-    if (!isBaselineTarget(t)) throw msnpError('ERR_OPTION', 'not an msnp-probe report (expected targets with host, port and probes)');
+    if (!isBaselineTarget(t))
+      throw msnpError('ERR_OPTION', 'not an msnp-probe report (expected targets with host, port and probes)');
     map.set(baselineKey(t.host, t.port), t);
   }
   // An empty baseline would pass every target: almost always a truncated or wrong file.
@@ -207,7 +211,9 @@ export function compareBaseline(report: TargetReport, baseline: BaselineTarget |
     sameOffer && baseline.preferred !== undefined && baseline.preferred !== report.preferred
       ? { before: baseline.preferred, after: report.preferred }
       : null;
-  const offerTransient = (report.offer !== null && isTransient(report.offer, report.offer.bytesReceived)) || transient(baseline.offer ?? undefined);
+  const offerTransient =
+    (report.offer !== null && isTransient(report.offer, report.offer.bytesReceived)) ||
+    transient(baseline.offer ?? undefined);
   const preferredFails = preferred !== null && !offerTransient;
   // Only when both runs fingerprinted a target that answered: a skipped fingerprint names nothing.
   const implBefore = implementationOf(baseline.fingerprint);

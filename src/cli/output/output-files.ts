@@ -36,7 +36,11 @@ export async function openOutputFiles(
   return opened;
 }
 
-function fileOutput(output: OutputFile, stream: WriteStream, onError: (file: string, code: string) => void): OpenedFile {
+function fileOutput(
+  output: OutputFile,
+  stream: WriteStream,
+  onError: (file: string, code: string) => void,
+): OpenedFile {
   let error: string | null = null;
   const closed = new Promise<void>((resolve) => stream.once('close', resolve));
   stream.on('error', (err: NodeJS.ErrnoException) => {

@@ -156,8 +156,14 @@ export const SIGNATURES: readonly SignatureEntry[] = [
       'wrong-auth-method': 'rejected',
     },
     inferred: [
-      'ascending-offer', 'no-cvr0', 'lowercase-ver', 'unknown-command', 'leading-zero-trid', 'second-ver',
-      'split-segment', 'bare-lf',
+      'ascending-offer',
+      'no-cvr0',
+      'lowercase-ver',
+      'unknown-command',
+      'leading-zero-trid',
+      'second-ver',
+      'split-segment',
+      'bare-lf',
     ],
   },
   {
@@ -190,8 +196,15 @@ export const SIGNATURES: readonly SignatureEntry[] = [
     // TWN under MSNP15: the emulator's dispatch closes; what Microsoft did is not recorded.
     traits: { 'wrong-auth-method': 'closed' },
     inferred: [
-      'ascending-offer', 'no-cvr0', 'lowercase-ver', 'unknown-command', 'leading-zero-trid', 'second-ver',
-      'split-segment', 'bare-lf', 'wrong-auth-method',
+      'ascending-offer',
+      'no-cvr0',
+      'lowercase-ver',
+      'unknown-command',
+      'leading-zero-trid',
+      'second-ver',
+      'split-segment',
+      'bare-lf',
+      'wrong-auth-method',
     ],
   },
   {

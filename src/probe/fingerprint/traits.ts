@@ -12,7 +12,16 @@ import type { TransportName } from '../../core/model.js';
 export const TRAIT_ANSWERS = {
   /** `VER 1 MSNP2 MSNP3 MSNP8 ... MSNP21 CVR0`, lowest first: which version, in which form. */
   'ascending-offer': [
-    'lowest', 'highest', 'own-order', 'client-echo', 'sorted-echo', 'rejected', 'closed', 'silent', 'error', 'other',
+    'lowest',
+    'highest',
+    'own-order',
+    'client-echo',
+    'sorted-echo',
+    'rejected',
+    'closed',
+    'silent',
+    'error',
+    'other',
   ],
   /** `VER 1 MSNPn` without `CVR0`. */
   'no-cvr0': ['accepted', 'rejected', 'closed', 'silent', 'error', 'other'],
@@ -36,7 +45,16 @@ export const TRAIT_ANSWERS = {
   'md5-unknown-handle': ['challenge', '911', 'xfr', '502', 'rejected', 'closed', 'silent', 'error', 'other'],
   /** MSNP15, then `USR 2 TWN I <handle>` (TWN belongs to MSNP8-14). */
   'wrong-auth-method': [
-    'closed', 'challenge', 'gcf-challenge', '502', '911', 'xfr', 'rejected', 'silent', 'error', 'other',
+    'closed',
+    'challenge',
+    'gcf-challenge',
+    '502',
+    '911',
+    'xfr',
+    'rejected',
+    'silent',
+    'error',
+    'other',
   ],
 } as const;
 
@@ -361,8 +379,7 @@ export const TRAIT_PROBES: readonly TraitProbe[] = [
       if (answer.kind === 'accepted') {
         const echoed = answer.trId === '007' ? 'as-written' : answer.trId === '7' ? 'normalized' : 'other';
         out['leading-zero-trid'] = { answer: echoed };
-      }
-      else out['leading-zero-trid'] = verOutcome(r);
+      } else out['leading-zero-trid'] = verOutcome(r);
       if (!r.followed) return out;
       const second = afterFollowUp(r);
       if (second === undefined) out['second-ver'] = noLine(r);
@@ -483,7 +500,10 @@ export function versionsTrait(probes: readonly { version: number; status: string
     .filter((p) => p.status === 'accepted' || p.status === 'rejected')
     .map((p) => p.version)
     .sort((a, b) => a - b);
-  const accepted = probes.filter((p) => p.status === 'accepted').map((p) => p.version).sort((a, b) => a - b);
+  const accepted = probes
+    .filter((p) => p.status === 'accepted')
+    .map((p) => p.version)
+    .sort((a, b) => a - b);
   if (probed.length === 0) {
     return { answer: UNMEASURED, measured: false, note: 'no version gave a yes or a no', accepted, probed };
   }

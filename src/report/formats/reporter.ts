@@ -54,7 +54,12 @@ export function collecting(render: (docs: TargetDocument[], context: ReporterCon
       end: (run) => {
         if (run.unusable) return Promise.resolve();
         // A stable sort keeps a followed target's documents in the order they came.
-        return context.write(render(docs.sort((a, b) => a.index - b.index).map((d) => d.doc), context));
+        return context.write(
+          render(
+            docs.sort((a, b) => a.index - b.index).map((d) => d.doc),
+            context,
+          ),
+        );
       },
     };
   };

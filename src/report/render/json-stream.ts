@@ -63,13 +63,20 @@ export class JsonDocumentWriter {
     this.#held.clear();
     this.#open();
     const tail = `${this.#written ? '\n  ]' : ']'},\n  "durationMs": ${Math.round(durationMs)}`;
-    return Promise.resolve(this.#write(`${tail}${interrupted ? ',\n  "interrupted": true' : ''}\n}\n`)).then(() => undefined);
+    return Promise.resolve(this.#write(`${tail}${interrupted ? ',\n  "interrupted": true' : ''}\n}\n`)).then(
+      () => undefined,
+    );
   }
 
   #open(): void {
     if (this.#opened) return;
     this.#opened = true;
-    const head = { schemaVersion: SCHEMA_VERSION, tool: { name: PACKAGE.name, version: PACKAGE.version }, startedAt: this.#startedAt.toISOString(), targets: [] };
+    const head = {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: PACKAGE.name, version: PACKAGE.version },
+      startedAt: this.#startedAt.toISOString(),
+      targets: [],
+    };
     // `"targets": []\n}` without its last three characters leaves the array open.
     this.#write(JSON.stringify(head, null, 2).slice(0, -3));
   }

@@ -19,8 +19,12 @@ export function baselineLines(b: BaselineComparison): string[] {
   if (!b.inBaseline) return ['baseline: this target is not in the baseline (nothing to compare)'];
   const lines: string[] = [];
   for (const d of b.differences) lines.push(`baseline DIFFERENCE MSNP${d.version}: ${d.before} -> ${d.after}`);
-  if (b.preferred) lines.push(`baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`);
-  for (const d of b.inconclusive) lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
+  if (b.preferred)
+    lines.push(
+      `baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`,
+    );
+  for (const d of b.inconclusive)
+    lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
   const impl = b.implementation;
   if (impl) lines.push(`baseline DIFFERENCE implementation: ${escapeText(impl.before)} -> ${escapeText(impl.after)}`);
   if (b.preferredNotCompared === 'different-offer') {

@@ -23,7 +23,11 @@ export function describeStatus(o: ExchangeOutcome): string {
     case 'refused':
       return o.status;
     case 'rejected':
-      return o.form === 'cvr0-only' ? 'rejected (CVR0 only)' : o.serverVersions.length ? `rejected (lists ${o.serverVersions.length})` : 'rejected';
+      return o.form === 'cvr0-only'
+        ? 'rejected (CVR0 only)'
+        : o.serverVersions.length
+          ? `rejected (lists ${o.serverVersions.length})`
+          : 'rejected';
     case 'mismatch':
       return `mismatch (${o.reason === 'trid' ? 'other trId' : o.reason === 'version' ? 'other version' : 'other command'})`;
     case 'error':
@@ -148,12 +152,22 @@ export function renderTarget(report: TargetReport, options: TextOptions): string
   for (const p of report.probes) {
     const session = p.deep ? (p.deep.session === 'confirmed' ? c.green(p.deep.session) : c.yellow(p.deep.session)) : '';
     const login = p.deep ? describeLogin(p.deep) : '';
-    table.push(row(`MSNP${p.version}`, paint(c, p.status, describeStatus(p) + repeats(p)), [session, login], replyCell(p, deep ? 32 : width), formatMs(p.elapsedMs)));
+    table.push(
+      row(
+        `MSNP${p.version}`,
+        paint(c, p.status, describeStatus(p) + repeats(p)),
+        [session, login],
+        replyCell(p, deep ? 32 : width),
+        formatMs(p.elapsedMs),
+      ),
+    );
   }
   if (report.offer) {
     const o = report.offer;
     const status = (o.status === 'accepted' ? `prefers MSNP${o.version}` : describeStatus(o)) + repeats(o);
-    table.push(row('offer', paint(c, o.status, status), ['', ''], replyCell(o, deep ? 32 : width), formatMs(o.elapsedMs)));
+    table.push(
+      row('offer', paint(c, o.status, status), ['', ''], replyCell(o, deep ? 32 : width), formatMs(o.elapsedMs)),
+    );
   }
   const lines = [head, table.toString(), summaryLine(report)];
   if (report.fingerprint) lines.push(fingerprintLine(report.fingerprint));
@@ -163,4 +177,3 @@ export function renderTarget(report: TargetReport, options: TextOptions): string
   }
   return `${lines.join('\n')}\n`;
 }
-
