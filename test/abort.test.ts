@@ -142,7 +142,7 @@ describe('abort: scan with a source that never yields', () => {
 });
 
 describe('a shared signal', () => {
-  test('many connections on one signal: no MaxListenersExceededWarning, and no listener left after the call', async () => {
+  test('many connections on one signal: no MaxListenersExceededWarning, no listener left after', async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): void => {
       if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message);

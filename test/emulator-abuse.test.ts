@@ -350,7 +350,8 @@ class EmulatorChild {
       for await (const line of createInterface({ input: process.stdin })) {
         if (line === 'mem') {
           globalThis.gc(); globalThis.gc();
-          console.log(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss, maxRSS: peakRssBytes(), stats: emu.stats() }));
+          const { heapUsed, rss } = process.memoryUsage();
+          console.log(JSON.stringify({ heapUsed, rss, maxRSS: peakRssBytes(), stats: emu.stats() }));
         } else if (line === 'exit') {
           await emu.close();
           break;
@@ -449,7 +450,8 @@ describe('emulator memory under repeated abuse', () => {
       const growth = last.heapUsed - first.heapUsed;
       assert.ok(
         growth < 1024 * 1024,
-        `heap grew ${Math.round(growth / 1024)} KiB over ${samples.length - 2} rounds: ${samples.map((s) => Math.round(s.heapUsed / 1024)).join(', ')}`,
+        `heap grew ${Math.round(growth / 1024)} KiB over ${samples.length - 2} rounds: ` +
+          samples.map((s) => Math.round(s.heapUsed / 1024)).join(', '),
       );
       assert.ok(last.maxRSS < 200 * 1024 * 1024, `peak RSS ${Math.round(last.maxRSS / 1024 / 1024)} MB`);
       await emu.exit();
@@ -502,7 +504,8 @@ describe('emulator: a client that pipelines commands and never reads the answers
       const during = await emu.mem();
       assert.ok(
         during.maxRSS - before.rss < 64 * 1024 * 1024,
-        `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`,
+        `emulator RSS grew from ${Math.round(before.rss / 1048576)} MB to a peak of ` +
+          `${Math.round(during.maxRSS / 1048576)} MB; the client sent ${Math.round(sent / 1048576)} MB`,
       );
       // The stalled connection has no traffic in either direction, so the idle timeout ends it
       // (possibly while the flood above was still writing).

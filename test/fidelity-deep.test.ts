@@ -33,7 +33,7 @@ describe('--deep against the remessenger profile (LivePulse)', () => {
     for (const v of [21, 22]) assert.equal(s[v], 'claimed-only', `MSNP${v}`);
   });
 
-  test('a handle the server knows is confirmed where a client could go on, and SSO answered as TWN is flagged', async () => {
+  test('a known handle is confirmed where a client could go on; SSO answered as TWN is flagged', async () => {
     const handle = REMESSENGER_ACCOUNTS[0];
     assert.ok(handle, 'the profile names a known account');
     const report = await deepReport('remessenger', range(2, 22), handle);

@@ -85,7 +85,8 @@ describe('bin --fingerprint', () => {
     const r = await fpBin(['demo', '--profile', 'escargot@2019-06-19']);
     assert.equal(r.code, 0, r.stderr);
     const line =
-      'fingerprint: looks like Escargot (2019-06-19 to 2019-08-09), 13 of 13 traits (1 inferred); emulator profile escargot@2019-06-19';
+      'fingerprint: looks like Escargot (2019-06-19 to 2019-08-09), 13 of 13 traits (1 inferred); ' +
+      'emulator profile escargot@2019-06-19';
     assert.ok(r.stdout.split('\n').includes(line), r.stdout);
     const j = await fpBin(['demo', '--profile', 'remessenger', '--json']);
     assert.equal(j.code, 0, j.stderr);

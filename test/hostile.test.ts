@@ -207,7 +207,11 @@ function maxRssOf(stderr: string): number {
 
 /** Runs an ES module snippet that imports the built library as `lib`. */
 function runLibScript(body: string, args: string[], timeoutMs: number): Promise<ChildResult> {
-  const code = `import * as lib from ${JSON.stringify(LIB)};\nimport { peakRssBytes } from ${JSON.stringify(PEAK_RSS)};\n${body}`;
+  const code = [
+    `import * as lib from ${JSON.stringify(LIB)};`,
+    `import { peakRssBytes } from ${JSON.stringify(PEAK_RSS)};`,
+    body,
+  ].join('\n');
   return runNode(['--input-type=module', '-e', code, ...args], timeoutMs);
 }
 
@@ -271,8 +275,11 @@ describe('a line that never ends (100 MB, no newline)', () => {
   test('library: 21 endless lines at once, all too-long, peak RSS bounded', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withServer(hostile(endlessLine(100 * MB)), async (s) => {
       const body = `
-        const r = await lib.probe({ host: '127.0.0.1', port: Number(process.argv[1]), versions: Array.from({ length: 21 }, (_, i) => i + 1), concurrency: 21, timeoutMs: ${PATIENCE_MS} });
-        process.stdout.write(JSON.stringify({ probes: [...r.probes, r.offer], maxRSS: Math.round(peakRssBytes() / 1024) }));`;
+        const versions = Array.from({ length: 21 }, (_, i) => i + 1);
+        const port = Number(process.argv[1]);
+        const r = await lib.probe({ host: '127.0.0.1', port, versions, concurrency: 21, timeoutMs: ${PATIENCE_MS} });
+        const maxRSS = Math.round(peakRssBytes() / 1024);
+        process.stdout.write(JSON.stringify({ probes: [...r.probes, r.offer], maxRSS }));`;
       const r = await runLibScript(body, [String(s.port)], 2 * PATIENCE_MS);
       assert.equal(r.signal, null, 'exits by itself');
       assert.equal(r.code, 0, r.stderr);
@@ -560,12 +567,18 @@ describe('resources after hundreds of probes against failing servers', () => {
         const ports = JSON.parse(process.argv[1]);
         const versions = Array.from({ length: 99 }, (_, i) => i + 1);
         // The first server never reads: its probes only wait, so they may all wait at once.
-        const reports = await Promise.all(ports.map((port, i) => lib.probe({ host: '127.0.0.1', port, versions, concurrency: i === 0 ? 50 : 16, timeoutMs: 300 })));
+        const one = (port, i) =>
+          lib.probe({ host: '127.0.0.1', port, versions, concurrency: i === 0 ? 50 : 16, timeoutMs: 300 });
+        const reports = await Promise.all(ports.map(one));
         // Sockets destroyed in the last turn close in the loop's close phase: allow a few turns, no more.
-        const ours = () => process.getActiveResourcesInfo().filter((name) => /TCP|Timeout|Immediate|Socket/i.test(name));
-        for (const until = Date.now() + ${PATIENCE_MS}; ours().length > 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
-        const statuses = reports.map((r) => [...new Set(r.probes.map((p) => p.status + (p.reason ? ':' + p.reason : '')))]);
-        process.stdout.write(JSON.stringify({ statuses, probes: reports.reduce((n, r) => n + r.probes.length + 1, 0), resources: process.getActiveResourcesInfo() }));`;
+        const ours = () =>
+          process.getActiveResourcesInfo().filter((name) => /TCP|Timeout|Immediate|Socket/i.test(name));
+        const turn = () => new Promise((resolve) => setTimeout(resolve, 10));
+        for (const until = Date.now() + ${PATIENCE_MS}; ours().length > 0 && Date.now() < until; ) await turn();
+        const label = (p) => p.status + (p.reason ? ':' + p.reason : '');
+        const statuses = reports.map((r) => [...new Set(r.probes.map(label))]);
+        const probes = reports.reduce((n, r) => n + r.probes.length + 1, 0);
+        process.stdout.write(JSON.stringify({ statuses, probes, resources: process.getActiveResourcesInfo() }));`;
       const r = await runLibScript(body, [JSON.stringify(ports)], 2 * PATIENCE_MS);
       assert.equal(r.signal, null, 'the process exits by itself');
       assert.equal(r.code, 0, r.stderr);

@@ -117,7 +117,7 @@ function runExhausted(args: string[]): Promise<{ code: number | null; stdout: st
 }
 
 describe('local errors in the CLI', () => {
-  test('out of descriptors: reason local in JSON, one line on stderr, exit 6 (not 3: the server is not blamed)', async () => {
+  test('out of descriptors: reason local in JSON, one stderr line, exit 6 (not 3: no server blamed)', async () => {
     await withEmulator({ profile: 'escargot', host: '127.0.0.1', port: 0 }, async (emu) => {
       const r = await runExhausted([`127.0.0.1:${emu.port}`, '-r', '8-9', '--json', '--expect', '8-9']);
       assert.equal(r.code, 6, r.stderr);

@@ -39,7 +39,8 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
       [
         '--input-type=module',
         '-e',
-        "import { probe, startEmulator, parseRange } from 'msnp-probe'; console.log(typeof probe, typeof startEmulator, parseRange('8-9').join())",
+        "import { probe, startEmulator, parseRange } from 'msnp-probe'; " +
+          "console.log(typeof probe, typeof startEmulator, parseRange('8-9').join())",
       ],
       { cwd: app },
     );

@@ -71,7 +71,8 @@ describe('many targets', () => {
       const dead = await closedPort();
       const list = await tempFile(
         't.txt',
-        `# servers\n${emu.host}:${emu.port}\nnot a target at all\nopen tcp ${emu.port} 127.0.0.1 1690000000\n127.0.0.1:${dead}\n`,
+        `# servers\n${emu.host}:${emu.port}\nnot a target at all\n` +
+          `open tcp ${emu.port} 127.0.0.1 1690000000\n127.0.0.1:${dead}\n`,
       );
       try {
         const r = await runBin(['--targets', list.path, '-r', '10-16']);
@@ -185,7 +186,8 @@ describe('many targets', () => {
     await withEmulator({ profile: 'escargot', delayMs: 300 }, async (emu) => {
       const list = await tempFile(
         't.txt',
-        `\ufeff# three\r\n${emu.host}\r\n${emu.host}:${emu.port}\r\n#masscan\r\nopen tcp ${emu.port} ${emu.host} 1690000000\r\n`,
+        `\ufeff# three\r\n${emu.host}\r\n${emu.host}:${emu.port}\r\n` +
+          `#masscan\r\nopen tcp ${emu.port} ${emu.host} 1690000000\r\n`,
       );
       try {
         const r = await runBin([

@@ -78,7 +78,8 @@ export function createGatewayServer(options: GatewayServerOptions): { server: Se
   );
   sweeper.unref();
 
-  // Fetched, not imported: see nodeHttp in src/transport/http-gateway.ts (an ESM import costs every CLI run ~20 ms on Node 22+).
+  // Fetched, not imported: see nodeHttp in src/transport/http-gateway.ts (an ESM import costs every
+  // CLI run ~20 ms on Node 22+).
   const server = process
     .getBuiltinModule('node:http')
     .createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {

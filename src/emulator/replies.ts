@@ -39,7 +39,14 @@ export const SMTP_BANNER = `220 emulator.invalid ESMTP msnp-emulator${CRLF}`;
 export const SMTP_UNKNOWN_COMMAND = `502 5.5.2 Error: command not recognized${CRLF}`;
 
 /** What a web server says to a request line it cannot parse. */
-export const HTTP_BAD_REQUEST = `HTTP/1.1 400 Bad Request${CRLF}Content-Type: text/plain${CRLF}Content-Length: 11${CRLF}Connection: close${CRLF}${CRLF}Bad Request`;
+export const HTTP_BAD_REQUEST = [
+  'HTTP/1.1 400 Bad Request',
+  'Content-Type: text/plain',
+  'Content-Length: 11',
+  'Connection: close',
+  '',
+  'Bad Request',
+].join(CRLF);
 
 /** A TLS alert record (handshake failure), as a TLS server sends to a plaintext client. */
 export const TLS_ALERT = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
@@ -94,11 +101,18 @@ export const GCF_POLICIES_BYTES = 1187;
 
 /** The Policies payload Escargot sends as `GCF 0 <len>` before `USR ... S` from MSNP13 (its size is Escargot's). */
 export const GCF_POLICIES = padXml(
-  '<?xml version="1.0" encoding="utf-8" ?><Policies><Policy type="SHIELDS"><config><shield><cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield>' +
-    '<block></block></config></Policy><Policy type="ABCH"><policy><set id="push" service="ABCH" priority="200"><r id="pushstorage" threshold="180000" /></set>' +
-    '<set id="delaysup" service="ABCH" priority="150"><r id="whatsnew" threshold="1800000" /><r id="whatsnew_self" threshold="1800000" /><r id="sharing" threshold="1800000" /></set>' +
-    '<c id="PROFILE_Rampup">100</c></policy></Policy><Policy type="ERRORRESPONSETABLE"><Feature type="3" name="P2P"><Entry hr="0x81000398" action="3"/><Entry hr="0x82000020" action="3"/></Feature>' +
-    '<Feature type="4"><Entry hr="0x81000440" /></Feature></Policy><Policy type="P2P"><ObjStore><SIP enabled="false" /></ObjStore></Policy></Policies>',
+  [
+    '<?xml version="1.0" encoding="utf-8" ?><Policies><Policy type="SHIELDS"><config><shield>',
+    '<cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield>',
+    '<block></block></config></Policy><Policy type="ABCH"><policy>',
+    '<set id="push" service="ABCH" priority="200"><r id="pushstorage" threshold="180000" /></set>',
+    '<set id="delaysup" service="ABCH" priority="150"><r id="whatsnew" threshold="1800000" />',
+    '<r id="whatsnew_self" threshold="1800000" /><r id="sharing" threshold="1800000" /></set>',
+    '<c id="PROFILE_Rampup">100</c></policy></Policy><Policy type="ERRORRESPONSETABLE">',
+    '<Feature type="3" name="P2P"><Entry hr="0x81000398" action="3"/><Entry hr="0x82000020" action="3"/></Feature>',
+    '<Feature type="4"><Entry hr="0x81000440" /></Feature></Policy>',
+    '<Policy type="P2P"><ObjStore><SIP enabled="false" /></ObjStore></Policy></Policies>',
+  ].join(''),
   GCF_POLICIES_BYTES,
 );
 

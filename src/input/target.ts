@@ -10,8 +10,9 @@ export interface Target {
   port: number;
 }
 
-const HOSTNAME =
-  /^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
+/** One DNS label: 1-63 letters, digits, `_` or `-`, not starting or ending with `-`. */
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?';
+const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
 
 export function parsePort(text: string | number, what = 'port'): number {
   const s = String(text).trim();

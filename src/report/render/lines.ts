@@ -21,7 +21,8 @@ export function baselineLines(b: BaselineComparison): string[] {
   for (const d of b.differences) lines.push(`baseline DIFFERENCE MSNP${d.version}: ${d.before} -> ${d.after}`);
   if (b.preferred)
     lines.push(
-      `baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`,
+      `baseline ${b.met ? 'inconclusive' : 'DIFFERENCE'} preferred: ` +
+        `${b.preferred.before ?? 'none'} -> ${b.preferred.after ?? 'none'}`,
     );
   for (const d of b.inconclusive)
     lines.push(`baseline inconclusive MSNP${d.version}: ${d.before} -> ${d.after} (transient)`);
