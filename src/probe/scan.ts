@@ -4,6 +4,7 @@ import { KNOWN_VERSIONS } from '../input/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing, type FollowOptions } from './follow.js';
 import { linkedSignal, untilAborted } from './pacer.js';
+import { BudgetRegistry } from './budget.js';
 
 export { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
@@ -48,7 +49,9 @@ async function scanLinked(
   let pulled = 0;
   const next = (): Promise<{ item: IteratorResult<Target>; index: number }> =>
     pull(async () => ({ item: await iterator.next(), index: pulled++ }));
-  const { globalConcurrency: _g, follow, ...probeOptions } = options;
+  const { globalConcurrency: _g, follow, ...rest } = options;
+  // One set of per-server budgets for the whole run, whatever the list repeats.
+  const probeOptions = { ...rest, budgets: options.budgets ?? new BudgetRegistry() };
   const workers = Array.from({ length: workerCount(options, globalConcurrency) }, async () => {
     for (;;) {
       options.signal?.throwIfAborted();
