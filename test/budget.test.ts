@@ -146,7 +146,23 @@ describe('per-server budgets: one budget per resolved address and port, across t
   });
 });
 
-describe('bin: per-server budgets', () => {
+describe('maxRate: one start rate for every connection of the run', () => {
+  test('scan() with maxRate 20: 40 connections over two servers take at least 39 gaps of 50 ms', async () => {
+    await withEmulator({ profile: 'escargot' }, async (emu) => {
+      await withEmulator({ profile: 'escargot' }, async (other) => {
+        const targets = [emu, other, emu, other].map((e) => ({ host: e.host, port: e.port }));
+        const started = performance.now();
+        await scan(targets, { versions: [8, 9, 10, 11, 12, 13, 14, 15, 16, 17], offer: false, maxRate: 20 }, () => {});
+        const elapsed = performance.now() - started;
+        assert.equal(emu.stats().connections + other.stats().connections, 40);
+        // A lower bound only (timers fire late, never much early); unpaced, this takes a fraction of it.
+        assert.ok(elapsed >= 1900, `took ${Math.round(elapsed)} ms`);
+      });
+    });
+  });
+});
+
+describe('bin: per-server budgets and --max-rate', () => {
   test('duplicate lines and other spellings of one address: --concurrency 3 holds for the server', async () => {
     await withEmulator({ profile: 'escargot', delayMs: 30 }, async (emu) => {
       const spellings = ['127.0.0.1', '127.1', '2130706433', 'localhost'];
@@ -164,5 +180,33 @@ describe('bin: per-server budgets', () => {
         await list.done();
       }
     });
+  });
+  test('--max-rate 20 over 40 connections takes at least 1.5 s', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withEmulator({ profile: 'escargot' }, async (emu) => {
+      await withEmulator({ profile: 'escargot' }, async (other) => {
+        const targets = [emu, other, emu, other].map((e) => `127.0.0.1:${e.port}`);
+        const started = performance.now();
+        const r = await runBin([...targets, '-r', '8-17', '--no-offer', '--max-rate', '20', '--json']);
+        const elapsed = performance.now() - started;
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(emu.stats().connections + other.stats().connections, 40);
+        // 39 gaps of 50 ms at the least: 1.95 s; no upper bound, the machine may be slow.
+        assert.ok(elapsed >= 1500, `took ${Math.round(elapsed)} ms`);
+        const doc = JSON.parse(r.stdout) as ReportDocument;
+        assert.ok(validate(doc), JSON.stringify(validate.errors));
+      });
+    });
+  });
+  test('--max-rate: fractions allowed, anything else is a usage error (exit 2)', async () => {
+    await withEmulator({ profile: 'escargot' }, async (emu) => {
+      const r = await runBin([`127.0.0.1:${emu.port}`, '-r', '8', '--no-offer', '--max-rate', '0.5', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+    });
+    for (const bad of ['0', '-1', 'fast', '0.0001', '2000000']) {
+      const r = await runBin(['127.0.0.1:1', '--max-rate', bad]);
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /^msnp-probe: --max-rate: /);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
   });
 });

@@ -56,6 +56,14 @@ function probeOptions(y: Argv): Argv {
       type: 'string',
       describe: 'new connections per second per server (address and port), with +-20% jitter [default: no limit]',
     })
+    .option('max-rate', {
+      ...local,
+      type: 'string',
+      describe:
+        'new connections per second across all targets (probes, offers, deep, fingerprint, follow), evenly ' +
+        'spaced; fractions allowed (0.5: one every 2 s); --global-concurrency still bounds those open at once ' +
+        '[default: no limit]',
+    })
     .option('retries', {
       ...local,
       type: 'string',

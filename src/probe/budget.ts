@@ -1,5 +1,8 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pacer } from './pacer.js';
+import { OPTION_LIMITS } from '../core/limits.js';
+import { msnpError } from '../core/errors.js';
 
 /**
  * The per-server bounds (`concurrency`, `ratePerSecond`, the back-off) of one server, shared by
@@ -96,4 +99,52 @@ export class BudgetRegistry {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/**
+ * A token bucket of one token: connections start at most `ratePerSecond` a second across
+ * everything that shares it, evenly spaced (no burst after a quiet spell, the promise of
+ * `--max-rate`). Each `reserve()` takes the next free slot and says how long to wait for it.
+ */
+export class RateLimiter {
+  readonly #interval: number;
+  readonly #now: () => number;
+  #nextAt = Number.NEGATIVE_INFINITY;
+
+  constructor(ratePerSecond: number, options: { now?: () => number } = {}) {
+    if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
+      throw new RangeError(`rate ${ratePerSecond} must be a positive number per second`);
+    }
+    this.#interval = 1000 / ratePerSecond;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Milliseconds until the reserved start (0: now). */
+  reserve(): number {
+    const now = this.#now();
+    const at = Math.max(now, this.#nextAt);
+    this.#nextAt = at + this.#interval;
+    return at - now;
+  }
+
+  /** Waits for a slot; rejects with the signal's reason on abort (the slot is then lost, which only slows the run). */
+  async take(signal?: AbortSignal): Promise<void> {
+    const delay = this.reserve();
+    if (delay <= 0) return;
+    try {
+      await sleep(delay, undefined, signal ? { signal } : undefined);
+    } catch (err) {
+      throw signal?.aborted ? signal.reason : err;
+    }
+  }
+}
+
+/** A limiter for `maxRate` (undefined or 0: none); throws MsnpProbeError ERR_OPTION on a bad rate. */
+export function rateLimiterFor(maxRate: number | undefined): RateLimiter | undefined {
+  if (maxRate === undefined || maxRate === 0) return undefined;
+  const { min, max } = OPTION_LIMITS.maxRate;
+  if (!Number.isFinite(maxRate) || maxRate < min || maxRate > max) {
+    throw msnpError('ERR_OPTION', `max rate ${maxRate} must be from ${min} to ${max} connections per second`);
+  }
+  return new RateLimiter(maxRate);
 }

@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal } from './pacer.js';
-import { BudgetRegistry, serverKey } from './budget.js';
+import { BudgetRegistry, rateLimiterFor, serverKey, type RateLimiter } from './budget.js';
 import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
 import type {
   Agreement,
@@ -57,6 +57,10 @@ export interface ProbeOptions {
    * and port, to share with other calls: `scan()` passes one for the whole run. Default: this call's own.
    */
   budgets?: BudgetRegistry;
+  /** New connections per second across everything sharing `rateLimiter` (fractional allowed); default: no limit. */
+  maxRate?: number;
+  /** The `maxRate` limiter to share with other calls (`scan()` passes one for the whole run); wins over `maxRate`. */
+  rateLimiter?: RateLimiter;
   /** Re-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to this many times. */
   retries?: number;
   /** Probe every version this many times and report how far the answers agree. Default 1. */
@@ -201,6 +205,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const limit = pLimit(concurrency);
   // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
   const gate = abortableGate(options.gate ?? passThrough, signal);
+  const startLimiter = options.rateLimiter ?? rateLimiterFor(options.maxRate);
   // The per-target bounds belong to the server reached, not to the list line: every target that
   // reaches this address and port (a duplicate, a name and its address, a redirect) shares them.
   const lease = (options.budgets ?? new BudgetRegistry()).acquire(serverKey(address, options.host, port), {
@@ -224,7 +229,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   };
   /**
    * Any connection (version or fingerprint probe): a place in the server's budget first, then its
-   * pace, then the run's shared budget. The server's place comes first so that a
+   * pace, then the run's shared budget and start rate. The server's place comes first so that a
    * target waiting for its server holds none of the shared places other servers could use.
    */
   const paced = <T>(send: () => Promise<T>): Promise<T> =>
@@ -236,7 +241,13 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
         const delay = pacer.reserve();
         if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
         // Held back by the shared budget past the pace: give the slot back and take a new turn.
-        outcome = await gate(() => (pacer.start() ? send() : Promise.resolve(null)));
+        outcome = await gate(async () => {
+          // Taken inside the shared budget, right before connecting, so starts stay spaced even
+          // when the budget releases many waiters at once; a turn the pace then refuses wastes
+          // its slot, which only slows the run.
+          if (startLimiter) await startLimiter.take(signal);
+          return pacer.start() ? send() : null;
+        });
       }
       return outcome;
     });
