@@ -174,6 +174,7 @@ describe('bin: per-server budgets and --max-rate', () => {
         const doc = JSON.parse(r.stdout) as ReportDocument;
         assert.ok(validate(doc), JSON.stringify(validate.errors));
         assert.equal(doc.targets.length, 20, 'duplicate lines are each probed and reported');
+        assert.equal(doc.options, undefined, 'no run-wide option given, none recorded');
         assert.equal(emu.stats().connections, 20 * 5);
         assert.ok(emu.stats().peakActive <= 3, `peak ${emu.stats().peakActive}`);
       } finally {
@@ -194,6 +195,7 @@ describe('bin: per-server budgets and --max-rate', () => {
         assert.ok(elapsed >= 1500, `took ${Math.round(elapsed)} ms`);
         const doc = JSON.parse(r.stdout) as ReportDocument;
         assert.ok(validate(doc), JSON.stringify(validate.errors));
+        assert.deepEqual(doc.options, { maxRate: 20 });
       });
     });
   });
@@ -201,6 +203,7 @@ describe('bin: per-server budgets and --max-rate', () => {
     await withEmulator({ profile: 'escargot' }, async (emu) => {
       const r = await runBin([`127.0.0.1:${emu.port}`, '-r', '8', '--no-offer', '--max-rate', '0.5', '--json']);
       assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as ReportDocument).options, { maxRate: 0.5 });
     });
     for (const bad of ['0', '-1', 'fast', '0.0001', '2000000']) {
       const r = await runBin(['127.0.0.1:1', '--max-rate', bad]);
