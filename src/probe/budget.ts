@@ -2,6 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pacer } from './pacer.js';
 import { OPTION_LIMITS } from '../core/limits.js';
+import { DEFAULT_MAX_RATE } from '../core/defaults.js';
 import { msnpError } from '../core/errors.js';
 
 /**
@@ -140,8 +141,9 @@ export class RateLimiter {
 }
 
 /** A limiter for `maxRate` (undefined or 0: none); throws MsnpProbeError ERR_OPTION on a bad rate. */
-export function rateLimiterFor(maxRate: number | undefined): RateLimiter | undefined {
-  if (maxRate === undefined || maxRate === 0) return undefined;
+export function rateLimiterFor(given: number | undefined): RateLimiter | undefined {
+  const maxRate = given ?? DEFAULT_MAX_RATE;
+  if (maxRate === 0) return undefined;
   const { min, max } = OPTION_LIMITS.maxRate;
   if (!Number.isFinite(maxRate) || maxRate < min || maxRate > max) {
     throw msnpError('ERR_OPTION', `max rate ${maxRate} must be from ${min} to ${max} connections per second`);
