@@ -10,6 +10,7 @@ export { sendVer, sendDeep } from './probe/version-probe.js';
 export type { ConnectOptions } from './probe/version-probe.js';
 export { scan } from './probe/scan.js';
 export type { ScanOptions } from './probe/scan.js';
+export { BudgetRegistry, RateLimiter } from './probe/budget.js';
 export { probeFollowing } from './probe/follow.js';
 export type { FollowOptions } from './probe/follow.js';
 export { addressClass, isHostName } from './probe/follow-policy.js';

@@ -104,6 +104,8 @@ export interface ProbePlan {
   globalConcurrency: number;
   offer: boolean;
   ratePerSecond: number;
+  /** --max-rate: new connections per second across the whole run (fractional allowed); absent: no limit. */
+  maxRate?: number;
   retries: number;
   attempts: number;
   expect: number[] | null;
@@ -223,6 +225,7 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     offer: args['offer'] !== false,
     ratePerSecond:
       args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),
+    ...(args['max-rate'] === undefined ? {} : { maxRate: flag('max-rate', args['max-rate'], maxRate) }),
     retries: args['retries'] === undefined ? 0 : flag('retries', args['retries'], limited('retries', 'retries')),
     attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], limited('attempts', 'attempts')),
     expect:
@@ -272,6 +275,7 @@ export function scanOptionsOf(plan: Omit<ProbePlan, 'targets' | 'targetsFile' | 
     globalConcurrency: plan.globalConcurrency,
     offer: plan.offer,
     ratePerSecond: plan.ratePerSecond,
+    ...(plan.maxRate !== undefined ? { maxRate: plan.maxRate } : {}),
     retries: plan.retries,
     attempts: plan.attempts,
     deep: plan.deep,
@@ -354,6 +358,14 @@ function positiveNumber(unit: string): (text: string) => number {
       throw new UsageError(`'${text}' is not a positive number of ${unit}`);
     return Number(text);
   };
+}
+
+/** `--max-rate`: a positive number of connections per second within OPTION_LIMITS.maxRate. */
+function maxRate(text: string): number {
+  const rate = positiveNumber('connections per second')(text);
+  const { min, max } = OPTION_LIMITS.maxRate;
+  if (rate < min || rate > max) throw new UsageError(`${rate} is outside ${min}..${max} connections per second`);
+  return rate;
 }
 
 function nonEmpty(what: string): (text: string) => string {

@@ -32,7 +32,7 @@ function probeOptions(y: Argv): Argv {
       ...local,
       alias: 'c',
       type: 'string',
-      describe: `connections in flight at once per target [default: ${DEFAULT_CONCURRENCY}]`,
+      describe: `connections in flight at once per server (address and port) [default: ${DEFAULT_CONCURRENCY}]`,
     })
     .option('offer', {
       ...local,
@@ -54,7 +54,15 @@ function probeOptions(y: Argv): Argv {
     .option('rate', {
       ...local,
       type: 'string',
-      describe: 'new connections per second per target, with +-20% jitter [default: no limit]',
+      describe: 'new connections per second per server (address and port), with +-20% jitter [default: no limit]',
+    })
+    .option('max-rate', {
+      ...local,
+      type: 'string',
+      describe:
+        'new connections per second across all targets (probes, offers, deep, fingerprint, follow), evenly ' +
+        'spaced; fractions allowed (0.5: one every 2 s); --global-concurrency still bounds those open at once ' +
+        '[default: no limit]',
     })
     .option('retries', {
       ...local,

@@ -93,7 +93,9 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       : sink,
     outputLost.signal,
   );
-  const context = { versions: plan.versions, fingerprint: plan.fingerprint, detailed, startedAt };
+  // Run-wide options a reader comparing runs needs: the JSON document records them.
+  const recorded = plan.maxRate !== undefined ? { options: { maxRate: plan.maxRate } } : {};
+  const context = { versions: plan.versions, fingerprint: plan.fingerprint, detailed, startedAt, ...recorded };
   const reporters: Reporter[] = [await FORMATS[plan.output]({ ...context, color, write: (t) => out.write(t) })];
   const fileWriters = files.map((f) => new BatchedWriter(f.sink, outputLost.signal));
   for (const [i, f] of files.entries()) {

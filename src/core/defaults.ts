@@ -14,6 +14,8 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export const DEFAULT_CONCURRENCY = 4;
 /** Connections in flight at once across all targets. */
 export const DEFAULT_GLOBAL_CONCURRENCY = 64;
+/** `--max-rate`: new connections per second across the whole run; 0: no limit but the concurrency bounds. */
+export const DEFAULT_MAX_RATE = 0;
 /** Redirect hops followed from one starting target at the most. */
 export const DEFAULT_MAX_HOPS = 4;
 /**

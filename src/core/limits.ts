@@ -13,6 +13,8 @@ export const OPTION_LIMITS = {
   attempts: { min: 1, max: 100 },
   followMax: { min: 0, max: 10_000 },
   port: { min: 1, max: 65_535 },
+  /** `--max-rate`, connections per second across the run: down to one a quarter-hour, up to what no host needs. */
+  maxRate: { min: 0.001, max: 1_000_000 },
 } as const;
 
 /** Longest line a server may send before the probe gives up on it. */

@@ -3,6 +3,7 @@ import { resolveTarget, type ResolvedAddress } from '../transport/resolve.js';
 import { addressClass, isHostName, mayResolve, policyAllows } from './follow-policy.js';
 import { DEFAULT_TIMEOUT_MS, probe, type ProbeOptions, type RedirectSummary, type TargetReport } from './probe.js';
 import { targetKey } from '../core/model.js';
+import { BudgetRegistry, rateLimiterFor } from './budget.js';
 
 export { DEFAULT_MAX_HOPS, DEFAULT_FOLLOW_MAX } from '../core/defaults.js';
 import { DEFAULT_FOLLOW_MAX, DEFAULT_MAX_HOPS } from '../core/defaults.js';
@@ -43,13 +44,14 @@ type Verdict = { follow: ResolvedAddress } | { reason: NonNullable<RedirectSumma
  * not followed. Reports come back in the order probed, each followed one carrying `via`.
  */
 export async function probeFollowing(options: ProbeOptions & FollowOptions): Promise<TargetReport[]> {
-  const {
-    maxHops = DEFAULT_MAX_HOPS,
-    followMax = DEFAULT_FOLLOW_MAX,
-    followAny = false,
-    exclude,
-    ...probeOptions
-  } = options;
+  const { maxHops = DEFAULT_MAX_HOPS, followMax = DEFAULT_FOLLOW_MAX, followAny = false, exclude, ...given } = options;
+  // A server reached by several hops (or also listed) keeps one budget: share it across the hops.
+  const rateLimiter = given.rateLimiter ?? rateLimiterFor(given.maxRate);
+  const probeOptions = {
+    ...given,
+    budgets: given.budgets ?? new BudgetRegistry(),
+    ...(rateLimiter ? { rateLimiter } : {}),
+  };
   const reports: TargetReport[] = [];
   const visited = new Set<string>();
   const queue: Hop[] = [{ host: options.host, port: options.port, depth: 0 }];

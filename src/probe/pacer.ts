@@ -83,6 +83,11 @@ export class Pacer {
     this.#backoff = 0;
   }
 
+  /** How long a new connection would still have to wait (0: none): a budget owing a wait outlives its users. */
+  pendingMs(): number {
+    return Math.max(0, this.#nextAt - this.#now(), this.#lastStart + this.#minGap() - this.#now());
+  }
+
   get currentBackoffMs(): number {
     return this.#backoff;
   }

@@ -14,7 +14,8 @@ import { msnpError } from '../core/errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
-import { abortableGate, linkedSignal, Pacer } from './pacer.js';
+import { abortableGate, linkedSignal } from './pacer.js';
+import { BudgetRegistry, rateLimiterFor, serverKey, type RateLimiter } from './budget.js';
 import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
 import type {
   Agreement,
@@ -51,6 +52,15 @@ export interface ProbeOptions {
   offer?: boolean;
   /** New connections per second to this target (with jitter); default: no limit. */
   ratePerSecond?: number;
+  /**
+   * The per-server budgets (`concurrency`, `ratePerSecond`, back-off), keyed by resolved address
+   * and port, to share with other calls: `scan()` passes one for the whole run. Default: this call's own.
+   */
+  budgets?: BudgetRegistry;
+  /** New connections per second across everything sharing `rateLimiter` (fractional allowed); default: no limit. */
+  maxRate?: number;
+  /** The `maxRate` limiter to share with other calls (`scan()` passes one for the whole run); wins over `maxRate`. */
+  rateLimiter?: RateLimiter;
   /** Re-probe transient outcomes (timeout, reset, closed without bytes, busy codes) up to this many times. */
   retries?: number;
   /** Probe every version this many times and report how far the answers agree. Default 1. */
@@ -195,7 +205,15 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const limit = pLimit(concurrency);
   // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
   const gate = abortableGate(options.gate ?? passThrough, signal);
-  const pacer = new Pacer({ ratePerSecond });
+  const startLimiter = options.rateLimiter ?? rateLimiterFor(options.maxRate);
+  // The per-target bounds belong to the server reached, not to the list line: every target that
+  // reaches this address and port (a duplicate, a name and its address, a redirect) shares them.
+  const lease = (options.budgets ?? new BudgetRegistry()).acquire(serverKey(address, options.host, port), {
+    concurrency,
+    ratePerSecond,
+  });
+  const { pacer } = lease.budget;
+  const serverLimit = abortableGate(lease.budget.limit, signal);
 
   const single = (request: VerRequest): number | undefined =>
     request.offered.length === 1 ? request.offered[0] : undefined;
@@ -209,19 +227,30 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     else if (outcome.status !== 'timeout') pacer.relax();
     return outcome;
   };
-  /** Any connection (version or fingerprint probe) under this target's pace and the shared budget. */
-  const paced = async <T>(send: () => Promise<T>): Promise<T> => {
-    let outcome: T | null = null;
-    while (outcome === null) {
-      signal?.throwIfAborted();
-      // No pace and no back-off (the common case) costs no timer and no extra await.
-      const delay = pacer.reserve();
-      if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
-      // Held back by the shared budget past the pace: give the slot back and take a new turn.
-      outcome = await gate(() => (pacer.start() ? send() : Promise.resolve(null)));
-    }
-    return outcome;
-  };
+  /**
+   * Any connection (version or fingerprint probe): a place in the server's budget first, then its
+   * pace, then the run's shared budget and start rate. The server's place comes first so that a
+   * target waiting for its server holds none of the shared places other servers could use.
+   */
+  const paced = <T>(send: () => Promise<T>): Promise<T> =>
+    serverLimit(async () => {
+      let outcome: T | null = null;
+      while (outcome === null) {
+        signal?.throwIfAborted();
+        // No pace and no back-off (the common case) costs no timer.
+        const delay = pacer.reserve();
+        if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
+        // Held back by the shared budget past the pace: give the slot back and take a new turn.
+        outcome = await gate(async () => {
+          // Taken inside the shared budget, right before connecting, so starts stay spaced even
+          // when the budget releases many waiters at once; a turn the pace then refuses wastes
+          // its slot, which only slows the run.
+          if (startLimiter) await startLimiter.take(signal);
+          return pacer.start() ? send() : null;
+        });
+      }
+      return outcome;
+    });
   /** One attempt with its retries of transient outcomes. */
   const attempt = async (request: VerRequest): Promise<ProbeOutcome & Repeats> => {
     let outcome = await once(request);
@@ -269,6 +298,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     }
   } finally {
     limit.clearQueue();
+    lease.release();
   }
   const accepted = probes.filter((p) => p.status === 'accepted').map((p) => p.version);
   const preferred = offer?.status === 'accepted' ? offer.version : null;

@@ -4,6 +4,7 @@ import { KNOWN_VERSIONS } from '../input/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing, type FollowOptions } from './follow.js';
 import { linkedSignal, untilAborted } from './pacer.js';
+import { BudgetRegistry, rateLimiterFor } from './budget.js';
 
 export { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
@@ -48,7 +49,14 @@ async function scanLinked(
   let pulled = 0;
   const next = (): Promise<{ item: IteratorResult<Target>; index: number }> =>
     pull(async () => ({ item: await iterator.next(), index: pulled++ }));
-  const { globalConcurrency: _g, follow, ...probeOptions } = options;
+  const { globalConcurrency: _g, follow, ...rest } = options;
+  // One set of per-server budgets and one start rate for the whole run, whatever the list repeats.
+  const rateLimiter = options.rateLimiter ?? rateLimiterFor(options.maxRate);
+  const probeOptions = {
+    ...rest,
+    budgets: options.budgets ?? new BudgetRegistry(),
+    ...(rateLimiter ? { rateLimiter } : {}),
+  };
   const workers = Array.from({ length: workerCount(options, globalConcurrency) }, async () => {
     for (;;) {
       options.signal?.throwIfAborted();

@@ -1,4 +1,4 @@
-import type { TargetDocument } from '../render/json.js';
+import type { RunOptions, TargetDocument } from '../render/json.js';
 
 /** What every output format is given: where to write, and what the run probes. */
 export interface ReporterContext {
@@ -13,6 +13,8 @@ export interface ReporterContext {
   /** One target named on the command line and no list: the table shows it in full rather than as a row. */
   detailed: boolean;
   startedAt: Date;
+  /** Run-wide options a format may record (the JSON document's `options`). */
+  options?: RunOptions;
 }
 
 /** How the run ended, for a format's closing lines. */

@@ -1,5 +1,5 @@
 import { PACKAGE } from '../../core/version.js';
-import { SCHEMA_VERSION, type TargetDocument } from './json.js';
+import { SCHEMA_VERSION, type RunOptions, type TargetDocument } from './json.js';
 
 /** Inside `targets` of a document pretty-printed with two spaces, each target is indented by four. */
 const INDENT = '\n    ';
@@ -13,6 +13,7 @@ const INDENT = '\n    ';
 export class JsonDocumentWriter {
   readonly #write: (text: string) => unknown;
   readonly #startedAt: Date;
+  readonly #options: RunOptions | undefined;
   /** Reports waiting for an earlier index, and how many more reports their index still owes. */
   readonly #held = new Map<number, { texts: string[]; owed: number }>();
   #next = 0;
@@ -21,9 +22,10 @@ export class JsonDocumentWriter {
   #ended = false;
 
   /** `write` may return a promise (back-pressure): `add` and `end` resolve after the last one. */
-  constructor(write: (text: string) => unknown, startedAt: Date) {
+  constructor(write: (text: string) => unknown, startedAt: Date, options?: RunOptions) {
     this.#write = write;
     this.#startedAt = startedAt;
+    this.#options = options;
   }
 
   /** Targets written so far. */
@@ -75,6 +77,7 @@ export class JsonDocumentWriter {
       schemaVersion: SCHEMA_VERSION,
       tool: { name: PACKAGE.name, version: PACKAGE.version },
       startedAt: this.#startedAt.toISOString(),
+      ...(this.#options && Object.keys(this.#options).length > 0 ? { options: this.#options } : {}),
       targets: [],
     };
     // `"targets": []\n}` without its last three characters leaves the array open.
