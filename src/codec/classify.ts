@@ -1,5 +1,6 @@
 import { errorCodeName, isBusyCode } from './error-codes.js';
 import { LineReader, DEFAULT_MAX_LINE_BYTES, type Frame } from './lines.js';
+import { MAX_UNSOLICITED_LINES } from '../core/limits.js';
 import { parseMessage, versionsIn, isPrintableAscii } from './message.js';
 import type { Outcome, UnexpectedReason } from './outcome.js';
 
@@ -9,8 +10,7 @@ export interface VerRequest {
   offered: readonly number[];
 }
 
-/** Lines that may precede the VER reply without answering it (unsolicited, trId 0 or none). */
-export const MAX_UNSOLICITED_LINES = 8;
+export { MAX_UNSOLICITED_LINES } from '../core/limits.js';
 
 /** `VER 1 MSNP8 CVR0\r\n`: the request as bytes on the wire. */
 export function buildVerRequest(request: VerRequest): string {

@@ -1,6 +1,7 @@
 import { buildVerRequest, VerReplyClassifier, lineTooLong, readReply, streamEndOutcome } from './classify.js';
 import type { Conversation, Step } from './conversation.js';
 import { msnpError } from '../core/errors.js';
+import { MAX_DEEP_SKIPPED } from '../core/limits.js';
 import type { Frame, LineReader } from './lines.js';
 import type { Outcome, UnexpectedReason } from './outcome.js';
 
@@ -177,8 +178,6 @@ export interface DeepOutcome {
   deep: DeepResult | null;
 }
 
-const MAX_SKIPPED = 32;
-
 function sessionVerdict(login: LoginStatus, methodMismatch: boolean): SessionVerdict {
   if ((login === 'notification' && !methodMismatch) || login === 'dispatch') return 'confirmed';
   return login === 'account-refused' ? 'account-refused' : 'claimed-only';
@@ -298,13 +297,13 @@ export class DeepConversation implements Conversation<DeepOutcome> {
       if (this.#result) break;
       if (frame.kind === 'violation') return { type: 'done', result: this.#finish(lineTooLong()) };
       if (frame.kind === 'payload') {
-        if (this.#payloads.length < MAX_SKIPPED)
+        if (this.#payloads.length < MAX_DEEP_SKIPPED)
           this.#payloads.push({ command: frame.command, size: frame.payload.length });
         continue;
       }
       const outcome = this.#answer(frame.text);
       if (outcome === undefined) {
-        if (++this.#skipped > MAX_SKIPPED)
+        if (++this.#skipped > MAX_DEEP_SKIPPED)
           return { type: 'done', result: this.#finish({ status: 'mismatch', reply: frame.text }) };
         continue;
       }

@@ -5,6 +5,13 @@ import { escapeAndClip } from '../core/escape.js';
 import { msnpError, isMsnpProbeError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { parseDuration } from '../input/duration.js';
+import {
+  MAX_CONFIG_BYTES,
+  MAX_MODULE_CONCURRENCY,
+  MAX_MODULES,
+  MAX_MODULE_TARGETS,
+  OPTION_LIMITS,
+} from '../core/limits.js';
 
 /** What one `/probe` request runs: the options of a module, or the CLI's defaults without one. */
 export interface ExporterModule {
@@ -24,12 +31,9 @@ export interface ExporterConfig {
   modules: Map<string, ExporterModule>;
 }
 
-/** A config bigger than this is refused unread: a config file is short, and YAML parsing costs memory. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
-export const MAX_MODULES = 100;
-export const MAX_MODULE_TARGETS = 10_000;
-/** Connections per probe a module may ask for; the exporter runs several probes at once. */
-export const MAX_MODULE_CONCURRENCY = 64;
+export { MAX_CONFIG_BYTES, MAX_MODULES, MAX_MODULE_TARGETS, MAX_MODULE_CONCURRENCY } from '../core/limits.js';
+/** A module's timeout has the bounds of the probe command's --timeout. */
+const TIMEOUT = OPTION_LIMITS.timeoutMs;
 const MODULE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MODULE_KEYS = ['range', 'timeout', 'concurrency', 'deep', 'fingerprint', 'transport', 'targets'] as const;
 
@@ -85,11 +89,12 @@ function moduleOf(name: string, raw: unknown): ExporterModule {
   if (typeof timeout === 'string') {
     // A config names times like the command line does: `timeout: 5s`.
     try {
-      module.timeoutMs = parseDuration(timeout, 1, 600_000);
+      module.timeoutMs = parseDuration(timeout, TIMEOUT.min, TIMEOUT.max);
     } catch (err) {
       fail(`${where}: timeout: ${err instanceof Error ? err.message : String(err)}`);
     }
-  } else if (timeout !== undefined) module.timeoutMs = wholeNumber(timeout, 1, 600_000, `${where}: timeout (ms)`);
+  } else if (timeout !== undefined)
+    module.timeoutMs = wholeNumber(timeout, TIMEOUT.min, TIMEOUT.max, `${where}: timeout (ms)`);
   if (concurrency !== undefined) {
     module.concurrency = wholeNumber(concurrency, 1, MAX_MODULE_CONCURRENCY, `${where}: concurrency`);
   }

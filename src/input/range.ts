@@ -1,8 +1,7 @@
 import { msnpError } from '../core/errors.js';
+import { MAX_VERSION, MIN_VERSION } from '../core/limits.js';
 
-/** Lowest and highest version numbers a range may name. */
-export const MIN_VERSION = 1;
-export const MAX_VERSION = 99;
+export { MIN_VERSION, MAX_VERSION } from '../core/limits.js';
 /** Every MSNP version a real server is known to have spoken. */
 export const KNOWN_VERSIONS: readonly number[] = Object.freeze(range(2, 21));
 

@@ -1,5 +1,6 @@
 import type { TargetReport } from '../../probe/probe.js';
 import { xmlText } from './svg.js';
+import { MAX_BADGE_TEXT } from '../../core/limits.js';
 
 /** `[2,3,4,8,9,21]` -> `2-4, 8-9, 21`: short enough for a badge. */
 export function compactVersions(versions: readonly number[]): string {
@@ -30,8 +31,7 @@ function textWidth(text: string): number {
   return Math.ceil(w);
 }
 
-/** At most this many characters of a label or message reach the badge; longer text is cut. */
-export const MAX_BADGE_TEXT = 40;
+export { MAX_BADGE_TEXT } from '../../core/limits.js';
 
 function clip(text: string): string {
   return text.length <= MAX_BADGE_TEXT ? text : `${text.slice(0, MAX_BADGE_TEXT - 1)}…`;

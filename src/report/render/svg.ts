@@ -2,6 +2,7 @@ import { STATUSES, type ProbeStatus } from '../../codec/outcome.js';
 import { formatTarget } from '../../input/target.js';
 import type { TargetReport } from '../../probe/probe.js';
 import { fitTarget, STATUS_MARKS } from './matrix.js';
+import { MAX_SVG_TARGETS } from '../../core/limits.js';
 
 /**
  * Text for XML: characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates,
@@ -44,8 +45,7 @@ export interface SvgOptions {
   title?: string;
 }
 
-/** More rows than this would make a picture nobody reads; the renderer refuses them. */
-export const MAX_SVG_TARGETS = 1000;
+export { MAX_SVG_TARGETS } from '../../core/limits.js';
 
 const CELL_W = 30;
 const CELL_H = 22;
