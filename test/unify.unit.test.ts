@@ -1,0 +1,33 @@
+/**
+ * Concepts written once: the run-of-versions helper behind both version lists, the one `error N`
+ * label, and the one host-and-port key.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { consecutiveRuns, formatVersions } from '../src/input/range.js';
+import { compactVersions } from '../src/report/render/badge.js';
+
+test('consecutive runs: every number once, ascending, split exactly where a number is missing', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 30 }), (numbers) => {
+      const runs = consecutiveRuns(numbers);
+      const expanded = runs.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i));
+      assert.deepEqual(
+        expanded,
+        [...new Set(numbers)].sort((a, b) => a - b),
+      );
+      for (let i = 1; i < runs.length; i++) {
+        assert.ok((runs[i]?.[0] ?? 0) > (runs[i - 1]?.[1] ?? 0) + 1, 'runs that touch are one run');
+      }
+      assert.equal(compactVersions(numbers), formatVersions(numbers).replaceAll('MSNP', ''));
+    }),
+    { numRuns: 200 },
+  );
+  assert.deepEqual(consecutiveRuns([12, 8, 9, 10, 9]), [
+    [8, 10],
+    [12, 12],
+  ]);
+  assert.equal(compactVersions([2, 3, 4, 8, 9, 21]), '2-4, 8-9, 21');
+  assert.equal(formatVersions([8, 9, 10, 12]), 'MSNP8-MSNP10, MSNP12');
+});
