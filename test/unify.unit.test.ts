@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { consecutiveRuns, formatVersions } from '../src/input/range.js';
 import { compactVersions } from '../src/report/render/badge.js';
+import { renderMatrixSvg } from '../src/report/render/svg.js';
+import { answerLabel } from '../src/report/render/answer.js';
+import type { TargetReport, VersionProbe } from '../src/core/model.js';
 
 test('consecutive runs: every number once, ascending, split exactly where a number is missing', () => {
   fc.assert(
@@ -30,4 +33,34 @@ test('consecutive runs: every number once, ascending, split exactly where a numb
   ]);
   assert.equal(compactVersions([2, 3, 4, 8, 9, 21]), '2-4, 8-9, 21');
   assert.equal(formatVersions([8, 9, 10, 12]), 'MSNP8-MSNP10, MSNP12');
+});
+
+test("the SVG's cell title names an error as every other output does", () => {
+  const error = {
+    version: 8,
+    status: 'error',
+    reply: '600 1',
+    code: 600,
+    codeName: 'server is busy',
+    trId: 1,
+    busy: true,
+    elapsedMs: 1,
+    bytesReceived: 5,
+  } as VersionProbe;
+  const report: TargetReport = {
+    host: '127.0.0.1',
+    port: 1863,
+    address: '127.0.0.1',
+    family: 4,
+    probes: [error],
+    accepted: [],
+    preferred: null,
+    offer: null,
+    answered: true,
+    elapsedMs: 1,
+    transport: 'tcp',
+  };
+  const svg = renderMatrixSvg([report], { date: new Date(0) });
+  assert.equal(answerLabel(error, false), 'error 600');
+  assert.match(svg, /<title>127\.0\.0\.1:1863 MSNP8: error 600 — 600 1<\/title>/);
 });

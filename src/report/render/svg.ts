@@ -4,6 +4,7 @@ import type { TargetReport } from '../../probe/probe.js';
 import { fitTarget, STATUS_MARKS } from './matrix.js';
 import { MAX_SVG_TARGETS } from '../../core/limits.js';
 import { STATUS_COLORS } from './colors.js';
+import { answerLabel } from './answer.js';
 
 /**
  * Text for XML: characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates,
@@ -107,7 +108,7 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
       const preferred = report.preferred === v;
       const status = p?.status;
       const tip = p
-        ? `${target} MSNP${v}: ${p.status}${p.status === 'error' ? ` ${p.code}` : ''}` +
+        ? `${target} MSNP${v}: ${answerLabel(p, false)}` +
           (preferred ? ' (preferred)' : '') +
           (p.reply !== null ? ` — ${p.reply.slice(0, 80)}` : '')
         : `${target} MSNP${v}: not probed`;
