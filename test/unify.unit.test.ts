@@ -9,6 +9,7 @@ import { consecutiveRuns, formatVersions } from '../src/input/range.js';
 import { compactVersions } from '../src/report/render/badge.js';
 import { renderMatrixSvg } from '../src/report/render/svg.js';
 import { answerLabel } from '../src/report/render/answer.js';
+import { AllowList } from '../src/exporter/config.js';
 import type { TargetReport, VersionProbe } from '../src/core/model.js';
 
 test('consecutive runs: every number once, ascending, split exactly where a number is missing', () => {
@@ -63,4 +64,15 @@ test("the SVG's cell title names an error as every other output does", () => {
   const svg = renderMatrixSvg([report], { date: new Date(0) });
   assert.equal(answerLabel(error, false), 'error 600');
   assert.match(svg, /<title>127\.0\.0\.1:1863 MSNP8: error 600 — 600 1<\/title>/);
+});
+
+test('an allowed name and port matches that port only, whatever the case or a final dot', () => {
+  const list = new AllowList();
+  list.add('MSNP.test:1864');
+  assert.ok(list.allows({ host: 'msnp.test', port: 1864 }));
+  assert.ok(list.allows({ host: 'msnp.TEST.', port: 1864 }));
+  assert.ok(!list.allows({ host: 'msnp.test', port: 1863 }));
+  assert.ok(!list.allows({ host: 'other.test', port: 1864 }));
+  list.add('any.test');
+  assert.ok(list.allows({ host: 'any.test', port: 1 }));
 });

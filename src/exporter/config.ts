@@ -5,6 +5,7 @@ import { escapeAndClip } from '../core/escape.js';
 import { msnpError, isMsnpProbeError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { parseDuration } from '../input/duration.js';
+import { targetKey } from '../core/model.js';
 import {
   MAX_CONFIG_BYTES,
   MAX_MODULE_CONCURRENCY,
@@ -170,7 +171,7 @@ export class AllowList {
   readonly #blocks = new BlockList();
   /** Address blocks limited to one port, tested one by one. */
   readonly #portBlocks: { port: number; list: BlockList }[] = [];
-  /** `host` (any port) and `host:port`, host names lowercased without a final dot. */
+  /** `host` (any port) and `targetKey(host, port)`, host names lowercased without a final dot. */
   readonly #names = new Set<string>();
   #size = 0;
 
@@ -208,7 +209,7 @@ export class AllowList {
     if (isIP(target.host) !== 0) {
       this.#portList(target.port).addAddress(target.host, isIP(target.host) === 6 ? 'ipv6' : 'ipv4');
     } else {
-      this.#names.add(`${nameKey(target.host)}:${target.port}`);
+      this.#names.add(targetKey(nameKey(target.host), target.port));
     }
     this.#size++;
   }
@@ -230,7 +231,7 @@ export class AllowList {
       return this.#portBlocks.some((p) => p.port === target.port && p.list.check(target.host, type));
     }
     const key = nameKey(target.host);
-    return this.#names.has(key) || this.#names.has(`${key}:${target.port}`);
+    return this.#names.has(key) || this.#names.has(targetKey(key, target.port));
   }
 }
 
