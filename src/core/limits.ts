@@ -64,3 +64,12 @@ export const MAX_SCRAPE_TIMEOUT_SECONDS = 600;
 /** The exporter's request line and headers. */
 export const MAX_URL_BYTES = 2048;
 export const MAX_HEADER_BYTES = 8192;
+
+/** `--shard auto` counts at most this many shards. */
+export const MAX_SHARDS = 999_999;
+/** An exclude file larger than this is refused rather than read: a device or a wrong file, not a list. */
+export const MAX_EXCLUDE_FILE = 16 * 1024 * 1024;
+/** A report file larger than this is refused by `badge --from`: a badge needs one target of it. */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+/** The emulated HTTP gateway reads request bodies up to this size. */
+export const MAX_GATEWAY_REQUEST_BODY = 64 * 1024;
