@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MatrixPrinter } from '../src/report/render/matrix.js';
+import { MatrixPrinter, STATUS_MARKS } from '../src/report/render/matrix.js';
 import { renderTarget } from '../src/report/render/text.js';
 import type { TargetReport, VersionProbe } from '../src/core/model.js';
+import { STATUSES, type ProbeStatus } from '../src/codec/outcome.js';
+import { STATUS_COLORS } from '../src/report/render/colors.js';
+import { renderMatrixSvg } from '../src/report/render/svg.js';
 
 test('the table and the matrix colour each status the same way', () => {
   const probes = [
@@ -61,5 +64,56 @@ test('the table and the matrix colour each status the same way', () => {
   for (const [code, mark, text] of colours) {
     assert.ok(row.includes(`\x1b[${code}m${mark}`), `matrix ${mark} in colour ${code}`);
     assert.ok(table.includes(`\x1b[${code}m${text}`), `table ${text} in colour ${code}`);
+  }
+});
+
+test('the table, the matrix and the SVG take every status colour from the one table', () => {
+  const ansi = { green: '32', yellow: '33', magenta: '35', red: '31' } as const;
+  const extra: Record<ProbeStatus, Record<string, unknown>> = {
+    accepted: { reply: 'VER 1 MSNP2', version: 2, versions: [2], cvr0: false },
+    rejected: { reply: 'VER 1 0', form: 'zero', serverVersions: [] },
+    mismatch: { reply: 'VER 7 MSNP8', reason: 'trid', trId: 7, versions: [8] },
+    error: { reply: '600 1', code: 600, codeName: null, trId: 1, busy: true },
+    closed: { reply: null, out: null },
+    reset: { reply: null },
+    timeout: { reply: null, phase: 'reply' },
+    refused: { reply: null, errno: 'ECONNREFUSED' },
+    unreachable: { reply: null, errno: 'ENETUNREACH', reason: 'network' },
+    unexpected: { reply: null, reason: 'text' },
+    'http-error': { reply: null, httpStatus: 500 },
+    'http-invalid': { reply: null, reason: 'not-http' },
+  };
+  const probes = STATUSES.map((status, i) => ({
+    ...extra[status],
+    version: i + 2,
+    status,
+    elapsedMs: 1,
+    bytesReceived: 0,
+  })) as VersionProbe[];
+  const versions = probes.map((p) => p.version);
+  const report: TargetReport = {
+    host: '127.0.0.1',
+    port: 1863,
+    address: '127.0.0.1',
+    family: 4,
+    probes,
+    accepted: [2],
+    preferred: null,
+    offer: null,
+    answered: true,
+    elapsedMs: 1,
+    transport: 'tcp',
+  };
+  const row = new MatrixPrinter(versions, true).row(report);
+  const table = renderTarget(report, { color: true });
+  const svg = renderMatrixSvg([report], { date: new Date(0) });
+  for (const status of STATUSES) {
+    const colour = STATUS_COLORS[status];
+    const code = ansi[colour.terminal];
+    assert.ok(row.includes(`\x1b[${code}m${STATUS_MARKS[status]}\x1b[39m`), `matrix ${status} in colour ${code}`);
+    assert.match(table, new RegExp(`\\x1b\\[${code}m${status}`), `table ${status} in colour ${code}`);
+    const cell = new RegExp(`data-status="${status}"[^>]*>\\n<title>[^<]*</title>\\n<rect [^>]*fill="${colour.fill}"`);
+    assert.match(svg, cell, `svg ${status} cell filled ${colour.fill}`);
+    assert.ok(svg.includes(`fill="${colour.text}">${STATUS_MARKS[status]}</text>`), `svg ${status} mark`);
   }
 });

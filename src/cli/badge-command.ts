@@ -5,9 +5,9 @@ import { probe } from '../probe/probe.js';
 import { reportBadge } from '../report/render/badge.js';
 import { EXIT, type Io } from './io.js';
 import { commonProbeOptions, UsageError, type Args } from './options.js';
+import { MAX_REPORT_BYTES } from '../core/limits.js';
 
-/** A report file larger than this is refused: a badge needs one target of it. */
-export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+export { MAX_REPORT_BYTES } from '../core/limits.js';
 
 /** The fields of a report a badge reads. */
 interface BadgeReport {

@@ -1,5 +1,6 @@
 import { errorCodeName, isBusyCode } from './error-codes.js';
 import { LineReader, DEFAULT_MAX_LINE_BYTES, type Frame } from './lines.js';
+import { MAX_UNSOLICITED_LINES } from '../core/limits.js';
 import { parseMessage, versionsIn, isPrintableAscii } from './message.js';
 import type { Outcome, UnexpectedReason } from './outcome.js';
 
@@ -9,53 +10,89 @@ export interface VerRequest {
   offered: readonly number[];
 }
 
-/** Lines that may precede the VER reply without answering it (unsolicited, trId 0 or none). */
-export const MAX_UNSOLICITED_LINES = 8;
+export { MAX_UNSOLICITED_LINES } from '../core/limits.js';
 
 /** `VER 1 MSNP8 CVR0\r\n`: the request as bytes on the wire. */
 export function buildVerRequest(request: VerRequest): string {
   return `VER ${request.trId} ${request.offered.map((v) => `MSNP${v}`).join(' ')} CVR0\r\n`;
 }
 
-/** Decides the status of a complete first reply line. `undefined` means "not an answer, keep reading". */
-export function classifyLine(line: string, request: VerRequest): Outcome | undefined {
+/**
+ * How any reply line reads before the command it answers is considered: the one mapping that the VER
+ * step (`classifyLine`) and the deep steps (`DeepConversation`) share, so a line means the same in both.
+ */
+export type ReplyReading =
+  /** Not MSNP, or the server's OUT: it ends an exchange whatever was asked. */
+  | { kind: 'end'; outcome: Extract<Outcome, { status: 'unexpected' | 'closed' }> & { reply: string } }
+  /** A numeric error; `outcome.trId` is the trId it names (null when none). */
+  | { kind: 'error'; outcome: Extract<Outcome, { status: 'error' }> }
+  /** A command with trId 0 or none: a notice, not an answer. */
+  | { kind: 'unsolicited' }
+  | { kind: 'ver'; trId: number | null; args: string[] }
+  /** A command naming a trId: an answer, to be matched against the command in flight. */
+  | { kind: 'command'; command: string; trId: number; args: string[] };
+
+export function readReply(line: string): ReplyReading {
   const msg = parseMessage(line);
   switch (msg.type) {
-    case 'ver': {
-      if (msg.trId !== request.trId) {
-        return { status: 'mismatch', reply: line, reason: 'trid', trId: msg.trId, versions: versionsIn(msg.args) };
-      }
-      const versions = versionsIn(msg.args);
-      if (msg.args[0] === '0') return { status: 'rejected', reply: line, form: 'zero', serverVersions: versions };
-      const cvr0 = msg.args.some((a) => a.toUpperCase() === 'CVR0');
-      if (versions.length === 0) {
-        return cvr0
-          ? { status: 'rejected', reply: line, form: 'cvr0-only', serverVersions: [] }
-          : { status: 'unexpected', reply: line, reason: 'malformed' };
-      }
-      const chosen = versions[0] ?? 0;
-      if (!request.offered.includes(chosen)) {
-        return { status: 'mismatch', reply: line, reason: 'version', trId: msg.trId, versions };
-      }
-      return { status: 'accepted', reply: line, version: chosen, versions, cvr0 };
-    }
-    case 'error':
-      return {
-        status: 'error',
-        reply: line,
-        code: msg.code,
-        codeName: errorCodeName(msg.code),
-        trId: msg.trId,
-        busy: isBusyCode(msg.code),
-      };
-    case 'out':
-      return { status: 'closed', reply: line, out: msg.reason ?? '' };
-    case 'command':
-      if (msg.trId === null || msg.trId === 0) return undefined;
-      return { status: 'mismatch', reply: line, reason: 'command', trId: msg.trId, versions: [] };
     case 'invalid':
-      return { status: 'unexpected', reply: line, reason: notMsnpReason(line) };
+      return { kind: 'end', outcome: { status: 'unexpected', reply: line, reason: notMsnpReason(line) } };
+    case 'out':
+      return { kind: 'end', outcome: { status: 'closed', reply: line, out: msg.reason ?? '' } };
+    case 'error': {
+      const { code, trId } = msg;
+      return {
+        kind: 'error',
+        outcome: { status: 'error', reply: line, code, codeName: errorCodeName(code), trId, busy: isBusyCode(code) },
+      };
+    }
+    case 'ver':
+      return { kind: 'ver', trId: msg.trId, args: msg.args };
+    case 'command':
+      if (msg.trId === null || msg.trId === 0) return { kind: 'unsolicited' };
+      return { kind: 'command', command: msg.command, trId: msg.trId, args: msg.args };
   }
+}
+
+/** A line longer than the cap, for the VER step and the deep steps alike. */
+export function lineTooLong(): Extract<Outcome, { status: 'unexpected' }> {
+  return { status: 'unexpected', reply: null, reason: 'too-long' };
+}
+
+/** Decides the status of a complete first reply line. `undefined` means "not an answer, keep reading". */
+export function classifyLine(line: string, request: VerRequest): Outcome | undefined {
+  const read = readReply(line);
+  switch (read.kind) {
+    case 'end':
+    case 'error':
+      return read.outcome;
+    case 'unsolicited':
+      return undefined;
+    case 'command':
+      return { status: 'mismatch', reply: line, reason: 'command', trId: read.trId, versions: [] };
+    case 'ver':
+      return verOutcome(line, read, request);
+  }
+}
+
+/** A VER line as the answer to `request`. */
+function verOutcome(line: string, msg: { trId: number | null; args: string[] }, request: VerRequest): Outcome {
+  if (msg.trId !== request.trId) {
+    return { status: 'mismatch', reply: line, reason: 'trid', trId: msg.trId, versions: versionsIn(msg.args) };
+  }
+  const versions = versionsIn(msg.args);
+  if (msg.args[0] === '0') return { status: 'rejected', reply: line, form: 'zero', serverVersions: versions };
+  const cvr0 = msg.args.some((a) => a.toUpperCase() === 'CVR0');
+  if (versions.length === 0) {
+    return cvr0
+      ? { status: 'rejected', reply: line, form: 'cvr0-only', serverVersions: [] }
+      : { status: 'unexpected', reply: line, reason: 'malformed' };
+  }
+  const chosen = versions[0] ?? 0;
+  if (!request.offered.includes(chosen)) {
+    return { status: 'mismatch', reply: line, reason: 'version', trId: msg.trId, versions };
+  }
+  return { status: 'accepted', reply: line, version: chosen, versions, cvr0 };
 }
 
 /** Why a line or byte run is not MSNP, for the report. */
@@ -138,7 +175,7 @@ export class VerReplyClassifier {
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i] as Frame;
       if (frame.kind === 'violation') {
-        return this.#settle({ status: 'unexpected', reply: null, reason: 'too-long' });
+        return this.#settle(lineTooLong());
       }
       if (frame.kind === 'line') {
         const outcome = classifyLine(frame.text, this.#request);

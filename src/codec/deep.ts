@@ -1,9 +1,8 @@
-import { buildVerRequest, VerReplyClassifier, notMsnpReason, streamEndOutcome } from './classify.js';
+import { buildVerRequest, VerReplyClassifier, lineTooLong, readReply, streamEndOutcome } from './classify.js';
 import type { Conversation, Step } from './conversation.js';
 import { msnpError } from '../core/errors.js';
-import { errorCodeName, isBusyCode } from './error-codes.js';
+import { MAX_DEEP_SKIPPED } from '../core/limits.js';
 import type { Frame, LineReader } from './lines.js';
-import { parseMessage } from './message.js';
 import type { Outcome, UnexpectedReason } from './outcome.js';
 
 /** The placeholder account a deep probe names. It never sends a password or completes a login. */
@@ -179,8 +178,6 @@ export interface DeepOutcome {
   deep: DeepResult | null;
 }
 
-const MAX_SKIPPED = 32;
-
 function sessionVerdict(login: LoginStatus, methodMismatch: boolean): SessionVerdict {
   if ((login === 'notification' && !methodMismatch) || login === 'dispatch') return 'confirmed';
   return login === 'account-refused' ? 'account-refused' : 'claimed-only';
@@ -298,16 +295,15 @@ export class DeepConversation implements Conversation<DeepOutcome> {
   #frames(frames: Frame[]): Step<DeepOutcome> {
     for (const frame of frames) {
       if (this.#result) break;
-      if (frame.kind === 'violation')
-        return { type: 'done', result: this.#finish({ status: 'unexpected', reply: null, reason: 'too-long' }) };
+      if (frame.kind === 'violation') return { type: 'done', result: this.#finish(lineTooLong()) };
       if (frame.kind === 'payload') {
-        if (this.#payloads.length < MAX_SKIPPED)
+        if (this.#payloads.length < MAX_DEEP_SKIPPED)
           this.#payloads.push({ command: frame.command, size: frame.payload.length });
         continue;
       }
       const outcome = this.#answer(frame.text);
       if (outcome === undefined) {
-        if (++this.#skipped > MAX_SKIPPED)
+        if (++this.#skipped > MAX_DEEP_SKIPPED)
           return { type: 'done', result: this.#finish({ status: 'mismatch', reply: frame.text }) };
         continue;
       }
@@ -331,38 +327,34 @@ export class DeepConversation implements Conversation<DeepOutcome> {
   #answer(line: string): StepOutcome | undefined {
     const current = this.#plan[this.#steps.length];
     if (!current) return undefined;
-    const msg = parseMessage(line);
-    switch (msg.type) {
-      case 'invalid':
-        return { status: 'unexpected', reply: line, reason: notMsnpReason(line) };
-      case 'out':
-        return { status: 'closed', reply: line, out: msg.reason ?? '' };
-      case 'error':
-        if (msg.trId !== null && msg.trId !== current.trId) return undefined;
-        if (current.command === 'USR' && ACCOUNT_REFUSED_CODES.includes(msg.code)) {
-          return { status: 'account-refused', reply: line, code: msg.code, codeName: errorCodeName(msg.code) };
+    const read = readReply(line);
+    switch (read.kind) {
+      case 'end':
+        return read.outcome;
+      case 'unsolicited':
+        return undefined;
+      case 'error': {
+        // A step's error outcome names no trId: the step it answers says which command it was.
+        const { trId, ...error } = read.outcome;
+        if (trId !== null && trId !== current.trId) return undefined;
+        if (current.command === 'USR' && ACCOUNT_REFUSED_CODES.includes(error.code)) {
+          return { status: 'account-refused', reply: line, code: error.code, codeName: error.codeName };
         }
-        return {
-          status: 'error',
-          reply: line,
-          code: msg.code,
-          codeName: errorCodeName(msg.code),
-          busy: isBusyCode(msg.code),
-        };
+        return error;
+      }
       case 'ver':
         return { status: 'mismatch', reply: line };
       case 'command': {
-        if (msg.trId === null || msg.trId === 0) return undefined;
-        if (msg.trId !== current.trId) return { status: 'mismatch', reply: line };
-        if (msg.command === 'XFR' && current.command === 'USR' && msg.args[0] === 'NS') {
-          const redirect = parseRedirect(msg.args.slice(1));
+        if (read.trId !== current.trId) return { status: 'mismatch', reply: line };
+        if (read.command === 'XFR' && current.command === 'USR' && read.args[0] === 'NS') {
+          const redirect = parseRedirect(read.args.slice(1));
           return redirect
             ? { status: 'dispatch', reply: line, redirect }
             : { status: 'unexpected', reply: line, reason: 'malformed' };
         }
-        if (msg.command !== current.command) return { status: 'mismatch', reply: line };
+        if (read.command !== current.command) return { status: 'mismatch', reply: line };
         if (current.command === 'CVR') {
-          const [recommended, , minimum, downloadUrl, infoUrl] = msg.args;
+          const [recommended, , minimum, downloadUrl, infoUrl] = read.args;
           this.#cvr = {
             recommended: recommended ?? '',
             minimum: minimum ?? recommended ?? '',
@@ -372,11 +364,11 @@ export class DeepConversation implements Conversation<DeepOutcome> {
           return { status: 'answered', reply: line };
         }
         if (current.command === 'INF') {
-          this.#inf = [...msg.args];
+          this.#inf = [...read.args];
           return { status: 'answered', reply: line };
         }
         // USR t METHOD S <policy> [<nonce>]: the auth challenge of a notification server.
-        const [method, phase, ...rest] = msg.args;
+        const [method, phase, ...rest] = read.args;
         if (phase !== 'S') return { status: 'mismatch', reply: line };
         const twoPart = method === 'SSO' && rest.length >= 2;
         return {

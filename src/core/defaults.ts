@@ -25,6 +25,12 @@ export const DEFAULT_MAX_HOPS = 4;
 export const DEFAULT_FOLLOW_MAX = 16;
 /** The usual SOCKS port, when a proxy URL names none. */
 export const DEFAULT_SOCKS_PORT = 1080;
+/** The exporter's port unless `--listen` names another (beside MSNP's 1863; unassigned by IANA). */
+export const DEFAULT_EXPORTER_PORT = 9863;
+/** Probes the exporter runs at once; a scrape beyond gets HTTP 503. */
+export const DEFAULT_MAX_CONCURRENT_PROBES = 4;
+/** HTTP connections the exporter keeps open at once. */
+export const DEFAULT_MAX_CONNECTIONS = 64;
 /** The versions probed when no range is given: every version a real server is known to have spoken. */
 export const DEFAULT_VERSIONS: readonly number[] = KNOWN_VERSIONS;
 

@@ -64,7 +64,7 @@ export interface Repeats {
   agreement?: Agreement;
 }
 
-export type VersionProbe = { version: number; deep?: DeepMeasured } & ExchangeOutcome & Repeats;
+export type VersionProbe = { version: number } & ProbeOutcome & Repeats;
 
 /** Where the dispatch answers of a target point, grouped by address. */
 export interface RedirectSummary {

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LineReader } from '../codec/lines.js';
+import { MAX_GATEWAY_REQUEST_BODY } from '../core/limits.js';
 import type { EmulatorSession, Action } from './session.js';
 
 export interface GatewayServerOptions {
@@ -39,7 +40,6 @@ interface GatewaySession {
   lastSeen: number;
 }
 
-const MAX_REQUEST_BODY = 64 * 1024;
 const ENDLESS_BODY = Buffer.alloc(64 * 1024, 0x41);
 
 /**
@@ -209,7 +209,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BODY) {
+      if (size > MAX_GATEWAY_REQUEST_BODY) {
         resolve(null);
         req.destroy();
         return;

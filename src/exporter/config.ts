@@ -5,6 +5,14 @@ import { escapeAndClip } from '../core/escape.js';
 import { msnpError, isMsnpProbeError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
 import { parseDuration } from '../input/duration.js';
+import { targetKey } from '../core/model.js';
+import {
+  MAX_CONFIG_BYTES,
+  MAX_MODULE_CONCURRENCY,
+  MAX_MODULES,
+  MAX_MODULE_TARGETS,
+  OPTION_LIMITS,
+} from '../core/limits.js';
 
 /** What one `/probe` request runs: the options of a module, or the CLI's defaults without one. */
 export interface ExporterModule {
@@ -24,12 +32,9 @@ export interface ExporterConfig {
   modules: Map<string, ExporterModule>;
 }
 
-/** A config bigger than this is refused unread: a config file is short, and YAML parsing costs memory. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
-export const MAX_MODULES = 100;
-export const MAX_MODULE_TARGETS = 10_000;
-/** Connections per probe a module may ask for; the exporter runs several probes at once. */
-export const MAX_MODULE_CONCURRENCY = 64;
+export { MAX_CONFIG_BYTES, MAX_MODULES, MAX_MODULE_TARGETS, MAX_MODULE_CONCURRENCY } from '../core/limits.js';
+/** A module's timeout has the bounds of the probe command's --timeout. */
+const TIMEOUT = OPTION_LIMITS.timeoutMs;
 const MODULE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MODULE_KEYS = ['range', 'timeout', 'concurrency', 'deep', 'fingerprint', 'transport', 'targets'] as const;
 
@@ -85,11 +90,12 @@ function moduleOf(name: string, raw: unknown): ExporterModule {
   if (typeof timeout === 'string') {
     // A config names times like the command line does: `timeout: 5s`.
     try {
-      module.timeoutMs = parseDuration(timeout, 1, 600_000);
+      module.timeoutMs = parseDuration(timeout, TIMEOUT.min, TIMEOUT.max);
     } catch (err) {
       fail(`${where}: timeout: ${err instanceof Error ? err.message : String(err)}`);
     }
-  } else if (timeout !== undefined) module.timeoutMs = wholeNumber(timeout, 1, 600_000, `${where}: timeout (ms)`);
+  } else if (timeout !== undefined)
+    module.timeoutMs = wholeNumber(timeout, TIMEOUT.min, TIMEOUT.max, `${where}: timeout (ms)`);
   if (concurrency !== undefined) {
     module.concurrency = wholeNumber(concurrency, 1, MAX_MODULE_CONCURRENCY, `${where}: concurrency`);
   }
@@ -165,7 +171,7 @@ export class AllowList {
   readonly #blocks = new BlockList();
   /** Address blocks limited to one port, tested one by one. */
   readonly #portBlocks: { port: number; list: BlockList }[] = [];
-  /** `host` (any port) and `host:port`, host names lowercased without a final dot. */
+  /** `host` (any port) and `targetKey(host, port)`, host names lowercased without a final dot. */
   readonly #names = new Set<string>();
   #size = 0;
 
@@ -203,7 +209,7 @@ export class AllowList {
     if (isIP(target.host) !== 0) {
       this.#portList(target.port).addAddress(target.host, isIP(target.host) === 6 ? 'ipv6' : 'ipv4');
     } else {
-      this.#names.add(`${nameKey(target.host)}:${target.port}`);
+      this.#names.add(targetKey(nameKey(target.host), target.port));
     }
     this.#size++;
   }
@@ -225,7 +231,7 @@ export class AllowList {
       return this.#portBlocks.some((p) => p.port === target.port && p.list.check(target.host, type));
     }
     const key = nameKey(target.host);
-    return this.#names.has(key) || this.#names.has(`${key}:${target.port}`);
+    return this.#names.has(key) || this.#names.has(targetKey(key, target.port));
   }
 }
 

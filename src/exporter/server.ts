@@ -8,21 +8,15 @@ import { TRAIT_PROBES } from '../probe/fingerprint/traits.js';
 import type { LookupFn } from '../transport/resolve.js';
 import { buildAllowList, defaultModule, type AllowList, type ExporterConfig, type ExporterModule } from './config.js';
 import { probeRegistry } from './metrics.js';
+import { MAX_HEADER_BYTES, MAX_SCRAPE_TIMEOUT_SECONDS, MAX_URL_BYTES } from '../core/limits.js';
+import { DEFAULT_EXPORTER_PORT, DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_CONNECTIONS } from '../core/defaults.js';
 
-/** The exporter's port unless `--listen` names another (beside MSNP's 1863; unassigned by IANA). */
-export const DEFAULT_EXPORTER_PORT = 9863;
-/** Probes running at once; a scrape beyond gets HTTP 503. */
-export const DEFAULT_MAX_CONCURRENT_PROBES = 4;
+export { DEFAULT_EXPORTER_PORT, DEFAULT_MAX_CONCURRENT_PROBES, DEFAULT_MAX_CONNECTIONS } from '../core/defaults.js';
 /** Without `X-Prometheus-Scrape-Timeout-Seconds`: Prometheus' own default scrape timeout. */
 export const DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10;
 /** Taken off the scrape timeout, so the answer reaches Prometheus before it gives up. */
 export const SCRAPE_TIMEOUT_MARGIN_SECONDS = 0.5;
-/** A scrape timeout header above this is capped to it (the longest module timeout). */
-export const MAX_SCRAPE_TIMEOUT_SECONDS = 600;
-/** HTTP connections open at once. */
-export const DEFAULT_MAX_CONNECTIONS = 64;
-export const MAX_URL_BYTES = 2048;
-export const MAX_HEADER_BYTES = 8192;
+export { MAX_SCRAPE_TIMEOUT_SECONDS, MAX_URL_BYTES, MAX_HEADER_BYTES } from '../core/limits.js';
 const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface ExporterOptions {

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { AddressFilter, AddressError, excludeEntries } from './address.js';
+import { MAX_EXCLUDE_FILE } from '../core/limits.js';
 
 /** A bad exclude entry or file; `fromFile` says whether --exclude-file (not --exclude) named it. */
 export class ExcludeError extends AddressError {
@@ -11,8 +12,7 @@ export class ExcludeError extends AddressError {
   }
 }
 
-/** An exclude file larger than this is refused rather than read: a device or a wrong file, not a list. */
-export const MAX_EXCLUDE_FILE = 16 * 1024 * 1024;
+export { MAX_EXCLUDE_FILE } from '../core/limits.js';
 
 /**
  * The filter of `--exclude` values (each comma- or space-separated) and `--exclude-file` lists

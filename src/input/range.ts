@@ -1,8 +1,7 @@
 import { msnpError } from '../core/errors.js';
+import { MAX_VERSION, MIN_VERSION } from '../core/limits.js';
 
-/** Lowest and highest version numbers a range may name. */
-export const MIN_VERSION = 1;
-export const MAX_VERSION = 99;
+export { MIN_VERSION, MAX_VERSION } from '../core/limits.js';
 /** Every MSNP version a real server is known to have spoken. */
 export const KNOWN_VERSIONS: readonly number[] = Object.freeze(range(2, 21));
 
@@ -38,20 +37,26 @@ export function parseRange(text: string): number[] {
     const from = parseVersion(bounds[0] ?? '', whole);
     const to = bounds.length === 2 ? parseVersion(bounds[1] ?? '', whole) : from;
     if (to < from) throw msnpError('ERR_RANGE', `'${part.trim()}' is reversed (write ${to}-${from})`);
-    for (let v = from; v <= to; v++) set.add(v);
+    for (const v of range(from, to)) set.add(v);
   }
   return [...set].sort((a, b) => a - b);
 }
 
+/** `[12,8,9,10,9]` -> `[[8, 10], [12, 12]]`: the distinct numbers as runs of consecutive ones, ascending. */
+export function consecutiveRuns(numbers: readonly number[]): [from: number, to: number][] {
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const n of sorted) {
+    const last = runs.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  return runs;
+}
+
 /** `[8,9,10,12]` -> `MSNP8-MSNP10, MSNP12`. */
 export function formatVersions(versions: readonly number[]): string {
-  const sorted = [...new Set(versions)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
-    parts.push(i === j ? `MSNP${sorted[i]}` : `MSNP${sorted[i]}-MSNP${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(', ');
+  return consecutiveRuns(versions)
+    .map(([from, to]) => (from === to ? `MSNP${from}` : `MSNP${from}-MSNP${to}`))
+    .join(', ');
 }

@@ -1,4 +1,5 @@
 import { msnpError } from '../core/errors.js';
+import { MAX_SHARDS } from '../core/limits.js';
 import { parseShard } from './targets.js';
 
 /** Set by a Kubernetes Indexed Job in each pod: its completion index, from 0. */
@@ -10,8 +11,6 @@ export interface Shard {
   index: number;
   count: number;
 }
-
-const MAX_SHARDS = 999_999;
 
 function count(text: string, source: string): number {
   if (!/^\d{1,6}$/.test(text.trim()) || Number(text) < 1) {

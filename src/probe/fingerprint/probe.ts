@@ -15,6 +15,7 @@ import {
   type Traits,
 } from './traits.js';
 import type { TransportName } from '../../core/model.js';
+import { MAX_MATCHES } from '../../core/limits.js';
 
 export interface FingerprintReport {
   /** Every trait by name, measured or not (unmeasured ones say why). */
@@ -31,8 +32,7 @@ export interface FingerprintReport {
   skipped?: 'no-msnp-answer';
 }
 
-/** How many candidates the report keeps. */
-export const MAX_MATCHES = 5;
+export { MAX_MATCHES } from '../../core/limits.js';
 
 /** One fingerprint connection over the target's transport. Never rejects except on abort. */
 export async function runScript(options: ConnectOptions, script: Script): Promise<ScriptResult> {

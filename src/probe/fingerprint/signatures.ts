@@ -26,6 +26,18 @@ export interface SignatureEntry {
 const ESCARGOT_HISTORY =
   'Escargot front/msn/msnp_ns.py and its git history (docs/PROTOCOL.md, "Escargot through time")';
 
+/** The Microsoft traits no source records, modelled on the emulator's Microsoft profiles. */
+const MICROSOFT_INFERRED = [
+  'ascending-offer',
+  'no-cvr0',
+  'lowercase-ver',
+  'unknown-command',
+  'leading-zero-trid',
+  'second-ver',
+  'split-segment',
+  'bare-lf',
+];
+
 export const SIGNATURES: readonly SignatureEntry[] = [
   {
     id: 'escargot@2017-05-30',
@@ -155,16 +167,7 @@ export const SIGNATURES: readonly SignatureEntry[] = [
       'md5-unknown-handle': 'xfr',
       'wrong-auth-method': 'rejected',
     },
-    inferred: [
-      'ascending-offer',
-      'no-cvr0',
-      'lowercase-ver',
-      'unknown-command',
-      'leading-zero-trid',
-      'second-ver',
-      'split-segment',
-      'bare-lf',
-    ],
+    inferred: [...MICROSOFT_INFERRED],
   },
   {
     id: 'microsoft-2002',
@@ -195,17 +198,7 @@ export const SIGNATURES: readonly SignatureEntry[] = [
     versions: '8-16',
     // TWN under MSNP15: the emulator's dispatch closes; what Microsoft did is not recorded.
     traits: { 'wrong-auth-method': 'closed' },
-    inferred: [
-      'ascending-offer',
-      'no-cvr0',
-      'lowercase-ver',
-      'unknown-command',
-      'leading-zero-trid',
-      'second-ver',
-      'split-segment',
-      'bare-lf',
-      'wrong-auth-method',
-    ],
+    inferred: [...MICROSOFT_INFERRED, 'wrong-auth-method'],
   },
   {
     id: 'microsoft-2010',

@@ -4,6 +4,7 @@ import { LineReader } from '../../codec/lines.js';
 import type { Outcome } from '../../codec/outcome.js';
 import { formatVersions } from '../../input/range.js';
 import type { TransportName } from '../../core/model.js';
+import { MAX_TRAIT_LINE_BYTES, MAX_TRAIT_LINES, MAX_TRAIT_PAYLOAD_BYTES } from '../../core/limits.js';
 
 /**
  * Behavioural traits: each is one question a server answers in its own way, with a small, named
@@ -115,9 +116,6 @@ export interface ScriptResult {
   followed: boolean;
 }
 
-/** Keeps a hostile or chatty server from growing a trait's record. */
-const MAX_LINES = 12;
-const MAX_LINE_BYTES = 1024;
 /** The pause between the two halves of the split VER: long enough to be two reads on loopback. */
 export const SPLIT_PAUSE_MS = 250;
 
@@ -128,7 +126,7 @@ export const SPLIT_PAUSE_MS = 250;
  */
 export class ScriptConversation implements Conversation<ScriptResult> {
   readonly #script: Script;
-  readonly #reader = new LineReader({ maxLineBytes: MAX_LINE_BYTES, maxPayloadBytes: 64 * 1024 });
+  readonly #reader = new LineReader({ maxLineBytes: MAX_TRAIT_LINE_BYTES, maxPayloadBytes: MAX_TRAIT_PAYLOAD_BYTES });
   readonly #lines: string[] = [];
   readonly #payloads: string[] = [];
   #followed = false;
@@ -149,7 +147,7 @@ export class ScriptConversation implements Conversation<ScriptResult> {
     for (const frame of this.#reader.push(chunk)) {
       if (frame.kind === 'violation') return { type: 'done', result: this.#result('violation') };
       this.#lines.push(frame.text);
-      if (this.#lines.length >= MAX_LINES) return { type: 'done', result: this.#result('done') };
+      if (this.#lines.length >= MAX_TRAIT_LINES) return { type: 'done', result: this.#result('done') };
       if (frame.kind === 'payload') {
         this.#payloads.push(frame.command);
         continue;

@@ -1,17 +1,13 @@
 import type { TargetReport } from '../../probe/probe.js';
 import { xmlText } from './svg.js';
+import { MAX_BADGE_TEXT } from '../../core/limits.js';
+import { consecutiveRuns } from '../../input/range.js';
 
 /** `[2,3,4,8,9,21]` -> `2-4, 8-9, 21`: short enough for a badge. */
 export function compactVersions(versions: readonly number[]): string {
-  const sorted = [...new Set(versions)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(', ');
+  return consecutiveRuns(versions)
+    .map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`))
+    .join(', ');
 }
 
 export const BADGE_COLORS = { accepted: '#4c1', none: '#fe7d37', silent: '#e05d44', label: '#555' } as const;
@@ -30,8 +26,7 @@ function textWidth(text: string): number {
   return Math.ceil(w);
 }
 
-/** At most this many characters of a label or message reach the badge; longer text is cut. */
-export const MAX_BADGE_TEXT = 40;
+export { MAX_BADGE_TEXT } from '../../core/limits.js';
 
 function clip(text: string): string {
   return text.length <= MAX_BADGE_TEXT ? text : `${text.slice(0, MAX_BADGE_TEXT - 1)}…`;

@@ -1,7 +1,10 @@
-import { STATUSES, type ProbeStatus } from '../../codec/outcome.js';
+import { STATUSES } from '../../codec/outcome.js';
 import { formatTarget } from '../../input/target.js';
 import type { TargetReport } from '../../probe/probe.js';
 import { fitTarget, STATUS_MARKS } from './matrix.js';
+import { MAX_SVG_TARGETS } from '../../core/limits.js';
+import { STATUS_COLORS } from './colors.js';
+import { answerLabel } from './answer.js';
 
 /**
  * Text for XML: characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates,
@@ -19,21 +22,7 @@ export function xmlText(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-/** A fill per status and a text colour that reads on it; the marks (as in the terminal matrix) work without colour. */
-export const STATUS_COLORS: Readonly<Record<ProbeStatus, { fill: string; text: string }>> = {
-  accepted: { fill: '#2e7d32', text: '#ffffff' },
-  rejected: { fill: '#fbc02d', text: '#000000' },
-  mismatch: { fill: '#8e24aa', text: '#ffffff' },
-  error: { fill: '#c62828', text: '#ffffff' },
-  closed: { fill: '#795548', text: '#ffffff' },
-  reset: { fill: '#e64a19', text: '#ffffff' },
-  timeout: { fill: '#616161', text: '#ffffff' },
-  refused: { fill: '#37474f', text: '#ffffff' },
-  unreachable: { fill: '#bdbdbd', text: '#000000' },
-  unexpected: { fill: '#ad1457', text: '#ffffff' },
-  'http-error': { fill: '#1565c0', text: '#ffffff' },
-  'http-invalid': { fill: '#4fc3f7', text: '#000000' },
-};
+export { STATUS_COLORS } from './colors.js';
 
 export interface SvgOptions {
   /** Columns; default: every version any report probed. */
@@ -44,8 +33,7 @@ export interface SvgOptions {
   title?: string;
 }
 
-/** More rows than this would make a picture nobody reads; the renderer refuses them. */
-export const MAX_SVG_TARGETS = 1000;
+export { MAX_SVG_TARGETS } from '../../core/limits.js';
 
 const CELL_W = 30;
 const CELL_H = 22;
@@ -120,7 +108,7 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
       const preferred = report.preferred === v;
       const status = p?.status;
       const tip = p
-        ? `${target} MSNP${v}: ${p.status}${p.status === 'error' ? ` ${p.code}` : ''}` +
+        ? `${target} MSNP${v}: ${answerLabel(p, false)}` +
           (preferred ? ' (preferred)' : '') +
           (p.reply !== null ? ` — ${p.reply.slice(0, 80)}` : '')
         : `${target} MSNP${v}: not probed`;
@@ -142,7 +130,8 @@ export function renderMatrixSvg(reports: readonly TargetReport[], options: SvgOp
   const legend: { mark: string; label: string; fill: string; text: string; stroke?: string }[] = STATUSES.map((s) => ({
     mark: STATUS_MARKS[s],
     label: s,
-    ...STATUS_COLORS[s],
+    fill: STATUS_COLORS[s].fill,
+    text: STATUS_COLORS[s].text,
   }));
   legend.push({ mark: '', label: 'preferred version', fill: '#ffffff', text: '#000000', stroke: '#000000' });
   out.push('<g class="legend">');
