@@ -28,6 +28,8 @@ export type { Dialer, DialTarget, DialEvents } from './transport/dialer.js';
 export type { LookupFn, ResolvedAddress } from './transport/resolve.js';
 export * from './core/defaults.js';
 export { OPTION_LIMITS } from './core/limits.js';
+export { checkOptions, OptionValueError } from './probe/options.js';
+export type { CheckedOptions, NumericOptions, OptionName } from './probe/options.js';
 export { targetKey } from './core/model.js';
 export type * from './core/model.js';
 export type { Outcome, ProbeStatus } from './codec/outcome.js';

@@ -1,20 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
 import { PROFILES } from '../src/emulator/profiles.js';
 import { FAULT_MODES } from '../src/emulator/faults.js';
-import type { ReportDocument } from '../src/report/render/json.js';
-import { closedPort, range, runBin, withEmulator, ROOT } from './helpers.js';
-
-const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
-
-function checkDocument(stdout: string): ReportDocument {
-  const doc = JSON.parse(stdout) as ReportDocument;
-  assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
-  return doc;
-}
+import { closedPort, range, runBin, withEmulator, ROOT, checkDocument } from './helpers.js';
 
 /** Table rows as { MSNPn: status text }. */
 function tableStatuses(stdout: string): Record<string, string> {

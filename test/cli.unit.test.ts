@@ -57,13 +57,13 @@ describe('probePlan and commonProbeOptions', () => {
     const p = await plan([T]);
     assert.deepEqual(p.targets, [{ host: T, port: 1863 }]);
     assert.equal(p.targetsFile, null);
-    assert.equal(p.versions.length, 20);
-    assert.equal(p.timeoutMs, DEFAULT_TIMEOUT_MS);
-    assert.equal(p.concurrency, DEFAULT_CONCURRENCY);
-    assert.equal(p.globalConcurrency, DEFAULT_GLOBAL_CONCURRENCY);
+    assert.equal(p.scan.versions.length, 20);
+    assert.equal(p.scan.timeoutMs, DEFAULT_TIMEOUT_MS);
+    assert.equal(p.scan.concurrency, DEFAULT_CONCURRENCY);
+    assert.equal(p.scan.globalConcurrency, DEFAULT_GLOBAL_CONCURRENCY);
     assert.equal(p.output, 'table');
-    assert.equal(p.transport, 'tcp');
-    assert.equal(p.offer, true);
+    assert.equal(p.scan.transport, 'tcp');
+    assert.equal(p.scan.offer, true);
   });
   test('--transport http makes 80 the default port; --port wins', async () => {
     assert.equal((await plan(['--transport', 'http', T])).targets[0]?.port, 80);
@@ -75,7 +75,7 @@ describe('probePlan and commonProbeOptions', () => {
   });
   test('--follow implies --deep, --verbose implies --transcript', async () => {
     const p = await plan(['--follow', '--verbose', T]);
-    assert.deepEqual([p.deep, p.follow, p.transcript, p.verbose], [true, true, true, true]);
+    assert.deepEqual([p.scan.deep, p.scan.follow, p.scan.transcript, p.verbose], [true, true, true, true]);
   });
   test('--expect none is the empty set', async () => {
     assert.deepEqual((await plan(['--expect', 'none', T])).expect, []);

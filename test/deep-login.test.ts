@@ -1,8 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
 import { DeepConversation, buildCvrRequest, isValidHandle } from '../src/codec/deep.js';
 import type { DeepOutcome, DeepResult } from '../src/codec/deep.js';
 import type { Step } from '../src/codec/conversation.js';
@@ -10,11 +8,8 @@ import { probe, type TargetReport } from '../src/probe/probe.js';
 import { summaryLine } from '../src/report/render/text.js';
 import { transcriptText } from '../src/report/render/lines.js';
 import type { ReportDocument } from '../src/report/render/json.js';
-import { runBin, ROOT } from './helpers.js';
+import { runBin, checkDocument } from './helpers.js';
 
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-  JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
-);
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const KNOWN = 'tester@livepulse.invalid';
 
@@ -247,7 +242,7 @@ describe('bin: --handle, --transcript', () => {
       const r = await runBin([`127.0.0.1:${port}`, '-r', '8', '--deep', '--handle', KNOWN, '--json', '--no-offer']);
       assert.equal(r.code, 0, r.stderr);
       const doc = JSON.parse(r.stdout) as ReportDocument;
-      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      checkDocument(doc);
       assert.equal(doc.targets[0]?.probes[0]?.deep?.session, 'confirmed');
       assert.ok(!r.stdout.includes(KNOWN));
       assert.equal(doc.targets[0]?.probes[0]?.deep?.steps.at(-1)?.request, 'USR 3 TWN I <handle>');
@@ -259,7 +254,7 @@ describe('bin: --handle, --transcript', () => {
     await withLivePulse(async (port) => {
       const r = await runBin([`127.0.0.1:${port}`, '-r', '2,8,16', '--deep', '--transcript', '--json']);
       const doc = JSON.parse(r.stdout) as ReportDocument;
-      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      checkDocument(doc);
       const sessions = doc.targets[0]?.probes.map((p) => p.deep?.session);
       assert.deepEqual(sessions, ['claimed-only', 'account-refused', 'account-refused']);
       assert.ok(doc.targets[0]?.probes[0]?.transcript?.some((e) => e.dir === 'close'));

@@ -1,8 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
 import {
   DeepConversation,
   parseRedirect,
@@ -18,11 +16,8 @@ import * as reply from '../src/emulator/replies.js';
 import { probe } from '../src/probe/probe.js';
 import { probeFollowing } from '../src/probe/follow.js';
 import type { ReportDocument } from '../src/report/render/json.js';
-import { range, runBin, withEmulator, ROOT } from './helpers.js';
+import { range, runBin, withEmulator, checkDocument } from './helpers.js';
 
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-  JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
-);
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** Plays a server script against a conversation: each reply is fed cut at `cut` bytes. */
@@ -277,7 +272,7 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
       const r = await runBin([target, '-r', '11-13', '--follow', '--json']);
       assert.equal(r.code, 0, r.stderr);
       const doc = JSON.parse(r.stdout) as ReportDocument;
-      assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+      checkDocument(doc);
       assert.equal(doc.targets.length, 2);
       assert.deepEqual(doc.targets[1]?.via, { host: emu.host, port: emu.port });
       assert.deepEqual(
@@ -297,7 +292,7 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
       const target = `${emu.host}:${emu.port}`;
       const r = await runBin([target, '-r', '8-9', '--deep', '--transcript', '--json', '--no-offer']);
       const doc = JSON.parse(r.stdout) as ReportDocument;
-      assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+      checkDocument(doc);
       const [p8, p9] = doc.targets[0]?.probes ?? [];
       // The probe closes after the challenge; the server's close may follow within the linger.
       const close = p8?.transcript?.find((e) => e.dir === 'close');
@@ -324,7 +319,7 @@ describe('bin: --deep, --follow, --transcript, --verbose, --transport http', () 
       await withEmulator({ profile, transport: 'http', faults: ['13:error:600'] }, async (emu) => {
         const r = await runBin([`${emu.host}:${emu.port}`, '--transport', 'http', '-r', '7-16', '--deep', '--json']);
         const doc = JSON.parse(r.stdout) as ReportDocument;
-        assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+        checkDocument(doc);
         const t = doc.targets[0];
         assert.equal(t?.transport, 'http');
         const expected = getProfile(profile).versions.filter((v) => v >= 7 && v <= 16 && v !== 13);

@@ -1,23 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { ESCARGOT_ERAS, PROFILE_NAMES } from '../src/emulator/profiles.js';
 import { probe, type Gate } from '../src/probe/probe.js';
 import { TRAIT_PROBES } from '../src/probe/fingerprint/traits.js';
 import type { ReportDocument } from '../src/report/render/json.js';
-import { closedPort, runBin, withEmulator, ROOT } from './helpers.js';
-
-const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
-
-function checkDocument(stdout: string): ReportDocument {
-  const doc = JSON.parse(stdout) as ReportDocument;
-  assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
-  return doc;
-}
+import { closedPort, runBin, withEmulator, checkDocument } from './helpers.js';
 
 /**
  * Silent answers (a server that ignores a line) take the whole deadline, so it must be long

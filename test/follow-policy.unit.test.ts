@@ -101,11 +101,11 @@ describe('the default follow policy', () => {
 describe('--follow-any and --follow-max on the command line', () => {
   test('defaults, values, and a usage error without --follow', () => {
     const plain = probePlan({ follow: true }, ['127.0.0.1']);
-    assert.equal(plain.followAny, false);
-    assert.equal(plain.followMax, DEFAULT_FOLLOW_MAX);
+    assert.equal(plain.scan.followAny, false);
+    assert.equal(plain.scan.followMax, DEFAULT_FOLLOW_MAX);
     assert.equal(DEFAULT_FOLLOW_MAX, 16);
     const set = probePlan({ follow: true, 'follow-any': true, 'follow-max': '3' }, ['127.0.0.1']);
-    assert.deepEqual([set.followAny, set.followMax], [true, 3]);
+    assert.deepEqual([set.scan.followAny, set.scan.followMax], [true, 3]);
     assert.throws(
       () => probePlan({ 'follow-max': '3' }, ['127.0.0.1']),
       (e: unknown) => e instanceof UsageError && e.message === '--follow-max: only with --follow',

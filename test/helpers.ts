@@ -1,10 +1,30 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import type { ReportDocument } from '../src/report/render/json.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/msnp-probe.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Compiled on first use: most test files never validate a document. */
+let validateDocument: ValidateFunction | null = null;
+
+/**
+ * Asserts that `value` (a document, or the text of one) is valid against the published report
+ * schema, docs/schema/report.schema.json, and returns it as a ReportDocument.
+ */
+export function checkDocument(value: unknown): ReportDocument {
+  const doc: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  validateDocument ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
+  );
+  assert.ok(validateDocument(doc), JSON.stringify(validateDocument.errors, null, 2));
+  return doc as ReportDocument;
+}
 
 export interface RunResult {
   code: number | null;

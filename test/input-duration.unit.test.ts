@@ -43,8 +43,8 @@ describe('parseDuration', () => {
 
 describe('durations in options', () => {
   test('--timeout takes units', () => {
-    assert.equal(commonProbeOptions({ timeout: '5s' }).timeoutMs, 5000);
-    assert.equal(commonProbeOptions({ timeout: '1500' }).timeoutMs, 1500);
+    assert.equal(commonProbeOptions({ timeout: '5s' }).scan.timeoutMs, 5000);
+    assert.equal(commonProbeOptions({ timeout: '1500' }).scan.timeoutMs, 1500);
     const usage = (err: unknown): boolean => err instanceof UsageError && /^--timeout: /.test(err.message);
     assert.throws(() => commonProbeOptions({ timeout: '5 s' }), usage);
   });

@@ -6,13 +6,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { Ajv } from 'ajv';
 import { exchange, LOCAL_RETRY_DELAYS_MS } from '../src/transport/exchange.js';
 import { VerConversation } from '../src/codec/conversation.js';
 import type { ReportDocument } from '../src/report/render/json.js';
-import { BIN, ROOT, withEmulator } from './helpers.js';
+import { BIN, withEmulator, checkDocument } from './helpers.js';
 
 /** A socket whose connect fails as on a machine with no descriptor left. */
 class ExhaustedSocket extends Socket {
@@ -86,10 +84,6 @@ describe('local errors: EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS', () => {
   });
 });
 
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-  JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object,
-);
-
 /** Loaded before the CLI: every TCP connect fails with EMFILE, as on a machine out of descriptors. */
 const EXHAUST = `
 import net from 'node:net';
@@ -122,7 +116,7 @@ describe('local errors in the CLI', () => {
       const r = await runExhausted([`127.0.0.1:${emu.port}`, '-r', '8-9', '--json', '--expect', '8-9']);
       assert.equal(r.code, 6, r.stderr);
       const doc = JSON.parse(r.stdout) as ReportDocument;
-      assert.ok(validate(doc), JSON.stringify(validate.errors));
+      checkDocument(doc);
       const probes = doc.targets[0]?.probes ?? [];
       assert.deepEqual(
         probes.map((p) => [p.status, 'reason' in p ? p.reason : null, 'errno' in p ? p.errno : null]),

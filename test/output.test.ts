@@ -1,27 +1,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type StdioOptions } from 'node:child_process';
-import {
-  closeSync,
-  createWriteStream,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import type { ReportDocument } from '../src/report/render/json.js';
 import { inShard } from '../src/probe/targets.js';
-import { BIN, ROOT, runBin } from './helpers.js';
-
-const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+import { BIN, runBin, checkDocument } from './helpers.js';
 
 /** Generous: the machine is shared, and these runs probe thousands of targets. */
 const LIMIT_MS = 120_000;
@@ -209,7 +196,7 @@ describe('SIGINT and SIGTERM keep what finished', () => {
     });
     assert.equal(r.code, 130, `${r.signal} ${r.stderr}`);
     const doc = JSON.parse(r.stdout) as ReportDocument;
-    assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+    checkDocument(doc);
     assert.equal(doc.interrupted, true);
     assert.ok(doc.targets.length >= 1 && doc.targets.length < 200, String(doc.targets.length));
     for (const t of doc.targets) assert.equal(t.probes.length, 2);
@@ -253,7 +240,7 @@ describe('SIGINT and SIGTERM keep what finished', () => {
       });
       assert.equal(stopped.code, 143, `${stopped.signal} ${stopped.stderr}`);
       const doc = JSON.parse(stopped.stdout) as ReportDocument;
-      assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+      checkDocument(doc);
       assert.equal(doc.interrupted, true);
       assert.deepEqual(doc.targets, []);
     } finally {

@@ -1,16 +1,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
 import { probe } from '../src/probe/probe.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import type { ReportDocument } from '../src/report/render/json.js';
 import { parseProxy } from '../src/transport/socks.js';
-import { closedPort, ROOT, runBin, TEST_TIMEOUT_MS } from './helpers.js';
+import { closedPort, runBin, TEST_TIMEOUT_MS, checkDocument } from './helpers.js';
 import { startTestSocks, type TestSocks } from './socks-server.js';
-
-const schema = JSON.parse(readFileSync(`${ROOT}docs/schema/report.schema.json`, 'utf8')) as object;
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
 
 let socks: TestSocks;
 let emulator: Emulator;
@@ -104,7 +99,7 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
     ]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as ReportDocument;
-    assert.ok(validate(doc), JSON.stringify(validate.errors));
+    checkDocument(doc);
     assert.equal(doc.targets[0]?.proxy, `socks5h://127.0.0.1:${socks.port}`);
     assert.deepEqual(doc.targets[0]?.accepted, [8, 9]);
   });

@@ -89,7 +89,7 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
   const label = args['label'] === undefined ? 'MSNP' : String(args['label']);
   if (label.trim() === '') throw new UsageError('--label: needs some text');
   const plan = commonProbeOptions(args);
-  const defaultPort = plan.transport === 'http' ? 80 : 1863;
+  const defaultPort = plan.scan.transport === 'http' ? 80 : 1863;
   const given = positional[0] === undefined ? null : targetOf(positional[0], defaultPort);
   let report: BadgeReport;
   if (args['from'] !== undefined) {
@@ -109,9 +109,9 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
     report = await probe({
       host: given.host,
       port: given.port,
-      versions: plan.versions,
-      timeoutMs: plan.timeoutMs,
-      transport: plan.transport,
+      versions: plan.scan.versions,
+      timeoutMs: plan.scan.timeoutMs,
+      transport: plan.scan.transport,
     });
   }
   io.stdout.write(reportBadge(report, label));

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import { escapeText } from '../core/escape.js';
 import type { Target } from '../input/target.js';
-import { blockTargets, readTargets, type InvalidLine } from '../probe/targets.js';
+import { blockTargets, inShard, readTargets, type InvalidLine } from '../probe/targets.js';
 import type { AddressFilter, TargetBlock } from '../input/address.js';
 import { parseBaseline, type BaselineTarget } from '../verdict/baseline.js';
 import type { Io } from './io.js';
@@ -142,5 +143,83 @@ export async function* targetSource(o: SourceOptions): AsyncGenerator<Target> {
   } finally {
     // After a stop the list was destroyed; a pending read would keep return() waiting.
     if (!finished && !o.signal.aborted) await lines.return?.(undefined);
+  }
+}
+
+/**
+ * The targets of one run: those named on the command line, its address blocks, then its list, each
+ * kept only when it is in the run's --shard and not excluded (dropped before any connection or lookup).
+ */
+export class TargetFeed {
+  /** Lines of the list skipped as invalid. */
+  invalid = 0;
+  readonly #plan: ProbePlan;
+  readonly #input: AsyncIterable<Buffer | string> | null;
+  readonly #counting = new AbortController();
+  readonly #commandLine: Target[];
+
+  static async open(plan: ProbePlan, io: Io): Promise<TargetFeed> {
+    return new TargetFeed(plan, await openTargets(plan, io));
+  }
+
+  private constructor(plan: ProbePlan, input: AsyncIterable<Buffer | string> | null) {
+    this.#plan = plan;
+    this.#input = input;
+    this.#commandLine = plan.targets.filter(this.mine);
+  }
+
+  readonly mine = (target: Target): boolean =>
+    (!this.#plan.shard || inShard(target, this.#plan.shard)) && !this.#plan.exclude?.excludes(target.host);
+
+  /** Whether a target list (a file or standard input) is read. */
+  get hasList(): boolean {
+    return this.#input !== null;
+  }
+
+  /** One target named on the command line and nothing else: the table shows it in full. */
+  get single(): boolean {
+    return this.#input === null && (this.#plan.blocks ?? []).length === 0 && this.#plan.targets.length === 1;
+  }
+
+  /** The number of targets when known up front: a block's size after exclusions is not, nor a list's. */
+  get knownTotal(): number | null {
+    return this.#input === null && (this.#plan.blocks ?? []).length === 0 ? this.#commandLine.length : null;
+  }
+
+  /** A regular list file can be read twice: counted alongside the probing, `onTotal` hears the total. */
+  countInBackground(onTotal: (total: number) => void): void {
+    const file = this.#plan.targetsFile;
+    if (file === null || file === '-') return;
+    countTargets(file, this.#plan.defaultPort, this.mine, this.#counting.signal).then(
+      (n) => n !== null && onTotal(this.#commandLine.length + n),
+      () => undefined,
+    );
+  }
+
+  /** The targets in order; `signal` ends them at once. `note` shows a skipped line on stderr. */
+  targets(signal: AbortSignal, note: (text: string) => void): AsyncGenerator<Target> {
+    const input = this.#input;
+    if (input) signal.addEventListener('abort', () => closeInput(input), { once: true });
+    const file = this.#plan.targetsFile;
+    return targetSource({
+      commandLine: this.#commandLine,
+      blocks: this.#plan.blocks ?? [],
+      exclude: this.#plan.exclude ?? null,
+      fileInput: input,
+      listName: file === '-' ? 'standard input' : `'${file ?? ''}'`,
+      defaultPort: this.#plan.defaultPort,
+      mine: this.mine,
+      onInvalid: (bad) => {
+        if (++this.invalid > MAX_INVALID_SHOWN) return;
+        note(`msnp-probe: --targets line ${bad.line}: ${escapeText(bad.message)} (skipped)\n`);
+      },
+      signal,
+    });
+  }
+
+  /** Ends the counting; after a stop, closes the list too: a read from a terminal or a FIFO may never return. */
+  end(stopped: boolean): void {
+    this.#counting.abort();
+    if (this.#input && stopped) closeInput(this.#input);
   }
 }

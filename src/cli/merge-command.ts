@@ -4,10 +4,13 @@ import { escapeText } from '../core/escape.js';
 import { formatTarget, parsePort, DEFAULT_PORT, type Target } from '../input/target.js';
 import { isMsnpProbeError } from '../core/errors.js';
 import { readTargets } from '../probe/targets.js';
-import { buildDocument } from '../report/render/json.js';
+import type { TargetDocument } from '../report/render/json.js';
+import { FORMATS, type FormatName } from '../report/formats/registry.js';
 import { mergeReports, type MergeInput, type MergeResult } from '../report/merge.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
+import { BatchedWriter } from './output/batched-writer.js';
+import { useColor } from './output/run-output.js';
 
 /** Missing targets named on stderr; the rest are counted. */
 const MISSING_SHOWN = 5;
@@ -91,27 +94,7 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
     const what = `${n} duplicate result${n === 1 ? '' : 's'} dropped, the earlier file's kept`;
     io.stderr.write(`msnp-probe: merge: ${what}${first}\n`);
   }
-  if (args['ndjson'] === true) {
-    for (const t of targets) io.stdout.write(`${JSON.stringify(t)}\n`);
-  } else if (args['json'] === true) {
-    const doc = buildDocument(targets, started, Date.now() - started.getTime());
-    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  } else if (targets.length > 0) {
-    const { MatrixPrinter, MATRIX_LEGEND } = await import('../report/render/matrix.js');
-    const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
-    const auto = Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
-    const color = args['color'] === true || (args['color'] !== false && auto);
-    const matrix = new MatrixPrinter(
-      versions,
-      color,
-      targets.some((t) => t.fingerprint !== undefined),
-    );
-    io.stdout.write(matrix.header());
-    for (const t of targets) io.stdout.write(matrix.row(t));
-    const answered = targets.filter((t) => t.answered).length;
-    const n = targets.length;
-    io.stdout.write(`${MATRIX_LEGEND}\n${n} target${n === 1 ? '' : 's'}, ${answered} answered as MSNP\n`);
-  }
+  await writeMerged(targets, args, io, started);
   if (targets.length === 0) io.stderr.write('msnp-probe: merge: no results in the files (empty shards?)\n');
   if (missing.length > 0) {
     const named = missing
@@ -125,4 +108,24 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
     return EXIT.expectationNotMet;
   }
   return EXIT.ok;
+}
+
+/** The merged targets on stdout through the same reporters as a probe run: --ndjson, --json or the matrix. */
+async function writeMerged(targets: TargetDocument[], args: Args, io: Io, startedAt: Date): Promise<void> {
+  const format: FormatName = args['ndjson'] === true ? 'ndjson' : args['json'] === true ? 'json' : 'table';
+  const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
+  const out = new BatchedWriter(io.stdout);
+  const reporter = await FORMATS[format]({
+    versions,
+    color: useColor(args, io),
+    fingerprint: targets.some((t) => t.fingerprint !== undefined),
+    detailed: false,
+    startedAt,
+    write: (t) => out.write(t),
+  });
+  for (const [index, target] of targets.entries()) await reporter.add(target, index);
+  const answered = targets.filter((t) => t.answered).length;
+  const durationMs = Date.now() - startedAt.getTime();
+  await reporter.end({ durationMs, interrupted: false, targets: targets.length, answered, unusable: false });
+  await out.flush();
 }

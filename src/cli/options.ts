@@ -5,18 +5,11 @@ import { escapeText } from '../core/escape.js';
 import { parseHost, parsePort, parseTarget, type Target } from '../input/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
-import {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_FOLLOW_MAX,
-  DEFAULT_GLOBAL_CONCURRENCY,
-  DEFAULT_TIMEOUT_MS,
-  DEFAULT_VERSIONS,
-  defaultPortFor,
-} from '../core/defaults.js';
-import { OPTION_LIMITS } from '../core/limits.js';
+import { defaultPortFor } from '../core/defaults.js';
 import type { ScanOptions } from '../probe/scan.js';
+import { checkOptions, OptionValueError, type CheckedOptions, type OptionName } from '../probe/options.js';
 import { filteredLookup } from '../input/family.js';
-import { parseProxy, type ProxySpec } from '../transport/socks.js';
+import { parseProxy } from '../transport/socks.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../report/formats/registry.js';
 import type { TransportName } from '../core/model.js';
 import { resolveShard } from '../probe/shard-auto.js';
@@ -60,10 +53,9 @@ function wholeNumber(min: number, max: number, unit: string): (text: string) => 
   };
 }
 
-/** A whole number within the option's bounds in limits.ts, which the library checks too. */
-function limited(option: keyof typeof OPTION_LIMITS, unit: string): (text: string) => number {
-  const { min, max } = OPTION_LIMITS[option];
-  return wholeNumber(min, max, unit);
+/** A whole number; its bounds are the library's to check (checkOptions), as for every caller. */
+function count(unit: string): (text: string) => number {
+  return wholeNumber(0, Number.MAX_SAFE_INTEGER, unit);
 }
 
 /** A time: bare milliseconds or a number with a unit (5s, 500ms, 1m). */
@@ -87,6 +79,11 @@ export interface OutputFile {
   file: string;
 }
 
+/** The scan options of a plan: those the CLI reads back (versions, transport...) always set. */
+export type PlannedScan = ScanOptions &
+  Omit<CheckedOptions, 'port'> &
+  Required<Pick<ScanOptions, 'offer' | 'deep' | 'follow' | 'followAny' | 'transcript' | 'transport' | 'fingerprint'>>;
+
 export interface ProbePlan {
   /** Targets named on the command line (positional or --host). */
   targets: Target[];
@@ -98,16 +95,8 @@ export interface ProbePlan {
   exclude?: AddressFilter | null;
   /** The port of a target given without one: `--port`, else 1863 (80 with `--transport http`). */
   defaultPort: number;
-  versions: number[];
-  timeoutMs: number;
-  concurrency: number;
-  globalConcurrency: number;
-  offer: boolean;
-  ratePerSecond: number;
-  /** --max-rate: new connections per second across the whole run (fractional allowed); absent: no limit. */
-  maxRate?: number;
-  retries: number;
-  attempts: number;
+  /** What `scan()` is handed, checked by the library's checkOptions: every default filled in. */
+  scan: PlannedScan;
   expect: number[] | null;
   baselineFile: string | null;
   shard: { index: number; count: number } | null;
@@ -117,22 +106,9 @@ export interface ProbePlan {
   outputFiles: OutputFile[];
   /** --progress / --no-progress; undefined: when stderr is a TTY. */
   progress: boolean | undefined;
-  deep: boolean;
-  follow: boolean;
-  /** --follow-any: lift the follow policy. */
-  followAny: boolean;
-  /** --follow-max N: servers followed per starting target. */
-  followMax: number;
-  transcript: boolean;
+  /** -q, --quiet: nothing on standard output, no progress nor problem lines; errors and files only. */
+  quiet: boolean;
   verbose: boolean;
-  transport: TransportName;
-  gatewayNsHost: string | undefined;
-  /** --handle: the account a deep probe names (a test account of the operator's own server). */
-  handle: string | undefined;
-  /** --fingerprint: behavioural probes naming the implementation. */
-  fingerprint: boolean;
-  /** --proxy socks5://HOST:PORT or socks5h://: every connection goes through this SOCKS5 proxy. */
-  proxy: ProxySpec | undefined;
   /** -4 / -6: the address family a name is resolved to; undefined: either. */
   family: 4 | 6 | undefined;
 }
@@ -178,7 +154,8 @@ export function probePlan(args: Args, given: readonly string[]): ProbePlan {
     );
   }
   const exclude = excludeOf(args);
-  return { targets, targetsFile, blocks, exclude, defaultPort: port, ...commonProbeOptions(args) };
+  const common = commonProbeOptions(args);
+  return { targets, targetsFile, blocks, exclude, defaultPort: port, ...common, scan: excluding(common, exclude) };
 }
 
 function excludeOf(args: Args): AddressFilter | null {
@@ -208,26 +185,10 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     throw new UsageError('--handle is only sent by --deep (or --follow)');
   }
   if (args['ipv4'] === true && args['ipv6'] === true) throw new UsageError('-4 and -6: choose one address family');
+  if (args['quiet'] === true) quietAlone(args, outputs);
+  const follow = args['follow'] === true;
   const common: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'> = {
-    versions: args['range'] === undefined ? [...DEFAULT_VERSIONS] : flag('range', args['range'], parseRange),
-    timeoutMs:
-      args['timeout'] === undefined
-        ? DEFAULT_TIMEOUT_MS
-        : flag('timeout', args['timeout'], duration(OPTION_LIMITS.timeoutMs.min, OPTION_LIMITS.timeoutMs.max)),
-    concurrency:
-      args['concurrency'] === undefined
-        ? DEFAULT_CONCURRENCY
-        : flag('concurrency', args['concurrency'], limited('concurrency', 'connections')),
-    globalConcurrency:
-      args['global-concurrency'] === undefined
-        ? DEFAULT_GLOBAL_CONCURRENCY
-        : flag('global-concurrency', args['global-concurrency'], limited('globalConcurrency', 'connections')),
-    offer: args['offer'] !== false,
-    ratePerSecond:
-      args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),
-    ...(args['max-rate'] === undefined ? {} : { maxRate: flag('max-rate', args['max-rate'], maxRate) }),
-    retries: args['retries'] === undefined ? 0 : flag('retries', args['retries'], limited('retries', 'retries')),
-    attempts: args['attempts'] === undefined ? 1 : flag('attempts', args['attempts'], limited('attempts', 'attempts')),
+    scan: scanOptionsOf(args, follow),
     expect:
       args['expect'] === undefined
         ? null
@@ -236,61 +197,101 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     shard: asUsage(() => resolveShard(args['shard'], args['shards'], process.env)),
     ...outputs,
     progress: typeof args['progress'] === 'boolean' ? args['progress'] : undefined,
-    deep: args['deep'] === true || args['follow'] === true,
-    follow: args['follow'] === true,
-    followAny: args['follow-any'] === true,
-    followMax:
-      args['follow-max'] === undefined
-        ? DEFAULT_FOLLOW_MAX
-        : flag('follow-max', args['follow-max'], limited('followMax', 'servers')),
-    transcript: args['transcript'] === true || args['verbose'] === true,
+    quiet: args['quiet'] === true,
     verbose: args['verbose'] === true,
-    transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
-    gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
-    handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
-    fingerprint: args['fingerprint'] === true,
-    proxy: args['proxy'] === undefined ? undefined : flag('proxy', args['proxy'], parseProxy),
     family: args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined,
   };
-  if (common.proxy && common.transport !== 'tcp') throw new UsageError('--proxy: carries the tcp transport only');
+  if (common.family !== undefined) common.scan.lookup = filteredLookup(common);
+  if (common.scan.proxy && common.scan.transport !== 'tcp') {
+    throw new UsageError('--proxy: carries the tcp transport only');
+  }
   // Following resolves the names redirects give on this machine: the lookups socks5h is there to avoid.
-  if (common.proxy?.protocol === 'socks5h' && common.follow) {
+  if (common.scan.proxy?.protocol === 'socks5h' && follow) {
     throw new UsageError('--proxy socks5h: --follow would resolve redirect names here; use socks5:// or drop --follow');
   }
-  checkExpectWithinRange(common.expect, common.versions);
+  checkExpectWithinRange(common.expect, common.scan.versions);
   // A follow limit without --follow would be silently ignored: say so rather than run unfollowed.
   for (const name of ['follow-any', 'follow-max']) {
     const given = args[name] !== undefined && args[name] !== false;
-    if (given && !common.follow) throw new UsageError(`--${name}: only with --follow`);
+    if (given && !follow) throw new UsageError(`--${name}: only with --follow`);
   }
   return common;
 }
 
-/** What the plan asks of `scan()`: the validated values, named as the library names them. */
-export function scanOptionsOf(plan: Omit<ProbePlan, 'targets' | 'targetsFile' | 'defaultPort'>): ScanOptions {
+/** The flag of each option the library checks, for its errors. */
+const FLAG_OF: Record<OptionName, string> = {
+  port: 'port',
+  versions: 'range',
+  timeoutMs: 'timeout',
+  concurrency: 'concurrency',
+  globalConcurrency: 'global-concurrency',
+  retries: 'retries',
+  attempts: 'attempts',
+  ratePerSecond: 'rate',
+  maxRate: 'max-rate',
+  followMax: 'follow-max',
+};
+
+/** The options handed to `scan()`, parsed from their flags and checked (bounds, defaults) by the library. */
+function scanOptionsOf(args: Args, follow: boolean): PlannedScan {
+  const given = <T>(name: string, parse: (text: string) => T): T | undefined =>
+    args[name] === undefined ? undefined : flag(name, args[name], parse);
+  const transport = given('transport', transportName) ?? 'tcp';
+  let checked: CheckedOptions;
+  try {
+    checked = checkOptions({
+      transport,
+      versions: given('range', parseRange),
+      timeoutMs: given('timeout', duration(0, Number.MAX_SAFE_INTEGER)),
+      concurrency: given('concurrency', count('connections')),
+      globalConcurrency: given('global-concurrency', count('connections')),
+      ratePerSecond: given('rate', positiveNumber('connections per second')),
+      maxRate: given('max-rate', positiveNumber('connections per second')),
+      retries: given('retries', count('retries')),
+      attempts: given('attempts', count('attempts')),
+      followMax: given('follow-max', count('servers')),
+    });
+  } catch (err) {
+    if (err instanceof OptionValueError) throw new UsageError(`--${FLAG_OF[err.option]}: ${err.detail}`);
+    throw err;
+  }
+  const { port: _port, ...numbers } = checked;
+  const gatewayNsHost = given('gateway-ns', parseHost);
+  const handle = given('handle', handleOf);
+  const proxy = given('proxy', parseProxy);
   return {
-    versions: plan.versions,
-    timeoutMs: plan.timeoutMs,
-    concurrency: plan.concurrency,
-    globalConcurrency: plan.globalConcurrency,
-    offer: plan.offer,
-    ratePerSecond: plan.ratePerSecond,
-    ...(plan.maxRate !== undefined ? { maxRate: plan.maxRate } : {}),
-    retries: plan.retries,
-    attempts: plan.attempts,
-    deep: plan.deep,
-    follow: plan.follow,
-    followAny: plan.followAny,
-    followMax: plan.followMax,
-    ...(plan.exclude ? { exclude: (host: string) => plan.exclude?.excludes(host) ?? false } : {}),
-    transcript: plan.transcript,
-    transport: plan.transport,
-    ...(plan.gatewayNsHost !== undefined ? { gatewayNsHost: plan.gatewayNsHost } : {}),
-    ...(plan.handle !== undefined ? { handle: plan.handle } : {}),
-    ...(plan.fingerprint ? { fingerprint: true } : {}),
-    ...(plan.proxy ? { proxy: plan.proxy } : {}),
-    ...(plan.family !== undefined || plan.exclude ? { lookup: filteredLookup(plan) } : {}),
+    ...numbers,
+    offer: args['offer'] !== false,
+    deep: args['deep'] === true || follow,
+    follow,
+    followAny: args['follow-any'] === true,
+    transcript: args['transcript'] === true || args['verbose'] === true,
+    transport,
+    fingerprint: args['fingerprint'] === true,
+    ...(gatewayNsHost !== undefined ? { gatewayNsHost } : {}),
+    ...(handle !== undefined ? { handle } : {}),
+    ...(proxy !== undefined ? { proxy } : {}),
   };
+}
+
+/** A plan's scan options with --exclude applied: to the targets, to redirects and to resolved addresses. */
+function excluding(common: Pick<ProbePlan, 'scan' | 'family'>, exclude: AddressFilter | null): PlannedScan {
+  if (!exclude) return common.scan;
+  const excludes = (host: string): boolean => exclude.excludes(host);
+  return { ...common.scan, exclude: excludes, lookup: filteredLookup({ family: common.family, exclude }) };
+}
+
+/**
+ * --quiet promises an empty standard output: a format asked for there, or lines asked for on
+ * stderr, contradict it.
+ */
+function quietAlone(args: Args, outputs: Pick<ProbePlan, 'output'>): void {
+  const stdout = args['json'] === true || args['ndjson'] === true || outputs.output !== 'table';
+  const namedTable = ([] as unknown[]).concat(args['output'] ?? []).some((o) => outputSpec(String(o)).file === null);
+  if (stdout || namedTable)
+    throw new UsageError('--quiet writes nothing on stdout: write the output to -o FORMAT:FILE');
+  if (args['verbose'] === true) throw new UsageError('--quiet and --verbose: choose one');
+  if (args['progress'] === true) throw new UsageError('--quiet and --progress: choose one');
 }
 
 /**
@@ -358,14 +359,6 @@ function positiveNumber(unit: string): (text: string) => number {
       throw new UsageError(`'${text}' is not a positive number of ${unit}`);
     return Number(text);
   };
-}
-
-/** `--max-rate`: a positive number of connections per second within OPTION_LIMITS.maxRate. */
-function maxRate(text: string): number {
-  const rate = positiveNumber('connections per second')(text);
-  const { min, max } = OPTION_LIMITS.maxRate;
-  if (rate < min || rate > max) throw new UsageError(`${rate} is outside ${min}..${max} connections per second`);
-  return rate;
 }
 
 function nonEmpty(what: string): (text: string) => string {

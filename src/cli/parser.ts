@@ -112,6 +112,12 @@ function probeOptions(y: Argv): Argv {
       type: 'boolean',
       describe: 'a progress line on stderr for many targets [default: when stderr is a TTY]',
     })
+    .option('quiet', {
+      ...local,
+      alias: 'q',
+      type: 'boolean',
+      describe: 'exit code and errors only: nothing on stdout, no progress; -o FORMAT:FILE files are still written',
+    })
     .option('deep', {
       ...local,
       type: 'boolean',

@@ -68,7 +68,7 @@ export async function demo(args: Args, io: Io): Promise<number> {
   const plan = commonProbeOptions(args);
   const emulator = await startFromArgs(args, 0);
   try {
-    if (plan.output === 'table') {
+    if (plan.output === 'table' && !plan.quiet) {
       io.stdout.write(
         `Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`,
       );

@@ -3,13 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { formatTarget } from '../input/target.js';
-import {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_GATEWAY_PORT,
-  DEFAULT_TIMEOUT_MS,
-  DEFAULT_VERSIONS,
-  defaultPortFor,
-} from '../core/defaults.js';
+import { DEFAULT_GATEWAY_PORT } from '../core/defaults.js';
 import { msnpError } from '../core/errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
@@ -30,6 +24,7 @@ import type {
 import type { VerRequest } from '../codec/classify.js';
 import { answerLabel } from '../report/render/answer.js';
 import { isValidHandle } from '../codec/deep.js';
+import { checkOptions } from './options.js';
 import { fingerprint as fingerprintTarget, runScript, type FingerprintReport } from './fingerprint/probe.js';
 
 export { DEFAULT_TIMEOUT_MS, DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT } from '../core/defaults.js';
@@ -90,46 +85,6 @@ export interface ProbeOptions {
 }
 
 export type { Agreement, Repeats, VersionProbe, RedirectSummary, OfferProbe, TargetReport } from '../core/model.js';
-
-interface Checked {
-  port: number;
-  timeoutMs: number;
-  concurrency: number;
-  versions: number[];
-  retries: number;
-  attempts: number;
-  ratePerSecond: number;
-}
-
-function checkOptions(options: ProbeOptions): Checked {
-  const checked: Checked = {
-    port: options.port ?? defaultPortFor(options.transport),
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-    versions: [...new Set(options.versions ?? DEFAULT_VERSIONS)].sort((a, b) => a - b),
-    retries: options.retries ?? 0,
-    attempts: options.attempts ?? 1,
-    ratePerSecond: options.ratePerSecond ?? 0,
-  };
-  const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checked;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw msnpError('ERR_TARGET', `port ${port} is outside 1..65535`);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-    throw msnpError('ERR_OPTION', `timeout ${timeoutMs} must be a positive number of milliseconds`);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw msnpError('ERR_OPTION', `concurrency ${concurrency} must be a whole number of at least 1`);
-  if (!Number.isInteger(retries) || retries < 0)
-    throw msnpError('ERR_OPTION', `retries ${retries} must be a whole number of 0 or more`);
-  if (!Number.isInteger(attempts) || attempts < 1)
-    throw msnpError('ERR_OPTION', `attempts ${attempts} must be a whole number of at least 1`);
-  if (!Number.isFinite(ratePerSecond) || ratePerSecond < 0)
-    throw msnpError('ERR_OPTION', `rate ${ratePerSecond} must be 0 or more per second`);
-  if (versions.length === 0) throw msnpError('ERR_RANGE', 'no versions to probe');
-  for (const v of versions) {
-    if (!Number.isInteger(v) || v < 1 || v > 99) throw msnpError('ERR_RANGE', `version ${v} is outside 1..99`);
-  }
-  return checked;
-}
 
 const passThrough: Gate = (fn) => fn();
 

@@ -6,8 +6,9 @@ import { probeFollowing, type FollowOptions } from './follow.js';
 import { linkedSignal, untilAborted } from './pacer.js';
 import { BudgetRegistry, rateLimiterFor } from './budget.js';
 
+import { checkOptions } from './options.js';
+
 export { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
-import { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
 
 export interface ScanOptions extends Omit<ProbeOptions, 'host' | 'port' | 'gate'>, FollowOptions {
   /** Connections in flight across all targets. */
@@ -39,7 +40,8 @@ async function scanLinked(
   options: ScanOptions,
   onReport: (report: TargetReport, index: number, target: Target) => void | Promise<void>,
 ): Promise<void> {
-  const globalConcurrency = options.globalConcurrency ?? DEFAULT_GLOBAL_CONCURRENCY;
+  // Bad options fail here, before any target is pulled from a list that may be read only once.
+  const { globalConcurrency } = checkOptions(options);
   const gate = pLimit(globalConcurrency);
   const iterator = (Symbol.asyncIterator in targets ? targets[Symbol.asyncIterator]() : targets[Symbol.iterator]()) as
     | AsyncIterator<Target>

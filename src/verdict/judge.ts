@@ -47,11 +47,17 @@ export class Tally {
   targets = 0;
   silent = 0;
   failedChecks = 0;
+  /** Connections made for the targets' versions and combined offers. */
+  probes = 0;
+  /** Targets that answered as MSNP. */
+  answered = 0;
   /** Probes this machine could not make, by errno. */
   readonly local = new Map<string, number>();
 
   add(j: Judgement): void {
     this.targets++;
+    this.probes += j.doc.probes.length + (j.doc.offer ? 1 : 0);
+    if (j.doc.answered) this.answered++;
     if (j.silent) this.silent++;
     if (j.failed) this.failedChecks++;
     for (const errno of j.localErrnos) this.local.set(errno, (this.local.get(errno) ?? 0) + 1);
