@@ -437,6 +437,17 @@ test('every flag the docs name exists in --help', async () => {
   }
 });
 
+test("USAGE.md documents every flag of the probe command's --help", async () => {
+  const help = (await runBin(['--help'])).stdout;
+  const usage = TEXT.get('docs/USAGE.md') ?? '';
+  const flags = [...help.matchAll(/^ {2}(?:-\w, )?\s*(--[a-z][a-z0-9-]*)/gm)].map((m) => m[1] ?? '');
+  assert.ok(flags.length > 30, `found ${flags.length} flags in --help`);
+  for (const flag of flags) {
+    const no = flag.replace(/^--/, '--no-');
+    assert.ok(usage.includes(`\`${flag}`) || usage.includes(`\`${no}`), `${flag} is in --help but not in USAGE.md`);
+  }
+});
+
 test('the matrix legend in USAGE.md names every status mark', () => {
   const usage = TEXT.get('docs/USAGE.md') ?? '';
   const legend = /^legend: .*$/m.exec(usage)?.[0] ?? '';
