@@ -77,18 +77,25 @@ function runsMsnpProbe(line: string): boolean {
 interface Example {
   file: string;
   line: string;
+  /** Output lines a transcript (`$ command`, then its output) shows; `...` elides. */
+  shows: string[];
 }
 
 function examples(): Example[] {
   const out: Example[] = [];
   for (const block of blocks()) {
-    for (const raw of block.body.split('\n')) {
+    const lines = block.body.split('\n');
+    lines.forEach((raw, i) => {
       // Shell blocks hold commands; transcripts in other blocks mark theirs with a `$ ` prompt.
       const prompt = /^\$ /.test(raw);
-      if (block.lang !== 'sh' && !prompt) continue;
+      if (block.lang !== 'sh' && !prompt) return;
       const line = stripComment(raw.replace(/^\$ /, ''));
-      if (runsMsnpProbe(line)) out.push({ file: block.file, line });
-    }
+      if (!runsMsnpProbe(line)) return;
+      const next = lines.slice(i + 1);
+      const end = next.findIndex((l) => /^\$ /.test(l));
+      const shows = prompt ? next.slice(0, end < 0 ? undefined : end).filter((l) => l.trim() && l !== '...') : [];
+      out.push({ file: block.file, line, shows });
+    });
   }
   return out;
 }
@@ -318,6 +325,7 @@ test('every msnp-probe example of the README and docs/ runs through the real bin
       if (longRunning) assert.equal(r.code, 0, `a server stops with 0 on SIGINT: ${where}`);
       else assert.ok(r.code === 0 || r.code === 1 || r.code === 3, `exit 0, 1 or 3: ${where}`);
       assert.doesNotMatch(r.stderr, /\n\s+at .*:\d+:\d+/, `no stack trace: ${where}`);
+      for (const shown of example.shows) assert.ok(r.stdout.includes(shown), `prints '${shown}': ${where}`);
     }
   } finally {
     await rm(box.dir, { recursive: true, force: true });
