@@ -11,8 +11,8 @@ import {
   DEFAULT_GLOBAL_CONCURRENCY,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_VERSIONS,
-  defaultPortFor,
 } from '../core/defaults.js';
+import { DEFAULT_TRANSPORT, defaultPortFor, isTransportName, TRANSPORT_NAMES } from '../transport/registry.js';
 import { OPTION_LIMITS } from '../core/limits.js';
 import type { ScanOptions } from '../probe/scan.js';
 import { filteredLookup } from '../input/family.js';
@@ -137,7 +137,7 @@ export interface ProbePlan {
 
 function defaultPortOf(args: Args): number {
   if (args['port'] !== undefined) return flag('port', args['port'], (t) => parsePort(t));
-  return defaultPortFor(args['transport'] === 'http' ? 'http' : 'tcp');
+  return defaultPortFor(isTransportName(args['transport']) ? args['transport'] : DEFAULT_TRANSPORT);
 }
 
 export function probePlan(args: Args, given: readonly string[]): ProbePlan {
@@ -242,7 +242,8 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
         : flag('follow-max', args['follow-max'], limited('followMax', 'servers')),
     transcript: args['transcript'] === true || args['verbose'] === true,
     verbose: args['verbose'] === true,
-    transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
+    transport:
+      args['transport'] === undefined ? DEFAULT_TRANSPORT : flag('transport', args['transport'], transportName),
     gatewayNsHost: args['gateway-ns'] === undefined ? undefined : flag('gateway-ns', args['gateway-ns'], parseHost),
     handle: args['handle'] === undefined ? undefined : flag('handle', args['handle'], handleOf),
     fingerprint: args['fingerprint'] === true,
@@ -344,7 +345,7 @@ function handleOf(text: string): string {
 }
 
 function transportName(text: string): TransportName {
-  if (text !== 'tcp' && text !== 'http') throw new UsageError(`'${text}' is not tcp or http`);
+  if (!isTransportName(text)) throw new UsageError(`'${escapeText(text)}' is not ${TRANSPORT_NAMES.join(' or ')}`);
   return text;
 }
 
@@ -398,7 +399,8 @@ export function servePlan(args: Args, defaultPort: number): ServePlan {
       args['max-connections'] === undefined
         ? 1024
         : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
-    transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
+    transport:
+      args['transport'] === undefined ? DEFAULT_TRANSPORT : flag('transport', args['transport'], transportName),
     dispatch: args['dispatch'] !== false,
   };
 }

@@ -2,14 +2,8 @@ import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
-import { formatTarget } from '../input/target.js';
-import {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_GATEWAY_PORT,
-  DEFAULT_TIMEOUT_MS,
-  DEFAULT_VERSIONS,
-  defaultPortFor,
-} from '../core/defaults.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, DEFAULT_VERSIONS } from '../core/defaults.js';
+import { DEFAULT_TRANSPORT, defaultPortFor, transportOf } from '../transport/registry.js';
 import { msnpError } from '../core/errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
@@ -66,7 +60,10 @@ export interface ProbeOptions {
   deep?: boolean;
   /** With `deep`: the account named in CVR and USR (e-mail-like; never a password). Default `probe@example.com`. */
   handle?: string;
-  /** `tcp` (default, port 1863) or `http`: tunnel every probe through the MSN HTTP gateway (port 80). */
+  /**
+   * How probes reach the server, by name in the transport registry: `tcp` (default, port 1863) or
+   * `http`: tunnel every probe through the MSN HTTP gateway (port 80).
+   */
   transport?: TransportName;
   /** With `transport: 'http'`: the `IP=` the gateway is asked to reach. Default: the target host. */
   gatewayNsHost?: string;
@@ -144,7 +141,8 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
-  const transport = options.transport ?? 'tcp';
+  // An unknown name is a bad option, before any connection is made.
+  const transport = transportOf(options.transport ?? DEFAULT_TRANSPORT).name;
   if (options.proxy && transport !== 'tcp') throw msnpError('ERR_OPTION', 'a proxy carries the tcp transport only');
   const dialer = options.proxy ? socksDialer(options.proxy) : undefined;
   // With socks5h the proxy resolves the name: nothing is looked up here, not even for `.invalid`.
@@ -185,13 +183,10 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     signal,
     transcript: options.transcript ?? false,
     ...(dialer ? { dialer } : {}),
+    transport,
+    host: options.host,
+    ...(options.gatewayNsHost !== undefined ? { gateway: { nsHost: options.gatewayNsHost } } : {}),
   };
-  if (transport === 'http') {
-    connect.gateway = {
-      nsHost: options.gatewayNsHost ?? options.host,
-      hostHeader: port === DEFAULT_GATEWAY_PORT ? options.host : formatTarget({ host: options.host, port }),
-    };
-  }
   const limit = pLimit(concurrency);
   // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
   const gate = abortableGate(options.gate ?? passThrough, signal);

@@ -1,6 +1,8 @@
 import type { Agent, IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Conversation } from '../codec/conversation.js';
+import { DEFAULT_GATEWAY_PORT } from '../core/defaults.js';
+import { formatTarget } from '../input/target.js';
 import type { Outcome } from '../codec/outcome.js';
 import {
   abortableSleep,
@@ -12,8 +14,10 @@ import {
   type ExchangeResult,
 } from './exchange.js';
 import { errnoOf } from './resolve.js';
+import type { ConnectOptions, Transport } from './transport.js';
 
-export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
+/** What the gateway is asked for, beside where it is. */
+export interface GatewaySettings {
   /** The `IP=` of the open request: the notification server the gateway should talk to. */
   nsHost: string;
   /** The `Host:` header. */
@@ -21,6 +25,8 @@ export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
   /** Pause between polls while waiting for the server. */
   pollMs?: number;
 }
+
+export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'>, GatewaySettings {}
 
 /**
  * node:http is fetched when a gateway probe runs, not imported: on Node 22 and later an ESM import
@@ -270,3 +276,28 @@ export async function gatewayExchange<T>(
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** The gateway's settings for a target: `IP=` and `Host:` name it as it was given. */
+export function gatewayOptionsOf(options: ConnectOptions): GatewayOptions {
+  const host = options.host ?? options.address;
+  const { transport: _transport, host: _host, gateway, lingerMs: _lingerMs, ...where } = options;
+  const hostHeader = options.port === DEFAULT_GATEWAY_PORT ? host : formatTarget({ host, port: options.port });
+  return {
+    ...where,
+    nsHost: gateway?.nsHost ?? host,
+    hostHeader: gateway?.hostHeader ?? hostHeader,
+    ...(gateway?.pollMs !== undefined ? { pollMs: gateway.pollMs } : {}),
+  };
+}
+
+function httpExchange<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  return gatewayExchange(gatewayOptionsOf(options), conversation);
+}
+
+/** MSNP tunnelled through the MSN HTTP gateway: requests and polls, each connection through the dialer. */
+export const httpTransport = {
+  name: 'http',
+  defaultPort: DEFAULT_GATEWAY_PORT,
+  summary: 'tunnel through the MSN HTTP gateway',
+  exchange: httpExchange,
+} as const satisfies Transport;
