@@ -113,7 +113,6 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
     const cases: [string[], RegExp][] = [
       [['--proxy', 'http://127.0.0.1:8080'], /--proxy: 'http:\/\/127\.0\.0\.1:8080' is not socks5:\/\/HOST:PORT/],
       [['--proxy', 'socks5://127.0.0.1:99999'], /--proxy: /],
-      [['--proxy', 'socks5://127.0.0.1:1080', '--transport', 'http'], /--proxy: carries the tcp transport only/],
       [['--proxy', 'socks5h://127.0.0.1:1080', '--follow'], /--proxy socks5h: --follow would resolve/],
     ];
     for (const [args, message] of cases) {

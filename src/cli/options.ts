@@ -250,7 +250,6 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     proxy: args['proxy'] === undefined ? undefined : flag('proxy', args['proxy'], parseProxy),
     family: args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined,
   };
-  if (common.proxy && common.transport !== 'tcp') throw new UsageError('--proxy: carries the tcp transport only');
   // Following resolves the names redirects give on this machine: the lookups socks5h is there to avoid.
   if (common.proxy?.protocol === 'socks5h' && common.follow) {
     throw new UsageError('--proxy socks5h: --follow would resolve redirect names here; use socks5:// or drop --follow');

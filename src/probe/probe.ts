@@ -70,8 +70,9 @@ export interface ProbeOptions {
   /** After the per-version probes, a few behavioural probes to name the implementation (docs/FINGERPRINTS.md). */
   fingerprint?: boolean;
   /**
-   * Connect through a SOCKS5 proxy (TCP transport only). With `socks5h` a target's name is sent to
-   * the proxy unresolved: no name is looked up here, and the report's `address` is null.
+   * Connect through a SOCKS5 proxy, whatever the transport (every gateway request too). With
+   * `socks5h` a target's name is sent to the proxy unresolved: no name is looked up here, and the
+   * report's `address` is null.
    */
   proxy?: ProxySpec;
 }
@@ -143,7 +144,6 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   signal?.throwIfAborted();
   // An unknown name is a bad option, before any connection is made.
   const transport = transportOf(options.transport ?? DEFAULT_TRANSPORT).name;
-  if (options.proxy && transport !== 'tcp') throw msnpError('ERR_OPTION', 'a proxy carries the tcp transport only');
   const dialer = options.proxy ? socksDialer(options.proxy) : undefined;
   // With socks5h the proxy resolves the name: nothing is looked up here, not even for `.invalid`.
   const remoteName = options.proxy?.protocol === 'socks5h' && isIP(options.host) === 0;
