@@ -146,6 +146,27 @@ describe('--proxy with --transport http', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('a proxy that is not there', { timeout: TEST_TIMEOUT_MS }, () => {
+  // The proxy's own failure says nothing about the server: unreachable (EPROXY), never `refused`.
+  for (const transport of TRANSPORT_NAMES) {
+    test(`${transport}: a refused connection to the proxy is unreachable (EPROXY), not the target's refusal`, async () => {
+      const proxyPort = await closedPort();
+      const report = await probe({
+        host: '127.0.0.1',
+        port: transportOf(transport).defaultPort,
+        transport,
+        versions: [8],
+        offer: false,
+        proxy: parseProxy(`socks5://127.0.0.1:${proxyPort}`),
+        ...SLOW,
+      });
+      const p = report.probes[0];
+      assert.deepEqual(p && [p.status, 'errno' in p ? p.errno : null], ['unreachable', 'EPROXY']);
+      assert.equal(report.answered, false);
+    });
+  }
+});
+
 describe('the transport registry', () => {
   test('names every transport once, with its default port', () => {
     assert.deepEqual(TRANSPORT_NAMES, ['tcp', 'http']);
