@@ -5,6 +5,8 @@
  * but `localhost`, from a table.
  */
 import { test, describe, before, after } from 'node:test';
+import { createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -163,6 +165,111 @@ describe('a proxy that is not there', { timeout: TEST_TIMEOUT_MS }, () => {
       const p = report.probes[0];
       assert.deepEqual(p && [p.status, 'errno' in p ? p.errno : null], ['unreachable', 'EPROXY']);
       assert.equal(report.answered, false);
+    });
+  }
+});
+
+/** A loopback server the test closes: every socket it accepted is destroyed with it. */
+async function listen(
+  onSocket: (socket: Socket) => void,
+): Promise<{ port: number; allClosed: () => Promise<void>; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let onEmpty = (): void => undefined;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) onEmpty();
+    });
+    socket.on('error', () => socket.destroy());
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    /** Resolves once the other side has closed every connection (or at once when none is open). */
+    allClosed: () =>
+      new Promise<void>((resolve) => {
+        onEmpty = resolve;
+        if (sockets.size === 0) resolve();
+      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+describe('gateway connections through the proxy', { timeout: TEST_TIMEOUT_MS }, () => {
+  test('a gateway that closes after every answer: each poll opens a new connection, each through the proxy', async () => {
+    let connections = 0;
+    let requests = 0;
+    // Answers the open request with no MSNP yet, then the poll with the VER reply; closes after each.
+    const gw = await listen((socket) => {
+      connections++;
+      let head = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => {
+        head += chunk;
+        const end = head.indexOf('\r\n\r\n');
+        const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? '0');
+        if (end === -1 || head.length < end + 4 + length) return;
+        requests++;
+        const body = requests === 1 ? '' : 'VER 1 MSNP8\r\n';
+        socket.end(
+          `HTTP/1.1 200 OK\r\nX-MSN-Messenger: SessionID=s1; GW-IP=127.0.0.1\r\nConnection: close\r\n` +
+            `Content-Length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+    });
+    try {
+      const seen = socks.requests.length;
+      const report = await probe({
+        host: '127.0.0.1',
+        port: gw.port,
+        transport: 'http',
+        versions: [8],
+        offer: false,
+        proxy: parseProxy(`socks5://127.0.0.1:${socks.port}`),
+        ...SLOW,
+      });
+      assert.deepEqual(report.accepted, [8]);
+      const mine = socks.requests.slice(seen);
+      assert.ok(requests >= 2, `${requests} requests: the open and at least one poll`);
+      assert.equal(mine.length, connections, 'one proxy request per connection the gateway saw');
+      assert.ok(connections >= requests, 'the gateway closed after each answer: a new connection each time');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  for (const transport of TRANSPORT_NAMES) {
+    test(`${transport}: a proxy that accepts and never answers is a connect timeout, and nothing is left open`, async () => {
+      // Reads (and drops) what comes, so that it sees the probe's close.
+      const silent = await listen((socket) => socket.resume());
+      try {
+        const report = await probe({
+          host: '127.0.0.1',
+          port: transportOf(transport).defaultPort,
+          transport,
+          versions: [8],
+          offer: false,
+          proxy: parseProxy(`socks5://127.0.0.1:${silent.port}`),
+          // Short on purpose: the proxy never answers, so the outcome cannot depend on the machine's speed.
+          timeoutMs: 1500,
+        });
+        const p = report.probes[0];
+        assert.deepEqual(p && [p.status, 'phase' in p ? p.phase : null], ['timeout', 'connect']);
+        // The probe gave up mid-handshake: its socket to the proxy must be closed, not left to the test.
+        await assert.doesNotReject(
+          Promise.race([silent.allClosed(), sleep(15_000).then(() => Promise.reject(new Error('left open')))]),
+        );
+      } finally {
+        await silent.close();
+      }
     });
   }
 });

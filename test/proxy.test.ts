@@ -62,6 +62,24 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
     assert.equal(report.answered, false);
   });
 
+  test('socks5h reaches a server by a name the proxy resolves (the test proxy knows localhost)', async () => {
+    const seen = socks.requests.length;
+    const proxy = parseProxy(`socks5h://127.0.0.1:${socks.port}`);
+    const report = await probe({
+      host: 'localhost',
+      port: emulator.port,
+      versions: [7, 8, 9],
+      proxy,
+      lookup: noLookup,
+      timeoutMs: 30_000,
+    });
+    assert.deepEqual(report.accepted, [8, 9]);
+    assert.equal(report.address, null);
+    const mine = socks.requests.slice(seen);
+    assert.equal(mine.length, 4, 'three versions and the offer');
+    assert.ok(mine.every((r) => r.kind === 'name' && r.host === 'localhost' && r.port === emulator.port));
+  });
+
   test('socks5 resolves names here, as a direct probe would', async () => {
     const seen = socks.requests.length;
     const asked: string[] = [];
