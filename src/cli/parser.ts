@@ -163,7 +163,8 @@ function probeOptions(y: Argv): Argv {
       type: 'string',
       describe:
         'connect through a SOCKS5 proxy: socks5://HOST:PORT, or socks5h://HOST:PORT to have the proxy resolve ' +
-        'target names (nothing is looked up here) [default port: 1080]',
+        'target names (nothing is looked up here); carries every --transport (each gateway request too) ' +
+        '[default port: 1080]',
     })
     .option('gateway-ns', {
       ...local,
