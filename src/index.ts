@@ -27,6 +27,8 @@ export type { ProxySpec } from './transport/socks.js';
 export type { Dialer, DialTarget, DialEvents } from './transport/dialer.js';
 export type { LookupFn, ResolvedAddress } from './transport/resolve.js';
 export * from './core/defaults.js';
+export { defaultPortFor, DEFAULT_TRANSPORT, TRANSPORT_NAMES } from './transport/registry.js';
+export type { Transport } from './transport/transport.js';
 export { OPTION_LIMITS } from './core/limits.js';
 export { checkOptions, OptionValueError } from './probe/options.js';
 export type { CheckedOptions, NumericOptions, OptionName } from './probe/options.js';

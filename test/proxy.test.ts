@@ -57,6 +57,24 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
     assert.equal(report.answered, false);
   });
 
+  test('socks5h reaches a server by a name the proxy resolves (the test proxy knows localhost)', async () => {
+    const seen = socks.requests.length;
+    const proxy = parseProxy(`socks5h://127.0.0.1:${socks.port}`);
+    const report = await probe({
+      host: 'localhost',
+      port: emulator.port,
+      versions: [7, 8, 9],
+      proxy,
+      lookup: noLookup,
+      timeoutMs: 30_000,
+    });
+    assert.deepEqual(report.accepted, [8, 9]);
+    assert.equal(report.address, null);
+    const mine = socks.requests.slice(seen);
+    assert.equal(mine.length, 4, 'three versions and the offer');
+    assert.ok(mine.every((r) => r.kind === 'name' && r.host === 'localhost' && r.port === emulator.port));
+  });
+
   test('socks5 resolves names here, as a direct probe would', async () => {
     const seen = socks.requests.length;
     const asked: string[] = [];
@@ -108,7 +126,6 @@ describe('--proxy socks5:// and socks5h://', { timeout: TEST_TIMEOUT_MS }, () =>
     const cases: [string[], RegExp][] = [
       [['--proxy', 'http://127.0.0.1:8080'], /--proxy: 'http:\/\/127\.0\.0\.1:8080' is not socks5:\/\/HOST:PORT/],
       [['--proxy', 'socks5://127.0.0.1:99999'], /--proxy: /],
-      [['--proxy', 'socks5://127.0.0.1:1080', '--transport', 'http'], /--proxy: carries the tcp transport only/],
       [['--proxy', 'socks5h://127.0.0.1:1080', '--follow'], /--proxy socks5h: --follow would resolve/],
     ];
     for (const [args, message] of cases) {

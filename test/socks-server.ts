@@ -19,9 +19,16 @@ function isLoopback(host: string): boolean {
 }
 
 /**
+ * The one name the test proxy resolves, by this table and never by a query: socks5h can be shown
+ * reaching a server without any name leaving the machine.
+ */
+const NAMES: ReadonlyMap<string, string> = new Map([['localhost', '127.0.0.1']]);
+
+/**
  * A minimal SOCKS5 server (RFC 1928, no authentication, CONNECT only) on 127.0.0.1. It relays to
- * loopback addresses only, never resolves a name (a name is answered "host unreachable"), and
- * answers "connection refused" when the loopback target refuses.
+ * loopback addresses only, resolves no name but `localhost` (to 127.0.0.1, from a table; any
+ * other name is answered "host unreachable"), and answers "connection refused" when the loopback
+ * target refuses.
  */
 export async function startTestSocks(): Promise<TestSocks> {
   const requests: SocksRequest[] = [];
@@ -65,11 +72,12 @@ export async function startTestSocks(): Promise<TestSocks> {
       stage = 'relay';
       client.off('data', onData);
       requests.push({ kind: atyp === 1 ? 'ipv4' : atyp === 3 ? 'name' : 'ipv6', host, port });
-      if (atyp === 3 || !isLoopback(host)) {
+      const to = atyp === 3 ? NAMES.get(host.toLowerCase()) : host;
+      if (to === undefined || !isLoopback(to)) {
         reply(4);
         return;
       }
-      const upstream = connect({ host, port });
+      const upstream = connect({ host: to, port });
       sockets.add(upstream);
       upstream.on('close', () => sockets.delete(upstream));
       upstream.once('error', (err: NodeJS.ErrnoException) => {

@@ -2,6 +2,7 @@ import { readFlagFile } from './read-file.js';
 import { parseTarget, formatTarget, type Target } from '../input/target.js';
 import { isMsnpProbeError } from '../core/errors.js';
 import { probe } from '../probe/probe.js';
+import { defaultPortFor } from '../transport/registry.js';
 import { reportBadge } from '../report/render/badge.js';
 import { EXIT, type Io } from './io.js';
 import { commonProbeOptions, UsageError, type Args } from './options.js';
@@ -89,7 +90,7 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
   const label = args['label'] === undefined ? 'MSNP' : String(args['label']);
   if (label.trim() === '') throw new UsageError('--label: needs some text');
   const plan = commonProbeOptions(args);
-  const defaultPort = plan.scan.transport === 'http' ? 80 : 1863;
+  const defaultPort = defaultPortFor(plan.scan.transport);
   const given = positional[0] === undefined ? null : targetOf(positional[0], defaultPort);
   let report: BadgeReport;
   if (args['from'] !== undefined) {

@@ -5,7 +5,7 @@ import { escapeText } from '../core/escape.js';
 import { parseHost, parsePort, parseTarget, type Target } from '../input/target.js';
 import { parseFault, type Fault } from '../emulator/faults.js';
 import { DEMO_PROFILE, getProfile } from '../emulator/profiles.js';
-import { defaultPortFor } from '../core/defaults.js';
+import { DEFAULT_TRANSPORT, defaultPortFor, isTransportName, TRANSPORT_NAMES } from '../transport/registry.js';
 import type { ScanOptions } from '../probe/scan.js';
 import { checkOptions, OptionValueError, type CheckedOptions, type OptionName } from '../probe/options.js';
 import { filteredLookup } from '../input/family.js';
@@ -115,7 +115,7 @@ export interface ProbePlan {
 
 function defaultPortOf(args: Args): number {
   if (args['port'] !== undefined) return flag('port', args['port'], (t) => parsePort(t));
-  return defaultPortFor(args['transport'] === 'http' ? 'http' : 'tcp');
+  return defaultPortFor(isTransportName(args['transport']) ? args['transport'] : DEFAULT_TRANSPORT);
 }
 
 export function probePlan(args: Args, given: readonly string[]): ProbePlan {
@@ -202,9 +202,6 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     family: args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined,
   };
   if (common.family !== undefined) common.scan.lookup = filteredLookup(common);
-  if (common.scan.proxy && common.scan.transport !== 'tcp') {
-    throw new UsageError('--proxy: carries the tcp transport only');
-  }
   // Following resolves the names redirects give on this machine: the lookups socks5h is there to avoid.
   if (common.scan.proxy?.protocol === 'socks5h' && follow) {
     throw new UsageError('--proxy socks5h: --follow would resolve redirect names here; use socks5:// or drop --follow');
@@ -236,7 +233,7 @@ const FLAG_OF: Record<OptionName, string> = {
 function scanOptionsOf(args: Args, follow: boolean): PlannedScan {
   const given = <T>(name: string, parse: (text: string) => T): T | undefined =>
     args[name] === undefined ? undefined : flag(name, args[name], parse);
-  const transport = given('transport', transportName) ?? 'tcp';
+  const transport = given('transport', transportName) ?? DEFAULT_TRANSPORT;
   let checked: CheckedOptions;
   try {
     checked = checkOptions({
@@ -349,7 +346,7 @@ function handleOf(text: string): string {
 }
 
 function transportName(text: string): TransportName {
-  if (text !== 'tcp' && text !== 'http') throw new UsageError(`'${text}' is not tcp or http`);
+  if (!isTransportName(text)) throw new UsageError(`'${escapeText(text)}' is not ${TRANSPORT_NAMES.join(' or ')}`);
   return text;
 }
 
@@ -403,7 +400,8 @@ export function servePlan(args: Args, defaultPort: number): ServePlan {
       args['max-connections'] === undefined
         ? 1024
         : flag('max-connections', args['max-connections'], wholeNumber(1, 100_000, 'connections')),
-    transport: args['transport'] === undefined ? 'tcp' : flag('transport', args['transport'], transportName),
+    transport:
+      args['transport'] === undefined ? DEFAULT_TRANSPORT : flag('transport', args['transport'], transportName),
     dispatch: args['dispatch'] !== false,
   };
 }

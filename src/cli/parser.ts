@@ -10,6 +10,7 @@ import {
 } from '../core/defaults.js';
 import { PACKAGE } from '../core/version.js';
 import { FORMAT_NAMES } from '../report/formats/registry.js';
+import { DEFAULT_TRANSPORT, TRANSPORT_NAMES, transportOf } from '../transport/registry.js';
 import { UsageError, type Args } from './options.js';
 
 /** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */
@@ -168,15 +169,16 @@ function probeOptions(y: Argv): Argv {
     .option('transport', {
       ...local,
       type: 'string',
-      choices: ['tcp', 'http'],
-      describe: 'tcp, or http: tunnel through the MSN HTTP gateway (port 80) [default: tcp]',
+      choices: TRANSPORT_NAMES,
+      describe: `${transportHelp()} [default: ${DEFAULT_TRANSPORT}]`,
     })
     .option('proxy', {
       ...local,
       type: 'string',
       describe:
         'connect through a SOCKS5 proxy: socks5://HOST:PORT, or socks5h://HOST:PORT to have the proxy resolve ' +
-        'target names (nothing is looked up here) [default port: 1080]',
+        'target names (nothing is looked up here); carries every --transport (each gateway request too) ' +
+        '[default port: 1080]',
     })
     .option('gateway-ns', {
       ...local,
@@ -286,9 +288,23 @@ function badgeOptions(y: Argv): Argv {
     .option('transport', {
       ...local,
       type: 'string',
-      choices: ['tcp', 'http'],
-      describe: 'tcp, or http: through the MSN HTTP gateway [default: tcp]',
+      choices: TRANSPORT_NAMES,
+      describe: `${transportHelp()} [default: ${DEFAULT_TRANSPORT}]`,
     });
+}
+
+/** `tcp: MSNP straight over TCP (port 1863); http: ...`, from the transport registry. */
+function transportHelp(): string {
+  return TRANSPORT_NAMES.map((name) => {
+    const t = transportOf(name);
+    return `${name}: ${t.summary} (port ${t.defaultPort})`;
+  }).join('; ');
+}
+
+/** `1863; 80 with --transport http`: each transport's default port. */
+function defaultPortsHelp(): string {
+  const [first, ...rest] = TRANSPORT_NAMES.map(transportOf);
+  return [`${first?.defaultPort}`, ...rest.map((t) => `${t.defaultPort} with --transport ${t.name}`)].join('; ');
 }
 
 function mergeOptions(y: Argv): Argv {
@@ -337,7 +353,7 @@ function parser(): Argv {
         global: false,
         alias: 'p',
         type: 'string',
-        describe: `port when a target (given or in --targets) names none [default: ${DEFAULT_PORT}; 80 with --transport http]`,
+        describe: `port when a target (given or in --targets) names none [default: ${defaultPortsHelp()}]`,
       })
       .option('exclude', {
         global: false,

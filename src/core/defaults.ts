@@ -3,11 +3,10 @@
  * library's option bags and the benchmark read them from here, never from a literal of their own.
  */
 import { KNOWN_VERSIONS } from '../input/range.js';
-import type { TransportName } from './model.js';
 
 /** MSNP's registered port. */
 export const DEFAULT_PORT = 1863;
-/** The HTTP gateway's port. */
+/** The HTTP gateway's port: the http transport's default (src/transport/registry.ts has each transport's). */
 export const DEFAULT_GATEWAY_PORT = 80;
 export const DEFAULT_TIMEOUT_MS = 5000;
 /** Four connections at a time: quick on a real server, gentle enough for a small revival server. */
@@ -33,8 +32,3 @@ export const DEFAULT_MAX_CONCURRENT_PROBES = 4;
 export const DEFAULT_MAX_CONNECTIONS = 64;
 /** The versions probed when no range is given: every version a real server is known to have spoken. */
 export const DEFAULT_VERSIONS: readonly number[] = KNOWN_VERSIONS;
-
-/** A target's port when it names none: the gateway's for the http transport. */
-export function defaultPortFor(transport: TransportName | undefined): number {
-  return transport === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT;
-}

@@ -8,8 +8,9 @@ import type { Outcome, ProbeStatus } from '../codec/outcome.js';
 import type { FingerprintReport } from '../probe/fingerprint/probe.js';
 import type { AddressClass } from '../probe/follow-policy.js';
 
-/** How probes reach a server: plain TCP, or tunnelled through the MSN HTTP gateway. */
-export type TransportName = 'tcp' | 'http';
+/** How probes reach a server: a name in the transport registry (`tcp`, `http`). */
+export type { TransportName } from '../transport/registry.js';
+import type { TransportName } from '../transport/registry.js';
 
 /** One key per server for maps and sets: host names compare case-insensitively. */
 export function targetKey(host: string, port: number): string {

@@ -1,9 +1,16 @@
 import { BlockList, isIP } from 'node:net';
 import { parseRange } from '../input/range.js';
-import { parseHost, parsePort, parseTarget, DEFAULT_PORT, type Target } from '../input/target.js';
+import { parseHost, parsePort, parseTarget, type Target } from '../input/target.js';
 import { escapeAndClip } from '../core/escape.js';
 import { msnpError, isMsnpProbeError } from '../core/errors.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_GATEWAY_PORT, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../probe/probe.js';
+import {
+  DEFAULT_TRANSPORT,
+  defaultPortFor,
+  isTransportName,
+  TRANSPORT_NAMES,
+  type TransportName,
+} from '../transport/registry.js';
 import { parseDuration } from '../input/duration.js';
 import { targetKey } from '../core/model.js';
 import {
@@ -23,7 +30,7 @@ export interface ExporterModule {
   deep: boolean;
   /** Name the implementation too (`--fingerprint`): about a dozen more connections per probe. */
   fingerprint: boolean;
-  transport: 'tcp' | 'http';
+  transport: TransportName;
   /** Targets this module names: each is allowed to be probed, whatever `--allow` says. */
   targets: Target[];
 }
@@ -47,7 +54,7 @@ export function defaultModule(): ExporterModule {
     concurrency: DEFAULT_CONCURRENCY,
     deep: false,
     fingerprint: false,
-    transport: 'tcp',
+    transport: DEFAULT_TRANSPORT,
     targets: [],
   };
 }
@@ -108,13 +115,13 @@ function moduleOf(name: string, raw: unknown): ExporterModule {
     module.fingerprint = fingerprint;
   }
   if (transport !== undefined) {
-    if (transport !== 'tcp' && transport !== 'http') fail(`${where}: transport must be tcp or http`);
+    if (!isTransportName(transport)) fail(`${where}: transport must be ${TRANSPORT_NAMES.join(' or ')}`);
     module.transport = transport;
   }
   if (targets !== undefined) {
     if (!Array.isArray(targets)) fail(`${where}: targets must be a list of HOST[:PORT]`);
     if (targets.length > MAX_MODULE_TARGETS) fail(`${where}: more than ${MAX_MODULE_TARGETS} targets`);
-    const port = module.transport === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT;
+    const port = defaultPortFor(module.transport);
     module.targets = targets.map((t, i) => {
       if (typeof t !== 'string') fail(`${where}: target ${i + 1} must be text HOST[:PORT]`);
       try {

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
-import { parseTarget, DEFAULT_PORT, type Target } from '../input/target.js';
+import { parseTarget, type Target } from '../input/target.js';
 import { msnpError } from '../core/errors.js';
-import { probe, DEFAULT_GATEWAY_PORT, type TargetReport } from '../probe/probe.js';
+import { probe, type TargetReport } from '../probe/probe.js';
+import { defaultPortFor } from '../transport/registry.js';
 import { TRAIT_PROBES } from '../probe/fingerprint/traits.js';
 import type { LookupFn } from '../transport/resolve.js';
 import { buildAllowList, defaultModule, type AllowList, type ExporterConfig, type ExporterModule } from './config.js';
@@ -111,7 +112,7 @@ function readQuery(url: URL, modules: Map<string, ExporterModule>, allow: AllowL
   let target: Target;
   try {
     if (text.length > 300) throw new Error('too long');
-    target = parseTarget(text, module.transport === 'http' ? DEFAULT_GATEWAY_PORT : DEFAULT_PORT);
+    target = parseTarget(text, defaultPortFor(module.transport));
   } catch {
     throw new Refusal(400, 'target is not HOST, HOST:PORT or [IPv6]:PORT (an IP address or host name)', 'bad_request');
   }

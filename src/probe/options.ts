@@ -4,8 +4,8 @@ import {
   DEFAULT_GLOBAL_CONCURRENCY,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_VERSIONS,
-  defaultPortFor,
 } from '../core/defaults.js';
+import { defaultPortFor } from '../transport/registry.js';
 import { MsnpProbeError, type MsnpErrorCode } from '../core/errors.js';
 import { OPTION_LIMITS } from '../core/limits.js';
 import type { TransportName } from '../core/model.js';

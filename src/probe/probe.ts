@@ -2,8 +2,7 @@ import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
-import { formatTarget } from '../input/target.js';
-import { DEFAULT_GATEWAY_PORT } from '../core/defaults.js';
+import { DEFAULT_TRANSPORT, transportOf } from '../transport/registry.js';
 import { msnpError } from '../core/errors.js';
 import { isIP } from 'node:net';
 import { resolveTarget, type LookupFn } from '../transport/resolve.js';
@@ -71,15 +70,19 @@ export interface ProbeOptions {
   deep?: boolean;
   /** With `deep`: the account named in CVR and USR (e-mail-like; never a password). Default `probe@example.com`. */
   handle?: string;
-  /** `tcp` (default, port 1863) or `http`: tunnel every probe through the MSN HTTP gateway (port 80). */
+  /**
+   * How probes reach the server, by name in the transport registry: `tcp` (default, port 1863) or
+   * `http`: tunnel every probe through the MSN HTTP gateway (port 80).
+   */
   transport?: TransportName;
   /** With `transport: 'http'`: the `IP=` the gateway is asked to reach. Default: the target host. */
   gatewayNsHost?: string;
   /** After the per-version probes, a few behavioural probes to name the implementation (docs/FINGERPRINTS.md). */
   fingerprint?: boolean;
   /**
-   * Connect through a SOCKS5 proxy (TCP transport only). With `socks5h` a target's name is sent to
-   * the proxy unresolved: no name is looked up here, and the report's `address` is null.
+   * Connect through a SOCKS5 proxy, whatever the transport (every gateway request too). With
+   * `socks5h` a target's name is sent to the proxy unresolved: no name is looked up here, and the
+   * report's `address` is null.
    */
   proxy?: ProxySpec;
 }
@@ -109,8 +112,8 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const started = performance.now();
   const signal = options.signal;
   signal?.throwIfAborted();
-  const transport = options.transport ?? 'tcp';
-  if (options.proxy && transport !== 'tcp') throw msnpError('ERR_OPTION', 'a proxy carries the tcp transport only');
+  // An unknown name is a bad option, before any connection is made.
+  const transport = transportOf(options.transport ?? DEFAULT_TRANSPORT).name;
   const dialer = options.proxy ? socksDialer(options.proxy) : undefined;
   // With socks5h the proxy resolves the name: nothing is looked up here, not even for `.invalid`.
   const remoteName = options.proxy?.protocol === 'socks5h' && isIP(options.host) === 0;
@@ -150,13 +153,10 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     signal,
     transcript: options.transcript ?? false,
     ...(dialer ? { dialer } : {}),
+    transport,
+    host: options.host,
+    ...(options.gatewayNsHost !== undefined ? { gateway: { nsHost: options.gatewayNsHost } } : {}),
   };
-  if (transport === 'http') {
-    connect.gateway = {
-      nsHost: options.gatewayNsHost ?? options.host,
-      hostHeader: port === DEFAULT_GATEWAY_PORT ? options.host : formatTarget({ host: options.host, port }),
-    };
-  }
   const limit = pLimit(concurrency);
   // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
   const gate = abortableGate(options.gate ?? passThrough, signal);

@@ -2,21 +2,17 @@ import { VerConversation, type Conversation } from '../codec/conversation.js';
 import { DeepConversation } from '../codec/deep.js';
 import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../core/escape.js';
-import { exchange, type ExchangeOptions, type ExchangeResult } from '../transport/exchange.js';
+import type { ExchangeResult } from '../transport/exchange.js';
 import type { ExchangeOutcome, Measured, ProbeOutcome } from '../core/model.js';
-import { gatewayExchange, type GatewayOptions } from '../transport/http-gateway.js';
+import { transportOf } from '../transport/registry.js';
+import type { ConnectOptions } from '../transport/transport.js';
 
 export type { Measured, ExchangeOutcome, DeepMeasured } from '../core/model.js';
+export type { ConnectOptions } from '../transport/transport.js';
 
-export interface ConnectOptions extends ExchangeOptions {
-  /** Tunnel through the HTTP gateway instead of plain TCP. */
-  gateway?: Omit<GatewayOptions, keyof ExchangeOptions>;
-}
-
-function run<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
-  return options.gateway
-    ? gatewayExchange({ ...options, ...options.gateway }, conversation)
-    : exchange(options, conversation);
+/** One exchange over the transport the options name. */
+export function run<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  return transportOf(options.transport).exchange(options, conversation);
 }
 
 function measured(done: ExchangeResult<unknown>, reply: string | null, unsolicited: readonly string[]): Measured {

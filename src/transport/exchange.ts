@@ -6,6 +6,8 @@ import { errnoOf } from './resolve.js';
 import type { Dialer } from './dialer.js';
 import { tcpDialer } from './tcp.js';
 import type { CloseBy, TranscriptEntry } from '../core/model.js';
+import { DEFAULT_PORT } from '../core/defaults.js';
+import type { Transport } from './transport.js';
 
 export type { CloseBy, TranscriptEntry } from '../core/model.js';
 
@@ -338,3 +340,11 @@ function linger(socket: Socket, lingerMs: number, done: () => void, onPeerEnd?: 
   socket.on('error', stop);
   socket.end();
 }
+
+/** Plain TCP: the conversation on one connection, opened through the options' dialer. */
+export const tcpTransport = {
+  name: 'tcp',
+  defaultPort: DEFAULT_PORT,
+  summary: 'MSNP straight over TCP',
+  exchange,
+} as const satisfies Transport;

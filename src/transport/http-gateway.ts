@@ -1,6 +1,8 @@
 import type { Agent, IncomingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Conversation } from '../codec/conversation.js';
+import { DEFAULT_GATEWAY_PORT } from '../core/defaults.js';
+import { formatTarget } from '../input/target.js';
 import type { Outcome } from '../codec/outcome.js';
 import {
   abortableSleep,
@@ -12,8 +14,11 @@ import {
   type ExchangeResult,
 } from './exchange.js';
 import { errnoOf } from './resolve.js';
+import { tcpDialer } from './tcp.js';
+import type { ConnectOptions, Transport } from './transport.js';
 
-export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
+/** What the gateway is asked for, beside where it is. */
+export interface GatewaySettings {
   /** The `IP=` of the open request: the notification server the gateway should talk to. */
   nsHost: string;
   /** The `Host:` header. */
@@ -21,6 +26,8 @@ export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'> {
   /** Pause between polls while waiting for the server. */
   pollMs?: number;
 }
+
+export interface GatewayOptions extends Omit<ExchangeOptions, 'lingerMs'>, GatewaySettings {}
 
 /**
  * node:http is fetched when a gateway probe runs, not imported: on Node 22 and later an ESM import
@@ -63,6 +70,51 @@ type HttpResult =
 const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})/;
 /** Bytes of a response kept while looking for its status code; a status line is far shorter. */
 const STATUS_PEEK_MAX = 64;
+
+function errnoError(errno: string): Error {
+  return Object.assign(new Error(errno), { code: errno });
+}
+
+/**
+ * An agent whose every new connection (the open request's, and a poll's after the gateway closed
+ * the last one) is made by the dialer, directly or through a proxy, and handed to node:http only
+ * once the path reaches the gateway: a proxy's handshake never meets the HTTP parser. `dialing`
+ * collects the sockets, so that the caller can end one whose request was given up mid-dial.
+ */
+function dialingAgent(options: GatewayOptions, dialing: Set<Socket>): Agent {
+  const agent = new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 1 });
+  const dialer = options.dialer ?? tcpDialer;
+  agent.createConnection = (_args, callback) => {
+    const socket = options.createSocket?.() ?? new Socket();
+    dialing.add(socket);
+    let settled = false;
+    const settle = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (err) {
+        // The request reports the failure; later errors of this socket have nobody to tell.
+        socket.on('error', () => undefined);
+        socket.destroy();
+      }
+      callback?.(err, socket);
+    };
+    const onError = (err: Error): void => settle(err);
+    const onClose = (): void => settle(errnoError('ECONNRESET'));
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    try {
+      const to = { address: options.address, port: options.port, family: options.family };
+      dialer.dial(socket, to, { ready: () => settle(null), fail: (errno) => settle(errnoError(errno)) });
+    } catch (err) {
+      // Some failures to get a socket are thrown rather than emitted.
+      settle(errnoError(errnoOf(err) ?? 'EUNKNOWN'));
+    }
+    return undefined;
+  };
+  return agent;
+}
 
 function post(
   agent: Agent,
@@ -185,7 +237,8 @@ export async function gatewayExchange<T>(
   conversation: Conversation<T>,
 ): Promise<ExchangeResult<T>> {
   const recorder = new Recorder(options.transcript ?? false);
-  const agent = new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 1 });
+  const dialing = new Set<Socket>();
+  const agent = dialingAgent(options, dialing);
   let deadline = Date.now() + options.timeoutMs;
   let sessionId: string | null = null;
   let sessionOpen = false;
@@ -264,9 +317,35 @@ export async function gatewayExchange<T>(
     return result;
   } finally {
     agent.destroy();
+    for (const socket of dialing) socket.destroy();
   }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** The gateway's settings for a target: `IP=` and `Host:` name it as it was given. */
+export function gatewayOptionsOf(options: ConnectOptions): GatewayOptions {
+  const host = options.host ?? options.address;
+  const { transport: _transport, host: _host, gateway, lingerMs: _lingerMs, ...where } = options;
+  const hostHeader = options.port === DEFAULT_GATEWAY_PORT ? host : formatTarget({ host, port: options.port });
+  return {
+    ...where,
+    nsHost: gateway?.nsHost ?? host,
+    hostHeader: gateway?.hostHeader ?? hostHeader,
+    ...(gateway?.pollMs !== undefined ? { pollMs: gateway.pollMs } : {}),
+  };
+}
+
+function httpExchange<T>(options: ConnectOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  return gatewayExchange(gatewayOptionsOf(options), conversation);
+}
+
+/** MSNP tunnelled through the MSN HTTP gateway: requests and polls, each connection through the dialer. */
+export const httpTransport = {
+  name: 'http',
+  defaultPort: DEFAULT_GATEWAY_PORT,
+  summary: 'tunnel through the MSN HTTP gateway',
+  exchange: httpExchange,
+} as const satisfies Transport;

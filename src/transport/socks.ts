@@ -2,6 +2,8 @@ import { SocksClient } from 'socks';
 import { formatTarget, parseTarget } from '../input/target.js';
 import { msnpError } from '../core/errors.js';
 import type { Dialer } from './dialer.js';
+import { isLocalErrno } from './exchange.js';
+import { errnoOf } from './resolve.js';
 
 /** `--proxy socks5://HOST:PORT` or `socks5h://` (the proxy resolves target names). */
 export interface ProxySpec {
@@ -43,7 +45,16 @@ export function socksDialer(proxy: ProxySpec): Dialer {
   return {
     via: formatProxy(proxy),
     dial(socket, to, events) {
+      // Failing to reach the proxy says nothing about the server: `EPROXY`, not the socket's own
+      // ECONNREFUSED (which would read as the server's refusal). Ahead of the exchange's listener,
+      // so the failure is named first; a local errno stays local, to be tried again.
+      const onProxyError = (err: Error): void => {
+        const errno = errnoOf(err);
+        if (errno === undefined || !isLocalErrno(errno)) events.fail('EPROXY');
+      };
+      socket.prependOnceListener('error', onProxyError);
       socket.once('connect', () => {
+        socket.off('error', onProxyError);
         const client = new SocksClient({
           proxy: { host: proxy.host, port: proxy.port, type: 5 },
           command: 'connect',

@@ -1,6 +1,4 @@
-import { exchange } from '../../transport/exchange.js';
-import { gatewayExchange } from '../../transport/http-gateway.js';
-import type { ConnectOptions } from '../version-probe.js';
+import { run, type ConnectOptions } from '../version-probe.js';
 import { rankMatches, verdictOf, type FingerprintMatch, type FingerprintVerdict } from './match.js';
 import {
   probeVersion,
@@ -37,9 +35,7 @@ export { MAX_MATCHES } from '../../core/limits.js';
 /** One fingerprint connection over the target's transport. Never rejects except on abort. */
 export async function runScript(options: ConnectOptions, script: Script): Promise<ScriptResult> {
   const conversation = new ScriptConversation(script);
-  const done = options.gateway
-    ? await gatewayExchange({ ...options, ...options.gateway }, conversation)
-    : await exchange(options, conversation);
+  const done = await run(options, conversation);
   return done.result;
 }
 
