@@ -7,6 +7,7 @@ import { readTargets } from '../probe/targets.js';
 import { buildDocument } from '../report/render/json.js';
 import { mergeReports, type MergeInput, type MergeResult } from '../report/merge.js';
 import { EXIT, type Io } from './io.js';
+import { colorSupport } from './color-support.js';
 import { UsageError, type Args } from './options.js';
 
 /** Missing targets named on stderr; the rest are counted. */
@@ -99,8 +100,7 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
   } else if (targets.length > 0) {
     const { MatrixPrinter, MATRIX_LEGEND } = await import('../report/render/matrix.js');
     const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
-    const auto = Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
-    const color = args['color'] === true || (args['color'] !== false && auto);
+    const color = colorSupport(args['color'], io.stdout, io.env);
     const matrix = new MatrixPrinter(
       versions,
       color,

@@ -172,7 +172,9 @@ function probeOptions(y: Argv): Argv {
     .option('color', {
       ...local,
       type: 'boolean',
-      describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables',
+      describe:
+        'colour the table [default: when stdout is a TTY and NO_COLOR is unset, TERM is not dumb; ' +
+        'FORCE_COLOR=1 forces, FORCE_COLOR=0 stops]; --no-color disables',
     });
 }
 
@@ -298,7 +300,9 @@ function mergeOptions(y: Argv): Argv {
     .option('color', {
       ...local,
       type: 'boolean',
-      describe: 'colour the matrix [default: when stdout is a TTY and NO_COLOR is unset]',
+      describe:
+        'colour the matrix [default: when stdout is a TTY and NO_COLOR is unset, TERM is not dumb; ' +
+        'FORCE_COLOR=1 forces, FORCE_COLOR=0 stops]',
     });
 }
 

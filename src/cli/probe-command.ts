@@ -15,11 +15,10 @@ import { EXIT, type Io } from './io.js';
 import { scanOptionsOf, type Args, type ProbePlan } from './options.js';
 import { Progress } from './output/progress.js';
 import { fingerprintDetail, fingerprintLine } from '../probe/fingerprint/render.js';
+import { colorSupport } from './color-support.js';
 
 function useColor(args: Args, io: Io): boolean {
-  if (args['color'] === true) return true;
-  if (args['color'] === false) return false;
-  return Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
+  return colorSupport(args['color'], io.stdout, io.env);
 }
 
 export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
