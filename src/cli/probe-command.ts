@@ -11,11 +11,21 @@ import { openOutputFiles } from './output/output-files.js';
 import { exitCode } from '../verdict/exit-code.js';
 import { judge, Tally, type Checks } from '../verdict/judge.js';
 import { expectationLines, baselineLines, transcriptText } from '../report/render/lines.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, terminalWidth, type Io } from './io.js';
 import { scanOptionsOf, type Args, type ProbePlan } from './options.js';
 import { Progress } from './output/progress.js';
 import { fingerprintDetail, fingerprintLine } from '../probe/fingerprint/render.js';
 import { colorSupport } from './color-support.js';
+import { wrapText } from '../core/fit.js';
+
+/** Text for a terminal of `width` columns: each long line wrapped, nothing dropped. */
+function fitLines(text: string, width: number | null): string {
+  if (width === null) return text;
+  return text
+    .split('\n')
+    .flatMap((line) => wrapText(line, width, '    '))
+    .join('\n');
+}
 
 function useColor(args: Args, io: Io): boolean {
   return colorSupport(args['color'], io.stdout, io.env);
@@ -77,6 +87,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     if (progress) progress.around(() => io.stderr.write(text));
     else io.stderr.write(text);
   };
+  const noteWidth = terminalWidth(io.stderr, io.env);
   let invalid = 0;
   const onInvalid = (bad: InvalidLine): void => {
     invalid++;
@@ -93,7 +104,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     outputLost.signal,
   );
   const context = { versions: plan.versions, fingerprint: plan.fingerprint, detailed, startedAt };
-  const reporters: Reporter[] = [await FORMATS[plan.output]({ ...context, color, write: (t) => out.write(t) })];
+  const width = terminalWidth(io.stdout, io.env);
+  const reporters: Reporter[] = [await FORMATS[plan.output]({ ...context, color, width, write: (t) => out.write(t) })];
   const fileWriters = files.map((f) => new BatchedWriter(f.sink, outputLost.signal));
   for (const [i, f] of files.entries()) {
     const writer = fileWriters[i] as BatchedWriter;
@@ -130,9 +142,10 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
       ];
       if (lines.length) problems.push(`${escapeText(formatTarget(report))}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
       progress?.done(report.probes.length + (report.offer ? 1 : 0));
-      if (plan.verbose) note(transcriptText(report));
+      if (plan.verbose) note(fitLines(transcriptText(report), noteWidth));
       if (plan.verbose && report.fingerprint) {
-        note(`${[fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint)].join('\n')}\n`);
+        const lines = [fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint, noteWidth)];
+        note(fitLines(`${lines.join('\n')}\n`, noteWidth));
       }
       for (const reporter of reporters) await reporter.add(doc, index);
     },

@@ -1,4 +1,5 @@
 import { baselineLines, expectationLines } from '../render/lines.js';
+import { wrapText } from '../../core/fit.js';
 import type { ReporterFactory } from './reporter.js';
 
 /**
@@ -10,12 +11,16 @@ export const tableReporter: ReporterFactory = async (context) => {
     const text = await import('../render/text.js');
     return {
       add: async (doc) => {
-        await context.write(text.renderTarget(doc, { color: context.color }));
+        await context.write(text.renderTarget(doc, { color: context.color, width: context.width ?? null }));
         // Differences are listed after the run; a met check's notes belong under its table.
-        if (doc.expectation?.met) await context.write(`${expectationLines(doc.expectation).join('\n')}\n`);
+        const notes: string[] = [];
+        if (doc.expectation?.met) notes.push(...expectationLines(doc.expectation));
         if (doc.baseline?.met) {
-          await context.write(`${baselineLines(doc.baseline).join('\n') || 'baseline: no difference'}\n`);
+          const lines = baselineLines(doc.baseline);
+          notes.push(...(lines.length ? lines : ['baseline: no difference']));
         }
+        const fitted = notes.flatMap((line) => wrapText(line, context.width));
+        if (fitted.length) await context.write(`${fitted.join('\n')}\n`);
       },
       end: () => Promise.resolve(),
     };
