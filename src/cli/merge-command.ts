@@ -6,7 +6,7 @@ import { isMsnpProbeError } from '../core/errors.js';
 import { readTargets } from '../probe/targets.js';
 import { buildDocument } from '../report/render/json.js';
 import { mergeReports, type MergeInput, type MergeResult } from '../report/merge.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, terminalWidth, type Io } from './io.js';
 import { colorSupport } from './color-support.js';
 import { UsageError, type Args } from './options.js';
 
@@ -98,19 +98,21 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
     const doc = buildDocument(targets, started, Date.now() - started.getTime());
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else if (targets.length > 0) {
-    const { MatrixPrinter, MATRIX_LEGEND } = await import('../report/render/matrix.js');
+    const { MatrixPrinter, matrixLegend } = await import('../report/render/matrix.js');
+    const width = terminalWidth(io.stdout, io.env);
     const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
     const color = colorSupport(args['color'], io.stdout, io.env);
     const matrix = new MatrixPrinter(
       versions,
       color,
       targets.some((t) => t.fingerprint !== undefined),
+      width,
     );
     io.stdout.write(matrix.header());
     for (const t of targets) io.stdout.write(matrix.row(t));
     const answered = targets.filter((t) => t.answered).length;
     const n = targets.length;
-    io.stdout.write(`${MATRIX_LEGEND}\n${n} target${n === 1 ? '' : 's'}, ${answered} answered as MSNP\n`);
+    io.stdout.write(`${matrixLegend(width)}\n${n} target${n === 1 ? '' : 's'}, ${answered} answered as MSNP\n`);
   }
   if (targets.length === 0) io.stderr.write('msnp-probe: merge: no results in the files (empty shards?)\n');
   if (missing.length > 0) {

@@ -26,7 +26,8 @@ export const tableReporter: ReporterFactory = async (context) => {
     };
   }
   const matrix = await import('../render/matrix.js');
-  const printer = new matrix.MatrixPrinter(context.versions, context.color, context.fingerprint);
+  const width = context.width ?? null;
+  const printer = new matrix.MatrixPrinter(context.versions, context.color, context.fingerprint, width);
   // The header waits for the first row: a list with no usable line prints nothing.
   let rows = 0;
   return {
@@ -37,7 +38,9 @@ export const tableReporter: ReporterFactory = async (context) => {
     end: async (run) => {
       if (run.targets === 0) return;
       const s = run.targets === 1 ? '' : 's';
-      await context.write(`${matrix.MATRIX_LEGEND}\n${run.targets} target${s}, ${run.answered} answered as MSNP\n`);
+      await context.write(
+        `${matrix.matrixLegend(width)}\n${run.targets} target${s}, ${run.answered} answered as MSNP\n`,
+      );
     },
   };
 };
