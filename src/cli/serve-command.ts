@@ -99,6 +99,6 @@ export function profiles(io: Io): number {
     `\n${lines('escargot@YYYY-MM-DD: Escargot as of that date, each change below applied from its date on:', '')}`,
   );
   for (const era of ESCARGOT_ERAS) io.stdout.write(lines(`  ${era.from}  ${era.note}`, ''.padEnd(14)));
-  io.stdout.write('\nThe facts behind every profile, and their public sources: docs/PROTOCOL.md\n');
+  io.stdout.write(`\n${lines('The facts behind every profile, and their public sources: docs/PROTOCOL.md', '  ')}`);
   return EXIT.ok;
 }
