@@ -375,7 +375,8 @@ function parser(): Argv {
           ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
           ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
           ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).' +
-          "\n\nTables fit the terminal's width; COLUMNS=N fits a pipe or file too (under 40 columns nothing is fitted).",
+          "\n\nTables fit the terminal's width; COLUMNS=N fits a pipe or file too" +
+          ' (under 40 columns nothing is fitted).',
       )
       .completion('completion', 'print a bash/zsh completion script')
       .version(PACKAGE.version)

@@ -70,7 +70,8 @@ export async function demo(args: Args, io: Io): Promise<number> {
   const emulator = await startFromArgs(args, 0);
   try {
     if (plan.output === 'table') {
-      const intro = `Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.`;
+      const { name, summary } = emulator.profile;
+      const intro = `Probing an emulated server in-process: profile ${name}, ${summary}.`;
       io.stdout.write(`${wrapText(intro, terminalWidth(io.stdout, io.env)).join('\n')}\n\n`);
     }
     return await runProbes(

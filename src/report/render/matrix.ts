@@ -38,7 +38,10 @@ export function matrixMark(status: ProbeStatus | undefined): string {
   return status ? STATUS_MARKS[status] : NOT_PROBED_MARK;
 }
 
-export const MATRIX_LEGEND = `legend: ${MATRIX_SYMBOLS.map(({ mark, meaning }) => `${mark === ' ' ? 'blank' : mark} ${meaning}`).join(', ')}`;
+/** `legend: + accepted, ... , blank not probed`: a blank mark is named, it cannot be shown. */
+export const MATRIX_LEGEND = `legend: ${MATRIX_SYMBOLS.map(
+  ({ mark, meaning }) => `${mark === ' ' ? 'blank' : mark} ${meaning}`,
+).join(', ')}`;
 
 /** The legend, wrapped at commas for a terminal of `width` columns (one line without a width). */
 export function matrixLegend(width: number | null = null): string {
@@ -49,7 +52,7 @@ const TARGET_WIDTH = 30;
 const SUMMARY_WIDTH = 28;
 const IMPLEMENTATION_WIDTH = 44;
 
-/** Columns of a fitted matrix: the target's, each version's, the summary's, the implementation's (0: none). */
+/** Widths of a fitted matrix's columns: target, each version, summary, implementation (0: none). */
 interface Layout {
   target: number;
   version: number;
@@ -161,9 +164,8 @@ export class MatrixPrinter {
         ? ` ${cell(summary, layout.summary - 1)}` +
           (layout.implementation ? cell(implementation, layout.implementation) : '')
         : '';
-      lines.push(
-        `${cell(first ? target : '', layout.target)}${chunk.join('')}${' '.repeat((layout.perLine - chunk.length) * layout.version)}${tail}`.trimEnd(),
-      );
+      const gap = ' '.repeat((layout.perLine - chunk.length) * layout.version);
+      lines.push(`${cell(first ? target : '', layout.target)}${chunk.join('')}${gap}${tail}`.trimEnd());
     }
     return `${lines.join('\n')}\n`;
   }
