@@ -116,6 +116,11 @@ describe('on an 80-column terminal no line is wider than 80', { skip: NO_PTY }, 
     ['a matrix with --fingerprint', () => [...targets(), '--fingerprint'], /implementation/],
     ['a matrix of MSNP1-99', () => [...targets(), '--range', '1-99'], /legend:/],
     ['profiles', () => ['profiles'], /escargot@YYYY-MM-DD/],
+    [
+      'a matrix with an unmet --expect',
+      () => [...targets(), '--range', '2-40', '--expect', '2-5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35'],
+      /expectation NOT met/,
+    ],
   ];
   for (const [what, args, expected] of cases) {
     test(what, async () => {

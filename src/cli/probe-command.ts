@@ -18,12 +18,12 @@ import { fingerprintDetail, fingerprintLine } from '../probe/fingerprint/render.
 import { colorSupport } from './color-support.js';
 import { wrapText } from '../core/fit.js';
 
-/** Text for a terminal of `width` columns: each long line wrapped, nothing dropped. */
+/** Text for a terminal of `width` columns: each long line wrapped under its own indent, nothing dropped. */
 function fitLines(text: string, width: number | null): string {
   if (width === null) return text;
   return text
     .split('\n')
-    .flatMap((line) => wrapText(line, width, '    '))
+    .flatMap((line) => wrapText(line, width, `${/^ */.exec(line)?.[0] ?? ''}    `))
     .join('\n');
 }
 
@@ -171,7 +171,8 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
     progress?.finish();
     // Differences go to stdout under a table, to stderr when stdout carries JSON for a script.
     const report = plan.output === 'table' ? io.stdout : io.stderr;
-    if (plan.output !== 'table' || writable()) for (const p of problems) report.write(`${p}\n`);
+    const problemWidth = plan.output === 'table' ? width : noteWidth;
+    if (plan.output !== 'table' || writable()) for (const p of problems) report.write(fitLines(`${p}\n`, problemWidth));
     const fileError = lostFile[0];
     if (fileError) io.stderr.write(`msnp-probe: cannot write '${escapeText(fileError.file)}': ${fileError.code}\n`);
     if (invalid > MAX_INVALID_SHOWN) io.stderr.write(`msnp-probe: --targets: ${invalid} lines skipped in all\n`);
