@@ -39,8 +39,11 @@ export function runBin(
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+    const env: Record<string, string | undefined> = { ...process.env };
+    // Output as on a plain pipe, whatever the shell running the tests exports; a test may set them.
     delete env['FORCE_COLOR'];
+    delete env['COLUMNS'];
+    Object.assign(env, options.env);
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -6,6 +6,8 @@ export const EXIT = EXIT_CODES;
 export interface Output {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width in columns (Node sets it on a TTY stream). */
+  columns?: number;
   once?: (event: 'drain', listener: () => void) => unknown;
 }
 
@@ -19,7 +21,7 @@ export interface OutputState {
 
 export interface Io {
   stdout: Output;
-  stderr: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   env: Record<string, string | undefined>;
   /** Standard input, for `--targets -`. */
   stdin?: AsyncIterable<Buffer | string>;
@@ -34,4 +36,23 @@ export interface Io {
    * probe run can stop and keep what finished instead of dying mid-write.
    */
   onInterrupt?: (listener: (signal: 'SIGINT' | 'SIGTERM') => void) => () => void;
+}
+
+/** Below this many columns nothing is fitted: tables as narrow as that would say nothing. */
+export const MIN_FIT_WIDTH = 40;
+
+/**
+ * The width tables and lines are fitted to on `stream`: the terminal's own columns, else `COLUMNS`
+ * (set by hand, it fits a pipe or file too). Null (no fitting, output as wide as its content) for
+ * a pipe or file without `COLUMNS`, and for a width under MIN_FIT_WIDTH.
+ */
+export function terminalWidth(
+  stream: { isTTY?: boolean | undefined; columns?: number | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+): number | null {
+  const own = stream.isTTY === true && Number.isInteger(stream.columns) ? (stream.columns ?? 0) : 0;
+  const text = (env['COLUMNS'] ?? '').trim();
+  const fallback = /^\d{1,6}$/.test(text) ? Number(text) : 0;
+  const width = own > 0 ? own : fallback;
+  return width >= MIN_FIT_WIDTH ? width : null;
 }

@@ -7,7 +7,7 @@ import { readTargets } from '../probe/targets.js';
 import type { TargetDocument } from '../report/render/json.js';
 import { FORMATS, type FormatName } from '../report/formats/registry.js';
 import { mergeReports, type MergeInput, type MergeResult } from '../report/merge.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, terminalWidth, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
 import { BatchedWriter } from './output/batched-writer.js';
 import { useColor } from './output/run-output.js';
@@ -121,6 +121,7 @@ async function writeMerged(targets: TargetDocument[], args: Args, io: Io, starte
     fingerprint: targets.some((t) => t.fingerprint !== undefined),
     detailed: false,
     startedAt,
+    width: terminalWidth(io.stdout, io.env),
     write: (t) => out.write(t),
   });
   for (const [index, target] of targets.entries()) await reporter.add(target, index);

@@ -188,7 +188,9 @@ function probeOptions(y: Argv): Argv {
     .option('color', {
       ...local,
       type: 'boolean',
-      describe: 'colour the table [default: when stdout is a TTY and NO_COLOR is unset]; --no-color disables',
+      describe:
+        'colour the table [default: when stdout is a TTY and NO_COLOR is unset, TERM is not dumb; ' +
+        'FORCE_COLOR=1 forces, FORCE_COLOR=0 stops]; --no-color disables',
     });
 }
 
@@ -328,7 +330,9 @@ function mergeOptions(y: Argv): Argv {
     .option('color', {
       ...local,
       type: 'boolean',
-      describe: 'colour the matrix [default: when stdout is a TTY and NO_COLOR is unset]',
+      describe:
+        'colour the matrix [default: when stdout is a TTY and NO_COLOR is unset, TERM is not dumb; ' +
+        'FORCE_COLOR=1 forces, FORCE_COLOR=0 stops]',
     });
 }
 
@@ -400,7 +404,9 @@ function parser(): Argv {
         'Exit codes: 0 done (checks met), 1 --expect or --baseline not met, 2 usage error,' +
           ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
           ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
-          ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).',
+          ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).' +
+          "\n\nTables fit the terminal's width; COLUMNS=N fits a pipe or file too" +
+          ' (under 40 columns nothing is fitted).',
       )
       .completion('completion', 'print a bash/zsh completion script')
       .version(PACKAGE.version)

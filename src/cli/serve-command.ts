@@ -2,7 +2,8 @@ import { escapeText } from '../core/escape.js';
 import { formatTarget, DEFAULT_PORT } from '../input/target.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { ESCARGOT_ERAS, PROFILES } from '../emulator/profiles.js';
-import { EXIT, type Io } from './io.js';
+import { EXIT, terminalWidth, type Io } from './io.js';
+import { wrapText } from '../core/fit.js';
 import { commonProbeOptions, servePlan, UsageError, type Args } from './options.js';
 import { resolveTarget } from '../transport/resolve.js';
 import { runProbes } from './probe-command.js';
@@ -69,9 +70,9 @@ export async function demo(args: Args, io: Io): Promise<number> {
   const emulator = await startFromArgs(args, 0);
   try {
     if (plan.output === 'table' && !plan.quiet) {
-      io.stdout.write(
-        `Probing an emulated server in-process: profile ${emulator.profile.name}, ${emulator.profile.summary}.\n\n`,
-      );
+      const { name, summary } = emulator.profile;
+      const intro = `Probing an emulated server in-process: profile ${name}, ${summary}.`;
+      io.stdout.write(`${wrapText(intro, terminalWidth(io.stdout, io.env)).join('\n')}\n\n`);
     }
     return await runProbes(
       {
@@ -89,11 +90,16 @@ export async function demo(args: Args, io: Io): Promise<number> {
 }
 
 export function profiles(io: Io): number {
+  const width = terminalWidth(io.stdout, io.env);
+  const lines = (text: string, indent: string): string => `${wrapText(text, width, indent).join('\n')}\n`;
+  const column = ''.padEnd(15);
   for (const p of Object.values(PROFILES)) {
-    io.stdout.write(`${p.name.padEnd(14)} ${p.summary}\n${''.padEnd(14)} source: ${p.source}\n`);
+    io.stdout.write(lines(`${p.name.padEnd(14)} ${p.summary}`, column) + lines(`${column}source: ${p.source}`, column));
   }
-  io.stdout.write('\nescargot@YYYY-MM-DD: Escargot as of that date, each change below applied from its date on:\n');
-  for (const era of ESCARGOT_ERAS) io.stdout.write(`  ${era.from}  ${era.note}\n`);
-  io.stdout.write('\nThe facts behind every profile, and their public sources: docs/PROTOCOL.md\n');
+  io.stdout.write(
+    `\n${lines('escargot@YYYY-MM-DD: Escargot as of that date, each change below applied from its date on:', '')}`,
+  );
+  for (const era of ESCARGOT_ERAS) io.stdout.write(lines(`  ${era.from}  ${era.note}`, ''.padEnd(14)));
+  io.stdout.write(`\n${lines('The facts behind every profile, and their public sources: docs/PROTOCOL.md', '  ')}`);
   return EXIT.ok;
 }

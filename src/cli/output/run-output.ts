@@ -5,17 +5,26 @@ import { transcriptText } from '../../report/render/lines.js';
 import { FORMATS } from '../../report/formats/registry.js';
 import type { Reporter, ReporterContext, RunEnd } from '../../report/formats/reporter.js';
 import { checkProblems } from '../../verdict/problems.js';
-import type { Io } from '../io.js';
+import { terminalWidth, type Io } from '../io.js';
+import { colorSupport } from '../color-support.js';
+import { wrapText } from '../../core/fit.js';
 import type { Args, ProbePlan } from '../options.js';
 import { BatchedWriter, type Sink } from './batched-writer.js';
 import { openOutputFiles, type OpenedFile } from './output-files.js';
 import { Progress } from './progress.js';
 
-/** Colour on standard output: --color, --no-color, else a terminal without NO_COLOR. */
+/** Colour on standard output: --color/--no-color, FORCE_COLOR, NO_COLOR, TERM=dumb, a terminal (color-support.ts). */
 export function useColor(args: Args, io: Io): boolean {
-  if (args['color'] === true) return true;
-  if (args['color'] === false) return false;
-  return Boolean(io.stdout.isTTY) && (io.env['NO_COLOR'] ?? '') === '';
+  return colorSupport(args['color'], io.stdout, io.env);
+}
+
+/** Text for a terminal of `width` columns: each long line wrapped under its own indent, nothing dropped. */
+function fitLines(text: string, width: number | null): string {
+  if (width === null) return text;
+  return text
+    .split('\n')
+    .flatMap((line) => wrapText(line, width, `${/^ */.exec(line)?.[0] ?? ''}    `))
+    .join('\n');
 }
 
 /** What the output needs to know of the run besides the plan. */
@@ -42,6 +51,9 @@ export class RunOutput {
   readonly #writers: BatchedWriter[];
   readonly #reporters: Reporter[];
   readonly #metShown: boolean;
+  /** Columns of the terminal on stdout and on stderr; null: not a terminal, nothing is fitted. */
+  readonly #width: number | null;
+  readonly #noteWidth: number | null;
   readonly #problems: string[] = [];
   readonly #unwatch: (() => void) | undefined;
   /** The first output file that could not be written (standard output has its own watch, in io). */
@@ -78,6 +90,8 @@ export class RunOutput {
     this.#files = files;
     this.#unwatch = unwatch;
     this.#metShown = shape.single && plan.output === 'table' && !plan.quiet;
+    this.#width = terminalWidth(io.stdout, io.env);
+    this.#noteWidth = terminalWidth(io.stderr, io.env);
     const showProgress = !shape.single && !plan.quiet && (plan.progress ?? Boolean(io.stderr.isTTY));
     this.progress = showProgress ? new Progress((t) => io.stderr.write(t), shape.knownTotal) : null;
     this.#writers = [];
@@ -93,7 +107,10 @@ export class RunOutput {
       // Run-wide options a reader comparing runs needs: the JSON document records them.
       ...(this.#plan.scan.maxRate !== undefined ? { options: { maxRate: this.#plan.scan.maxRate } } : {}),
     };
-    if (!this.#plan.quiet) await this.#addReporter(this.#plan.output, this.#stdoutSink(), context, shape.color);
+    if (!this.#plan.quiet) {
+      const onStdout = { ...context, width: this.#width };
+      await this.#addReporter(this.#plan.output, this.#stdoutSink(), onStdout, shape.color);
+    }
     for (const f of this.#files) await this.#addReporter(f.format, f.sink, context, false);
   }
 
@@ -139,9 +156,10 @@ export class RunOutput {
     const problem = checkProblems(doc, this.#metShown);
     if (problem !== null) this.#problems.push(problem);
     this.progress?.done(report.probes.length + (report.offer ? 1 : 0));
-    if (this.#plan.verbose) this.note(transcriptText(report));
+    if (this.#plan.verbose) this.note(fitLines(transcriptText(report), this.#noteWidth));
     if (this.#plan.verbose && report.fingerprint) {
-      this.note(`${[fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint)].join('\n')}\n`);
+      const lines = [fingerprintLine(report.fingerprint), ...fingerprintDetail(report.fingerprint, this.#noteWidth)];
+      this.note(fitLines(`${lines.join('\n')}\n`, this.#noteWidth));
     }
     for (const reporter of this.#reporters) await reporter.add(doc, index);
   }
@@ -159,7 +177,8 @@ export class RunOutput {
     if (this.#plan.quiet) return;
     const table = this.#plan.output === 'table';
     if (table && this.lost) return;
-    for (const p of this.#problems) (table ? this.#io.stdout : this.#io.stderr).write(`${p}\n`);
+    const width = table ? this.#width : this.#noteWidth;
+    for (const p of this.#problems) (table ? this.#io.stdout : this.#io.stderr).write(fitLines(`${p}\n`, width));
   }
 
   /** Stops watching standard output for failed writes. */

@@ -1,4 +1,5 @@
-import { escapeAndClip } from '../../core/escape.js';
+import { escapeText } from '../../core/escape.js';
+import { clipText, displayWidth } from '../../core/fit.js';
 import type { FingerprintReport } from './probe.js';
 
 /** The table's one line: `fingerprint: looks like Escargot (2020-04-11 or later), 12 of 12 traits`. */
@@ -12,14 +13,21 @@ export function fingerprintSummary(report: FingerprintReport): string {
   return report.verdict?.text ?? 'nothing measured';
 }
 
-/** One line per trait, with the raw reply escaped: for --verbose. */
-export function fingerprintDetail(report: FingerprintReport): string[] {
+/**
+ * One line per trait, with the raw reply escaped: for --verbose. With a terminal's `width` the
+ * reply is clipped (never inside an escape) so the line fits, down to a few characters of it.
+ */
+export function fingerprintDetail(report: FingerprintReport, width: number | null = null): string[] {
   const out: string[] = [];
   for (const [name, t] of Object.entries(report.traits)) {
     if (!t) continue;
     const answer = t.measured ? t.answer : `${t.answer} (${t.note ?? ''})`;
-    const reply = t.reply?.length ? `  <- ${escapeAndClip(t.reply.join('\r\n'), 100)}` : '';
-    out.push(`  ${name}: ${answer}${t.end && t.end !== 'done' ? ` [${t.end}]` : ''}${reply}`);
+    const line = `  ${name}: ${answer}${t.end && t.end !== 'done' ? ` [${t.end}]` : ''}`;
+    const room = width === null ? 100 : Math.max(12, width - displayWidth(line) - 5);
+    const reply = t.reply?.length
+      ? `  <- ${clipText(escapeText(t.reply.join('\r\n')), room, width === null ? '...' : '…')}`
+      : '';
+    out.push(line + reply);
   }
   return out;
 }

@@ -8,6 +8,8 @@ export interface ReporterContext {
   versions: readonly number[];
   /** Colour for a terminal; always false for a file. */
   color: boolean;
+  /** The terminal's width for a table to fit; null or absent (a file, a pipe): as wide as the content. */
+  width?: number | null;
   /** Whether `--fingerprint` was asked for. */
   fingerprint: boolean;
   /** One target named on the command line and no list: the table shows it in full rather than as a row. */

@@ -1,4 +1,5 @@
 import { baselineLines, expectationLines } from '../render/lines.js';
+import { wrapText } from '../../core/fit.js';
 import type { ReporterFactory } from './reporter.js';
 
 /**
@@ -10,18 +11,23 @@ export const tableReporter: ReporterFactory = async (context) => {
     const text = await import('../render/text.js');
     return {
       add: async (doc) => {
-        await context.write(text.renderTarget(doc, { color: context.color }));
+        await context.write(text.renderTarget(doc, { color: context.color, width: context.width ?? null }));
         // Differences are listed after the run; a met check's notes belong under its table.
-        if (doc.expectation?.met) await context.write(`${expectationLines(doc.expectation).join('\n')}\n`);
+        const notes: string[] = [];
+        if (doc.expectation?.met) notes.push(...expectationLines(doc.expectation));
         if (doc.baseline?.met) {
-          await context.write(`${baselineLines(doc.baseline).join('\n') || 'baseline: no difference'}\n`);
+          const lines = baselineLines(doc.baseline);
+          notes.push(...(lines.length ? lines : ['baseline: no difference']));
         }
+        const fitted = notes.flatMap((line) => wrapText(line, context.width));
+        if (fitted.length) await context.write(`${fitted.join('\n')}\n`);
       },
       end: () => Promise.resolve(),
     };
   }
   const matrix = await import('../render/matrix.js');
-  const printer = new matrix.MatrixPrinter(context.versions, context.color, context.fingerprint);
+  const width = context.width ?? null;
+  const printer = new matrix.MatrixPrinter(context.versions, context.color, context.fingerprint, width);
   // The header waits for the first row: a list with no usable line prints nothing.
   let rows = 0;
   return {
@@ -32,7 +38,9 @@ export const tableReporter: ReporterFactory = async (context) => {
     end: async (run) => {
       if (run.targets === 0) return;
       const s = run.targets === 1 ? '' : 's';
-      await context.write(`${matrix.MATRIX_LEGEND}\n${run.targets} target${s}, ${run.answered} answered as MSNP\n`);
+      await context.write(
+        `${matrix.matrixLegend(width)}\n${run.targets} target${s}, ${run.answered} answered as MSNP\n`,
+      );
     },
   };
 };

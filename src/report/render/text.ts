@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
-import { escapeAndClip, escapeText } from '../../core/escape.js';
+import { escapeText } from '../../core/escape.js';
 import { formatVersions } from '../../input/range.js';
 import { formatTarget } from '../../input/target.js';
 import type { Repeats, TargetReport } from '../../probe/probe.js';
@@ -9,11 +9,15 @@ import type { ExchangeOutcome } from '../../probe/version-probe.js';
 import { fingerprintLine } from '../../probe/fingerprint/render.js';
 import { paintStatus } from './colors.js';
 import { errorLabel } from './answer.js';
+import { clipText, displayWidth, wrapText } from '../../core/fit.js';
+import type { ProbeStatus } from '../../codec/outcome.js';
 
 export interface TextOptions {
   color: boolean;
   /** Widest reply shown in the table (escaped characters); the JSON keeps it whole. */
   replyWidth?: number;
+  /** The terminal's width to fit (the reply column shrinks first); null or absent: as wide as the content. */
+  width?: number | null;
 }
 
 /** A short human reading of an outcome: `error 600 (server is busy)`, `timeout (reply)`. */
@@ -56,10 +60,10 @@ export function describeStatus(o: ExchangeOutcome): string {
 
 const paint = paintStatus;
 
-/** What to show in the reply column: the line, else the first bytes, always escaped. */
-function replyCell(o: ExchangeOutcome, width: number): string {
-  if (o.reply !== null) return escapeAndClip(o.reply, width);
-  if (o.firstBytes) return escapeAndClip(Buffer.from(o.firstBytes, 'hex').toString('latin1'), width);
+/** What to show in the reply column: the line, else the first bytes, always escaped, never cut inside an escape. */
+function replyCell(o: ExchangeOutcome, width: number, mark: string): string {
+  if (o.reply !== null) return clipText(escapeText(o.reply), width, mark);
+  if (o.firstBytes) return clipText(escapeText(Buffer.from(o.firstBytes, 'hex').toString('latin1')), width, mark);
   return '';
 }
 
@@ -131,49 +135,118 @@ export function describeLogin(deep: DeepResult): string {
   }
 }
 
+/**
+ * Columns a cell may shrink to, and in which order they shrink: the reply first. A second pass
+ * goes lower, when a table with long logins or statuses still does not fit (a narrow terminal).
+ */
+const SHRINK: readonly (readonly { column: string; min: number }[])[] = [
+  [
+    { column: 'Reply', min: 16 },
+    { column: 'Login', min: 20 },
+    { column: 'Status', min: 16 },
+  ],
+  [
+    { column: 'Reply', min: 6 },
+    { column: 'Login', min: 6 },
+    { column: 'Status', min: 8 },
+    { column: 'Session', min: 7 },
+  ],
+];
+
+/**
+ * Content widths that fit `width` columns of a table drawn with borders and one space of padding
+ * on each side of a cell; as they are without a width. A table that cannot fit keeps its minimums.
+ */
+function fitColumns(head: readonly string[], rows: readonly string[][], width: number | null): number[] {
+  const widths = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
+  if (width === null) return widths;
+  let excess = widths.reduce((sum, w) => sum + w + 3, 1) - width;
+  for (const pass of SHRINK) {
+    for (const { column, min } of pass) {
+      const i = head.indexOf(column);
+      const w = widths[i];
+      if (excess <= 0 || w === undefined) continue;
+      const cut = Math.min(excess, Math.max(0, w - min));
+      widths[i] = w - cut;
+      excess -= cut;
+    }
+  }
+  return widths;
+}
+
 /** The human report for one target: a heading, the table, the summary. */
 export function renderTarget(report: TargetReport, options: TextOptions): string {
   const c = createColors(options.color);
+  const fit = options.width ?? null;
+  // Unfitted output keeps its historical `...`; fitted output marks every cut with one `…`.
+  const mark = fit === null ? '...' : '…';
   const width = options.replyWidth ?? 48;
   const where = report.address && report.address !== report.host ? ` (${report.address})` : '';
   const via = report.via ? ` <- redirected by ${escapeText(formatTarget(report.via))}` : '';
   const over = report.transport === 'http' ? ' over the HTTP gateway' : '';
-  const head = c.bold(`${escapeText(formatTarget(report))}${where}${over}${via}`);
+  const heading = wrapText(`${escapeText(formatTarget(report))}${where}${over}${via}`, fit).map((l) => c.bold(l));
   const deep = report.probes.some((p) => p.deep !== undefined) || report.redirects !== undefined;
+  const head = deep
+    ? ['Version', 'Status', 'Session', 'Login', 'Reply', 'Time']
+    : ['Version', 'Status', 'Reply', 'Time'];
   const table = new Table({
-    head: deep ? ['Version', 'Status', 'Session', 'Login', 'Reply', 'Time'] : ['Version', 'Status', 'Reply', 'Time'],
+    head,
     style: { head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [] },
     colAligns: deep ? ['left', 'left', 'left', 'left', 'left', 'right'] : ['left', 'left', 'left', 'right'],
     // No rule between rows: twenty versions should fit one screen.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
+  /** Plain cells first (so widths can be measured and text clipped), painted once fitted. */
+  const rows: { cells: string[]; status: ProbeStatus; session: string | undefined }[] = [];
   const row = (label: string, status: string, deepCells: [string, string], reply: string, time: string): string[] =>
     deep ? [label, status, ...deepCells, reply, time] : [label, status, reply, time];
+  const replyWidth = deep ? 32 : width;
   for (const p of report.probes) {
-    const session = p.deep ? (p.deep.session === 'confirmed' ? c.green(p.deep.session) : c.yellow(p.deep.session)) : '';
+    const session = p.deep?.session;
     const login = p.deep ? describeLogin(p.deep) : '';
-    table.push(
-      row(
+    rows.push({
+      cells: row(
         `MSNP${p.version}`,
-        paint(c, p.status, describeStatus(p) + repeats(p)),
-        [session, login],
-        replyCell(p, deep ? 32 : width),
+        describeStatus(p) + repeats(p),
+        [session ?? '', login],
+        replyCell(p, replyWidth, mark),
         formatMs(p.elapsedMs),
       ),
-    );
+      status: p.status,
+      session,
+    });
   }
   if (report.offer) {
     const o = report.offer;
     const status = (o.status === 'accepted' ? `prefers MSNP${o.version}` : describeStatus(o)) + repeats(o);
-    table.push(
-      row('offer', paint(c, o.status, status), ['', ''], replyCell(o, deep ? 32 : width), formatMs(o.elapsedMs)),
-    );
+    rows.push({
+      cells: row('offer', status, ['', ''], replyCell(o, replyWidth, mark), formatMs(o.elapsedMs)),
+      status: o.status,
+      session: undefined,
+    });
   }
-  const lines = [head, table.toString(), summaryLine(report)];
-  if (report.fingerprint) lines.push(fingerprintLine(report.fingerprint));
+  const widths = fitColumns(
+    head,
+    rows.map((r) => r.cells),
+    fit,
+  );
+  const statusAt = head.indexOf('Status');
+  const sessionAt = head.indexOf('Session');
+  for (const r of rows) {
+    const cells = r.cells.map((cell, i) => clipText(cell, widths[i] ?? cell.length, mark));
+    cells[statusAt] = paint(c, r.status, cells[statusAt] ?? '');
+    if (sessionAt >= 0 && r.session !== undefined) {
+      const text = cells[sessionAt] ?? '';
+      cells[sessionAt] = r.session === 'confirmed' ? c.green(text) : c.yellow(text);
+    }
+    table.push(cells);
+  }
+  const lines = [...heading, table.toString(), ...wrapText(summaryLine(report), fit)];
+  if (report.fingerprint) lines.push(...wrapText(fingerprintLine(report.fingerprint), fit));
   for (const r of report.redirects ?? []) {
     const why = r.followed ? 'followed' : `not followed: ${r.reason ?? 'not-following'}`;
-    lines.push(`redirects ${formatVersions(r.versions)} to ${escapeText(r.to)} (${r.formats.join(', ')}; ${why})`);
+    const line = `redirects ${formatVersions(r.versions)} to ${escapeText(r.to)} (${r.formats.join(', ')}; ${why})`;
+    lines.push(...wrapText(line, fit));
   }
   return `${lines.join('\n')}\n`;
 }
