@@ -11,6 +11,7 @@ import {
 import { PACKAGE } from '../core/version.js';
 import { FORMAT_NAMES } from '../report/formats/registry.js';
 import { UsageError, type Args } from './options.js';
+import { mistypedCommand, mistypedCommandMessage, unknownOptionMessage } from './suggest.js';
 
 /** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */
 function probeOptions(y: Argv): Argv {
@@ -303,6 +304,60 @@ function mergeOptions(y: Argv): Argv {
 }
 
 export const COMMANDS = ['serve', 'demo', 'profiles', 'completion', 'exporter', 'badge', 'merge'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Each subcommand's own options, for the parser, for completion and for did-you-mean. */
+const COMMAND_OPTIONS: Record<CommandName, (y: Argv) => Argv> = {
+  serve: (y) => emulatorOptions(y, DEFAULT_PORT),
+  demo: (y) => probeOptions(emulatorOptions(y, 0)),
+  profiles: (y) => y,
+  completion: (y) => y,
+  exporter: exporterOptions,
+  badge: badgeOptions,
+  merge: mergeOptions,
+};
+
+interface YargsOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  choices: Record<string, readonly string[]>;
+  boolean: string[];
+}
+
+/** What yargs knows of a command's options (or the plain probe's, for null), help and version included. */
+export function commandOptions(command: CommandName | null): {
+  names: string[];
+  aliases: Record<string, string[]>;
+  choices: Record<string, readonly string[]>;
+  booleans: string[];
+} {
+  // The root's own options are the plain probe's: subcommands add theirs only when they run.
+  const y = command === null ? parser() : COMMAND_OPTIONS[command](yargs()).help().version();
+  // getOptions() is public in yargs but missing from its type declarations.
+  const o = (y as unknown as { getOptions(): YargsOptions }).getOptions();
+  const booleans = o.boolean.flatMap((b) => [b, ...(o.alias[b] ?? [])]);
+  return { names: Object.keys(o.key), aliases: o.alias, choices: o.choices, booleans };
+}
+
+/** The first word of `argv` that is neither an option nor an option's value. */
+export function firstPositional(argv: readonly string[], booleans: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') return argv[i + 1];
+    if (!word.startsWith('-') || word === '-') return word;
+    const name = word.replace(/^--?(no-)?/, '');
+    // A value follows unless the option is a flag, is given as --name=value, or is a bundle of short flags.
+    const bundle = /^-[^-]{2,}/.test(word);
+    if (!word.includes('=') && !bundle && !booleans.includes(name)) i++;
+  }
+  return undefined;
+}
+
+/** The subcommand a command line runs: its first word that names one, or null for a probe. */
+export function commandOf(argv: readonly string[]): CommandName | null {
+  const word = argv.find((a) => (COMMANDS as readonly string[]).includes(a));
+  return (word as CommandName | undefined) ?? null;
+}
 
 function parser(): Argv {
   // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
@@ -337,10 +392,8 @@ function parser(): Argv {
       })
       .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'only IPv4 addresses of names' })
       .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'only IPv6 addresses of names' })
-      .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
-      .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
-        probeOptions(emulatorOptions(y, 0)),
-      )
+      .command('serve', 'run an emulated MSNP server until Ctrl-C', COMMAND_OPTIONS.serve)
+      .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', COMMAND_OPTIONS.demo)
       .command('profiles', 'list the emulator profiles')
       .command(
         'exporter',
@@ -390,8 +443,15 @@ export type Parsed = { err: Error | null; args: Args; output: string };
 export function parse(argv: string[]): Promise<Parsed> {
   return new Promise((resolve) => {
     const y = parser().fail((message, err) => {
+      if (err) throw err;
+      const command = commandOf(argv);
+      // `exportr --allow X`: the typo is the command, not the options yargs stumbles on first.
+      const word = command === null ? firstPositional(argv, commandOptions(null).booleans) : undefined;
+      const meant = word === undefined ? null : mistypedCommand(word, COMMANDS);
+      if (word !== undefined && meant !== null) throw new UsageError(mistypedCommandMessage(word, meant));
+      const unknown = unknownOptionMessage(message, commandOptions(command).names);
       // yargs wraps some messages over lines ("Invalid values:\n  Argument: ..."): keep one sentence.
-      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
+      throw new UsageError(unknown ?? message.replace(/\s*\n\s*/g, ' '));
     });
     if (argv.includes('--get-yargs-completions')) {
       // The shell asks for completions: answer from yargs' own completer, nothing else runs.
