@@ -5,6 +5,8 @@ import { probe } from '../probe/probe.js';
 import { reportBadge } from '../report/render/badge.js';
 import { EXIT, type Io } from './io.js';
 import { commonProbeOptions, UsageError, type Args } from './options.js';
+import { filteredLookup } from '../input/family.js';
+import { systemLookup, type LookupFn } from '../transport/resolve.js';
 
 /** A report file larger than this is refused: a badge needs one target of it. */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -83,8 +85,16 @@ function targetOf(text: string, defaultPort: number): Target {
   }
 }
 
-/** `msnp-probe badge HOST[:PORT]` or `msnp-probe badge --from FILE [HOST[:PORT]]`: an SVG badge on stdout. */
-export async function badge(args: Args, positional: readonly string[], io: Io): Promise<number> {
+/**
+ * `msnp-probe badge HOST[:PORT]` or `msnp-probe badge --from FILE [HOST[:PORT]]`: an SVG badge on stdout.
+ * `lookup` resolves HOST (tests inject one; -4/-6 filter what it finds).
+ */
+export async function badge(
+  args: Args,
+  positional: readonly string[],
+  io: Io,
+  lookup: LookupFn = systemLookup,
+): Promise<number> {
   if (positional.length > 1) throw new UsageError(`badge: one target at a time (got ${positional.length})`);
   const label = args['label'] === undefined ? 'MSNP' : String(args['label']);
   if (label.trim() === '') throw new UsageError('--label: needs some text');
@@ -93,6 +103,9 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
   const given = positional[0] === undefined ? null : targetOf(positional[0], defaultPort);
   let report: BadgeReport;
   if (args['from'] !== undefined) {
+    // A family chosen for a probe that does not happen would be ignored without a word.
+    if (plan.family !== undefined)
+      throw new UsageError(`-${plan.family}: chooses whom a badge probes; --from probes nobody`);
     const file = String(args['from']);
     const reports = await readReports(file);
     if (given) {
@@ -112,6 +125,7 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
       versions: plan.versions,
       timeoutMs: plan.timeoutMs,
       transport: plan.transport,
+      lookup: plan.family === undefined ? lookup : filteredLookup(plan, lookup),
     });
   }
   io.stdout.write(reportBadge(report, label));

@@ -11,6 +11,7 @@ import {
   type Exporter,
 } from '../exporter/server.js';
 import { resolveTarget } from '../transport/resolve.js';
+import { filteredLookup } from '../input/family.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
 
@@ -63,6 +64,8 @@ export async function exporter(args: Args, io: Io): Promise<number> {
     }
     maxProbes = Number(text);
   }
+  if (args['ipv4'] === true && args['ipv6'] === true) throw new UsageError('-4 and -6: choose one address family');
+  const family = args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined;
   let allowed: number;
   try {
     allowed = buildAllowList(allow, config).size;
@@ -85,6 +88,7 @@ export async function exporter(args: Args, io: Io): Promise<number> {
       config,
       allow,
       maxConcurrentProbes: maxProbes,
+      ...(family === undefined ? {} : { lookup: filteredLookup({ family }) }),
     });
   } catch (err) {
     const code = (err as { code?: unknown }).code;

@@ -323,6 +323,13 @@ const EXIT_CODES_HELP =
   ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
   ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).';
 
+/** -4/-6 where a command resolves names: `what` says what the family is chosen for. */
+function familyOptions(y: Argv, what: string): Argv {
+  return y
+    .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: `only IPv4 addresses ${what}` })
+    .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: `only IPv6 addresses ${what}` });
+}
+
 /** Each subcommand's own options and help, for the parser, for completion and for did-you-mean. */
 const COMMAND_OPTIONS: Record<CommandName, (y: Argv) => Argv> = {
   serve: (y) =>
@@ -333,7 +340,10 @@ const COMMAND_OPTIONS: Record<CommandName, (y: Argv) => Argv> = {
       .example('$0 serve --fault 13:reset', 'reset connections that offer MSNP13')
       .example('$0 serve --transport http --port 8080', 'the MSN HTTP gateway on 127.0.0.1:8080'),
   demo: (y) =>
-    probeOptions(emulatorOptions(y, 0, true))
+    familyOptions(
+      probeOptions(emulatorOptions(y, 0, true)),
+      'for the emulator: -6 listens on ::1 (or the IPv6 address of --host NAME), -4 on 127.0.0.1',
+    )
       .describe(
         'transport',
         'tcp, or http: the emulator serves the MSN HTTP gateway and the probe uses it [default: tcp]',
@@ -347,12 +357,12 @@ const COMMAND_OPTIONS: Record<CommandName, (y: Argv) => Argv> = {
   profiles: (y) => y.example('$0 profiles', 'the profiles, their sources, and the Escargot eras'),
   completion: (y) => y,
   exporter: (y) =>
-    exporterOptions(y)
+    familyOptions(exporterOptions(y), 'of the target names a scrape asks for (an address is probed as given)')
       .number(['max-probes'])
       .example('$0 exporter --allow 127.0.0.1', 'scrape /probe?target=127.0.0.1:1863 on port 9863')
       .example('$0 exporter --allow 127.0.0.0/8', 'any loopback address may be probed'),
   badge: (y) =>
-    badgeOptions(y)
+    familyOptions(badgeOptions(y), 'of HOST, when it is a name (not with --from)')
       .number(['timeout'])
       .example('$0 badge 127.0.0.1:1863 > msnp.svg', 'probe the server there and draw what it accepts')
       .example('$0 badge --from scan.json 127.0.0.1:1863', 'draw a target of an earlier --json report')
