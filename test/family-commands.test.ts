@@ -6,6 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from '../src/cli/parser.js';
 import { badge } from '../src/cli/badge-command.js';
+import { exporter } from '../src/cli/exporter-command.js';
 import { main, EXIT, type Io } from '../src/cli/main.js';
 import type { LookupFn } from '../src/transport/resolve.js';
 import { withEmulator } from './helpers.js';
@@ -96,4 +97,42 @@ describe('exporter -4/-6', () => {
     assert.equal(await main(['exporter', '-4', '-6', '--allow', '127.0.0.1'], io), EXIT.usage);
     assert.match(io.err, /-4 and -6: choose one address family/);
   });
+});
+
+/** GET on the loopback exporter. */
+async function scrape(port: number, path: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return await res.text();
+}
+
+describe('exporter -4/-6 filter the addresses of a scraped name', () => {
+  for (const [flag, success] of [
+    [[], '1'],
+    [['-4'], '1'],
+    [['-6'], '0'],
+  ] as const) {
+    test(`${flag.join(' ') || '(either)'}: msnp_probe_success ${success}`, async () => {
+      await withEmulator({ host: '127.0.0.1', profile: 'escargot' }, async (emu) => {
+        const argv = ['exporter', ...flag, '--listen', '127.0.0.1:0', '--allow', 'emulator.test'];
+        const { err, args } = await parse(argv);
+        assert.equal(err, null);
+        let stop = (_why: string): void => undefined;
+        const io = fakeIo();
+        io.stopSignal = () => new Promise<string>((resolve) => (stop = resolve));
+        const running = exporter(args, io, v4only);
+        // The exporter says where it listens once it does: wait for that line, not for a clock.
+        while (!/listening on http:\/\/127\.0\.0\.1:(\d+)\//.test(io.out)) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        const port = Number(/127\.0\.0\.1:(\d+)\//.exec(io.out)?.[1]);
+        try {
+          const body = await scrape(port, `/probe?target=emulator.test:${emu.port}`);
+          assert.match(body, new RegExp(`^msnp_probe_success(\\{[^}]*\\})? ${success}$`, 'm'), body);
+        } finally {
+          stop('test');
+          assert.equal(await running, EXIT.ok);
+        }
+      });
+    });
+  }
 });
