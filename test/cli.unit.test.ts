@@ -38,7 +38,7 @@ describe('parser.parse', () => {
       (r) => String(r.err?.message),
       (e: unknown) => (e instanceof UsageError ? e.message : `not a UsageError: ${String(e)}`),
     );
-    assert.match(message, /Unknown argument: bogus/);
+    assert.match(message, /unknown option --bogus/);
   });
   test('--help is output, with the flags documented', async () => {
     const { err, output } = await parse(['--help']);

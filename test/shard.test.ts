@@ -194,7 +194,7 @@ describe('sharding: --shard auto and msnp-probe merge', { timeout: TEST_TIMEOUT_
       [['merge', junk], /^msnp-probe: merge: '.*junk\.txt': line 1 is neither/],
       [['merge', '--json', '--ndjson', empty], /choose one output/],
       [['merge', '--port', '1', empty], /^msnp-probe: --port: only with --targets/],
-      [['merge', '--bogus', empty], /Unknown argument: bogus/],
+      [['merge', '--bogus', empty], /unknown option --bogus/],
     ];
     for (const [argv, message] of cases) {
       const r = await runBin(argv);

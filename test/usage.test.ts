@@ -31,7 +31,7 @@ const rows: [string[], RegExp][] = [
   [['[::1'], /target '\[::1': '\[::1' is not \[IPv6\]:PORT/],
   [[`${T}:1:2`], /write IPv6 addresses with a port as \[addr\]:port/],
   [['http://example.invalid'], /only msnp:\/\/ URLs are understood/],
-  [['--bogus', T], /Unknown argument: bogus/],
+  [['--bogus', T], /unknown option --bogus/],
   [[], /no target/],
   [['--expect', 'junk', T], /--expect: 'junk' .*is not a version/],
   [['serve', '--fault', '13:nope'], /--fault: fault '13:nope': unknown mode 'nope' \(known: close, reset, /],

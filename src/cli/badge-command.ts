@@ -7,6 +7,8 @@ import { reportBadge } from '../report/render/badge.js';
 import { EXIT, type Io } from './io.js';
 import { commonProbeOptions, UsageError, type Args } from './options.js';
 import { MAX_REPORT_BYTES } from '../core/limits.js';
+import { filteredLookup } from '../input/family.js';
+import { systemLookup, type LookupFn } from '../transport/resolve.js';
 
 export { MAX_REPORT_BYTES } from '../core/limits.js';
 
@@ -84,8 +86,16 @@ function targetOf(text: string, defaultPort: number): Target {
   }
 }
 
-/** `msnp-probe badge HOST[:PORT]` or `msnp-probe badge --from FILE [HOST[:PORT]]`: an SVG badge on stdout. */
-export async function badge(args: Args, positional: readonly string[], io: Io): Promise<number> {
+/**
+ * `msnp-probe badge HOST[:PORT]` or `msnp-probe badge --from FILE [HOST[:PORT]]`: an SVG badge on stdout.
+ * `lookup` resolves HOST (tests inject one; -4/-6 filter what it finds).
+ */
+export async function badge(
+  args: Args,
+  positional: readonly string[],
+  io: Io,
+  lookup: LookupFn = systemLookup,
+): Promise<number> {
   if (positional.length > 1) throw new UsageError(`badge: one target at a time (got ${positional.length})`);
   const label = args['label'] === undefined ? 'MSNP' : String(args['label']);
   if (label.trim() === '') throw new UsageError('--label: needs some text');
@@ -94,6 +104,9 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
   const given = positional[0] === undefined ? null : targetOf(positional[0], defaultPort);
   let report: BadgeReport;
   if (args['from'] !== undefined) {
+    // A family chosen for a probe that does not happen would be ignored without a word.
+    if (plan.family !== undefined)
+      throw new UsageError(`-${plan.family}: chooses whom a badge probes; --from probes nobody`);
     const file = String(args['from']);
     const reports = await readReports(file);
     if (given) {
@@ -113,6 +126,7 @@ export async function badge(args: Args, positional: readonly string[], io: Io): 
       versions: plan.scan.versions,
       timeoutMs: plan.scan.timeoutMs,
       transport: plan.scan.transport,
+      lookup: plan.family === undefined ? lookup : filteredLookup(plan, lookup),
     });
   }
   io.stdout.write(reportBadge(report, label));

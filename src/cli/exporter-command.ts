@@ -10,7 +10,8 @@ import {
   startExporter,
   type Exporter,
 } from '../exporter/server.js';
-import { resolveTarget } from '../transport/resolve.js';
+import { resolveTarget, systemLookup, type LookupFn } from '../transport/resolve.js';
+import { filteredLookup } from '../input/family.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
 
@@ -49,7 +50,8 @@ function listOf(value: unknown): string[] {
   return items.flatMap((i) => i.split(',')).filter((i) => i.trim() !== '');
 }
 
-export async function exporter(args: Args, io: Io): Promise<number> {
+/** `lookup` resolves the target names scrapes ask for (tests inject one; -4/-6 filter what it finds). */
+export async function exporter(args: Args, io: Io, lookup: LookupFn = systemLookup): Promise<number> {
   const listen = parseListen(
     args['listen'] === undefined ? `127.0.0.1:${DEFAULT_EXPORTER_PORT}` : String(args['listen']),
   );
@@ -63,6 +65,8 @@ export async function exporter(args: Args, io: Io): Promise<number> {
     }
     maxProbes = Number(text);
   }
+  if (args['ipv4'] === true && args['ipv6'] === true) throw new UsageError('-4 and -6: choose one address family');
+  const family = args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined;
   let allowed: number;
   try {
     allowed = buildAllowList(allow, config).size;
@@ -85,6 +89,7 @@ export async function exporter(args: Args, io: Io): Promise<number> {
       config,
       allow,
       maxConcurrentProbes: maxProbes,
+      lookup: family === undefined ? lookup : filteredLookup({ family }, lookup),
     });
   } catch (err) {
     const code = (err as { code?: unknown }).code;

@@ -4,6 +4,7 @@ import { EXIT, type Io } from './io.js';
 import { probePlan, UsageError } from './options.js';
 import { COMMANDS, parse } from './parser.js';
 import { runProbes } from './probe-command.js';
+import { mistypedCommand, mistypedCommandMessage, nmapRangeMessage } from './suggest.js';
 
 export { EXIT, type Io } from './io.js';
 
@@ -40,6 +41,7 @@ async function command(argv: string[], io: Io): Promise<number> {
     if (args['help'] || args['version']) return EXIT.ok;
     const positional = (Array.isArray(args['_']) ? args['_'] : []).map(String);
     const command = (COMMANDS as readonly string[]).includes(positional[0] ?? '') ? positional.shift() : undefined;
+    checkTargetWords(command, positional);
     // `badge` takes one HOST[:PORT], as a probe does; the other commands take none.
     if (command !== undefined && command !== 'badge' && command !== 'merge' && positional.length > 0) {
       throw new UsageError(`${command}: unexpected argument '${positional[0]}'`);
@@ -70,5 +72,22 @@ async function command(argv: string[], io: Io): Promise<number> {
     }
     error(`internal error: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.internal;
+  }
+}
+
+/**
+ * Words that would be probed but cannot mean a target, caught before any lookup: a mistyped
+ * subcommand would go to DNS as a host name, an nmap-style range would read as another range.
+ */
+function checkTargetWords(command: string | undefined, positional: readonly string[]): void {
+  if (command !== undefined && command !== 'badge') return;
+  const first = positional[0];
+  if (command === undefined && first !== undefined) {
+    const meant = mistypedCommand(first, COMMANDS);
+    if (meant !== null) throw new UsageError(mistypedCommandMessage(first, meant));
+  }
+  for (const word of positional) {
+    const nmap = nmapRangeMessage(word);
+    if (nmap !== null) throw new UsageError(nmap);
   }
 }

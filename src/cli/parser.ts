@@ -12,6 +12,8 @@ import { PACKAGE } from '../core/version.js';
 import { FORMAT_NAMES } from '../report/formats/registry.js';
 import { DEFAULT_TRANSPORT, TRANSPORT_NAMES, transportOf } from '../transport/registry.js';
 import { UsageError, type Args } from './options.js';
+import { mistypedCommand, mistypedCommandMessage, unknownOptionMessage } from './suggest.js';
+import { completions } from './complete.js';
 
 /** Probe options; `global: false` keeps them out of `serve`, which has flags of its own. */
 function probeOptions(y: Argv): Argv {
@@ -194,7 +196,7 @@ function probeOptions(y: Argv): Argv {
     });
 }
 
-function emulatorOptions(y: Argv, defaultPort: number): Argv {
+function emulatorOptions(y: Argv, defaultPort: number, probing = false): Argv {
   const local = { global: false } as const;
   return y
     .option('profile', {
@@ -225,7 +227,8 @@ function emulatorOptions(y: Argv, defaultPort: number): Argv {
     .option('transport', {
       ...local,
       type: 'string',
-      choices: ['tcp', 'http'],
+      // demo adds the probe's --transport too: yargs would list choices declared twice twice.
+      ...(probing ? {} : { choices: ['tcp', 'http'] }),
       describe: 'tcp, or http: serve the MSN HTTP gateway (POST /gateway/gateway.dll) [default: tcp]',
     })
     .option('dispatch', {
@@ -337,6 +340,125 @@ function mergeOptions(y: Argv): Argv {
 }
 
 export const COMMANDS = ['serve', 'demo', 'profiles', 'completion', 'exporter', 'badge', 'merge'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/**
+ * Options whose values are numbers (some with a unit: 5s, 500ms). They stay strings to yargs'
+ * parser, which would turn `5s` into NaN, but `.number()` makes help show `[number]`, not `[string]`.
+ */
+const NUMBERS = {
+  probe: [
+    'timeout',
+    'concurrency',
+    'global-concurrency',
+    'rate',
+    'max-rate',
+    'retries',
+    'attempts',
+    'shards',
+    'follow-max',
+  ],
+  emulator: ['delay', 'idle-timeout', 'max-connections', 'port'],
+} as const;
+
+const EXIT_CODES_HELP =
+  'Exit codes: 0 done (checks met), 1 --expect or --baseline not met, 2 usage error,' +
+  ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
+  ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
+  ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).';
+
+/** -4/-6 where a command resolves names: `what` says what the family is chosen for. */
+function familyOptions(y: Argv, what: string): Argv {
+  return y
+    .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: `only IPv4 addresses ${what}` })
+    .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: `only IPv6 addresses ${what}` });
+}
+
+/** Each subcommand's own options and help, for the parser, for completion and for did-you-mean. */
+const COMMAND_OPTIONS: Record<CommandName, (y: Argv) => Argv> = {
+  serve: (y) =>
+    emulatorOptions(y, DEFAULT_PORT)
+      .number([...NUMBERS.emulator])
+      .example('$0 serve --profile escargot --port 1863', 'an emulated Escargot server on 127.0.0.1:1863')
+      .example('$0 serve --profile escargot@2019-06-19', 'Escargot as of that date')
+      .example('$0 serve --fault 13:reset', 'reset connections that offer MSNP13')
+      .example('$0 serve --transport http --port 8080', 'the MSN HTTP gateway on 127.0.0.1:8080'),
+  demo: (y) =>
+    familyOptions(
+      probeOptions(emulatorOptions(y, 0, true)),
+      'for the emulator: -6 listens on ::1 (or the IPv6 address of --host NAME), -4 on 127.0.0.1',
+    )
+      .describe(
+        'transport',
+        'tcp, or http: the emulator serves the MSN HTTP gateway and the probe uses it [default: tcp]',
+      )
+      .number([...NUMBERS.probe, ...NUMBERS.emulator])
+      .example('$0 demo', 'probe the emulated July 2007 servers')
+      .example('$0 demo --profile escargot --deep', 'log in like a client after each accepted version')
+      .example('$0 demo --fault 9:reset --json', 'a misbehaving server, as JSON')
+      .example('$0 demo --transport http --range 8-12', 'through the HTTP gateway')
+      .epilogue(EXIT_CODES_HELP),
+  profiles: (y) => y.example('$0 profiles', 'the profiles, their sources, and the Escargot eras'),
+  completion: (y) => y,
+  exporter: (y) =>
+    familyOptions(exporterOptions(y), 'of the target names a scrape asks for (an address is probed as given)')
+      .number(['max-probes'])
+      .example('$0 exporter --allow 127.0.0.1', 'scrape /probe?target=127.0.0.1:1863 on port 9863')
+      .example('$0 exporter --allow 127.0.0.0/8', 'any loopback address may be probed'),
+  badge: (y) =>
+    familyOptions(badgeOptions(y), 'of HOST, when it is a name (not with --from)')
+      .number(['timeout'])
+      .example('$0 badge 127.0.0.1:1863 > msnp.svg', 'probe the server there and draw what it accepts')
+      .example('$0 badge --from scan.json 127.0.0.1:1863', 'draw a target of an earlier --json report')
+      .epilogue(EXIT_CODES_HELP),
+  merge: (y) =>
+    mergeOptions(y)
+      .number(['port'])
+      .example('$0 merge shard-1.json shard-2.json', 'one matrix of two --shard runs')
+      .example('$0 merge --json shard-*.json', 'one JSON document of every shard'),
+};
+
+interface YargsOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  choices: Record<string, readonly string[]>;
+  boolean: string[];
+}
+
+/** What yargs knows of a command's options (or the plain probe's, for null), help and version included. */
+export function commandOptions(command: CommandName | null): {
+  names: string[];
+  aliases: Record<string, string[]>;
+  choices: Record<string, readonly string[]>;
+  booleans: string[];
+} {
+  // The root's own options are the plain probe's: subcommands add theirs only when they run.
+  const y = command === null ? parser() : COMMAND_OPTIONS[command](yargs()).help().version();
+  // getOptions() is public in yargs but missing from its type declarations.
+  const o = (y as unknown as { getOptions(): YargsOptions }).getOptions();
+  const booleans = o.boolean.flatMap((b) => [b, ...(o.alias[b] ?? [])]);
+  return { names: Object.keys(o.key), aliases: o.alias, choices: o.choices, booleans };
+}
+
+/** The first word of `argv` that is neither an option nor an option's value. */
+export function firstPositional(argv: readonly string[], booleans: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') return argv[i + 1];
+    if (!word.startsWith('-') || word === '-') return word;
+    const name = word.replace(/^--?(no-)?/, '');
+    // A value follows unless the option is a flag, is given as --name=value, or is a bundle of short flags.
+    const bundle = /^-[^-]{2,}/.test(word);
+    if (!word.includes('=') && !bundle && !booleans.includes(name)) i++;
+  }
+  return undefined;
+}
+
+/** The subcommand a command line runs: its first word that names one, or null for a probe. */
+export function commandOf(argv: readonly string[]): CommandName | null {
+  const word = argv.find((a) => (COMMANDS as readonly string[]).includes(a));
+  return (word as CommandName | undefined) ?? null;
+}
 
 function parser(): Argv {
   // Targets are plain positionals (argv._) rather than a `$0` default command: a default command
@@ -371,25 +493,23 @@ function parser(): Argv {
       })
       .option('ipv4', { global: false, alias: '4', type: 'boolean', describe: 'only IPv4 addresses of names' })
       .option('ipv6', { global: false, alias: '6', type: 'boolean', describe: 'only IPv6 addresses of names' })
-      .command('serve', 'run an emulated MSNP server until Ctrl-C', (y) => emulatorOptions(y, DEFAULT_PORT))
-      .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', (y) =>
-        probeOptions(emulatorOptions(y, 0)),
-      )
-      .command('profiles', 'list the emulator profiles')
+      .command('serve', 'run an emulated MSNP server until Ctrl-C', COMMAND_OPTIONS.serve)
+      .command('demo', 'start an emulated server in-process and probe it (what `npm start` runs)', COMMAND_OPTIONS.demo)
+      .command('profiles', 'list the emulator profiles', COMMAND_OPTIONS.profiles)
       .command(
         'exporter',
         'a Prometheus exporter: GET /probe?target=HOST:PORT probes one allowed target (docs/EXPORTER.md)',
-        exporterOptions,
+        COMMAND_OPTIONS.exporter,
       )
       .command(
         'badge',
         'print an SVG badge (MSNP 2-21) of the versions HOST[:PORT] accepts, probed or read --from a report',
-        badgeOptions,
+        COMMAND_OPTIONS.badge,
       )
       .command(
         'merge',
         'merge shard outputs (FILE... of --shard runs with --json or --ndjson) into one matrix, --json or --ndjson',
-        mergeOptions,
+        COMMAND_OPTIONS.merge,
       )
       .example('$0 --host messenger.hotmail.com --range 7-21', 'probe MSNP7 to MSNP21 on port 1863')
       .example('$0 127.0.0.1:1863 --json', 'a JSON document for scripts')
@@ -400,12 +520,9 @@ function parser(): Argv {
         'an emulated server that misbehaves for chosen versions',
       )
       .example('$0 demo', 'probe the emulated July 2007 servers')
+      .number([...NUMBERS.probe, 'port'])
       .epilogue(
-        'Exit codes: 0 done (checks met), 1 --expect or --baseline not met, 2 usage error,' +
-          ' 3 a target never answered as an MSNP server, 4 internal error, 5 output could not be written,' +
-          ' 6 this machine ran out of file descriptors or ports (some results unknown),' +
-          ' 130/143 stopped by SIGINT/SIGTERM, 141 the reader closed the pipe (| head).' +
-          "\n\nTables fit the terminal's width; COLUMNS=N fits a pipe or file too" +
+        `${EXIT_CODES_HELP}\n\nTables fit the terminal's width; COLUMNS=N fits a pipe or file too` +
           ' (under 40 columns nothing is fitted).',
       )
       .completion('completion', 'print a bash/zsh completion script')
@@ -426,16 +543,42 @@ export type Parsed = { err: Error | null; args: Args; output: string };
 export function parse(argv: string[]): Promise<Parsed> {
   return new Promise((resolve) => {
     const y = parser().fail((message, err) => {
+      if (err) throw err;
+      const command = commandOf(argv);
+      // `exportr --allow X`: the typo is the command, not the options yargs stumbles on first.
+      const word = command === null ? firstPositional(argv, commandOptions(null).booleans) : undefined;
+      const meant = word === undefined ? null : mistypedCommand(word, COMMANDS);
+      if (word !== undefined && meant !== null) throw new UsageError(mistypedCommandMessage(word, meant));
+      const unknown = unknownOptionMessage(message, commandOptions(command).names);
       // yargs wraps some messages over lines ("Invalid values:\n  Argument: ..."): keep one sentence.
-      throw err ?? new UsageError(message.replace(/\s*\n\s*/g, ' '));
+      throw new UsageError(unknown ?? message.replace(/\s*\n\s*/g, ' '));
     });
     if (argv.includes('--get-yargs-completions')) {
-      // The shell asks for completions: answer from yargs' own completer, nothing else runs.
-      y.getCompletion(argv.slice(argv.indexOf('--get-yargs-completions') + 2), (err, completions) =>
-        resolve({ err: err ?? null, args: { help: true }, output: (completions ?? []).join('\n') }),
-      );
+      // The shell asks for completions: the words after the program name, the last being typed.
+      const words = argv.slice(argv.indexOf('--get-yargs-completions') + 2);
+      resolve({ err: null, args: { help: true }, output: completions(words).join('\n') });
+      return;
+    }
+    if (commandOf(argv) === 'completion' && argv.some((a) => a === '--help' || a === '-h')) {
+      // yargs would print the script: `completion --help` is for reading, not for sourcing.
+      resolve({ err: null, args: { help: true }, output: completionHelp() });
       return;
     }
     y.parse(argv, {}, (err, args, output) => resolve({ err: err ?? null, args: args as Args, output }));
   });
+}
+
+function completionHelp(): string {
+  return [
+    'msnp-probe completion',
+    '',
+    'Print a bash or zsh completion script (zsh when $SHELL names it) that completes subcommands,',
+    "each one's options, and values: profiles and eras (--profile), formats (-o), transports, fault modes.",
+    '',
+    'Examples:',
+    '  msnp-probe completion >> ~/.bashrc   bash: complete msnp-probe in new shells',
+    '  msnp-probe completion >> ~/.zshrc    zsh',
+    '  source <(msnp-probe completion)      this shell only',
+    '',
+  ].join('\n');
 }

@@ -5,14 +5,20 @@ import { ESCARGOT_ERAS, PROFILES } from '../emulator/profiles.js';
 import { EXIT, terminalWidth, type Io } from './io.js';
 import { wrapText } from '../core/fit.js';
 import { commonProbeOptions, servePlan, UsageError, type Args } from './options.js';
-import { resolveTarget } from '../transport/resolve.js';
+import { resolveTarget, systemLookup } from '../transport/resolve.js';
+import { filteredLookup } from '../input/family.js';
 import { runProbes } from './probe-command.js';
 
-async function startFromArgs(args: Args, defaultPort: number): Promise<Emulator> {
+/** Starts the emulator; `family` (demo's -4/-6) picks the loopback it listens on, or the address of --host. */
+async function startFromArgs(args: Args, defaultPort: number, family?: 4 | 6): Promise<Emulator> {
   const plan = servePlan(args, defaultPort);
+  const host = family === 6 && args['host'] === undefined ? '::1' : plan.host;
   // Resolved like a probe target: a `.invalid` name fails without a DNS query, and a failure is a usage error.
-  const resolved = await resolveTarget(plan.host);
-  if (!resolved.ok) throw new UsageError(`--host: cannot listen on '${plan.host}': ${resolved.errno}`);
+  const resolved = await resolveTarget(host, family === undefined ? systemLookup : filteredLookup({ family }));
+  if (!resolved.ok) throw new UsageError(`--host: cannot listen on '${host}': ${resolved.errno}`);
+  if (family !== undefined && resolved.address.family !== family) {
+    throw new UsageError(`-${family}: --host '${host}' is not an IPv${family} address`);
+  }
   return startEmulator({
     profile: plan.profile,
     host: resolved.address.address,
@@ -67,7 +73,7 @@ export async function serve(args: Args, io: Io): Promise<number> {
 
 export async function demo(args: Args, io: Io): Promise<number> {
   const plan = commonProbeOptions(args);
-  const emulator = await startFromArgs(args, 0);
+  const emulator = await startFromArgs(args, 0, plan.family);
   try {
     if (plan.output === 'table' && !plan.quiet) {
       const { name, summary } = emulator.profile;
