@@ -102,6 +102,8 @@ export interface ProbePlan {
   timeoutMs: number;
   concurrency: number;
   globalConcurrency: number;
+  /** --workers: threads probing a list (src/cli/workers.ts); undefined: one per core. */
+  workers?: number;
   offer: boolean;
   ratePerSecond: number;
   retries: number;
@@ -220,6 +222,9 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
       args['global-concurrency'] === undefined
         ? DEFAULT_GLOBAL_CONCURRENCY
         : flag('global-concurrency', args['global-concurrency'], limited('globalConcurrency', 'connections')),
+    ...(args['workers'] === undefined
+      ? {}
+      : { workers: flag('workers', args['workers'], limited('workers', 'threads')) }),
     offer: args['offer'] !== false,
     ratePerSecond:
       args['rate'] === undefined ? 0 : flag('rate', args['rate'], positiveNumber('connections per second')),

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { escapeText } from '../core/escape.js';
 import { formatTarget, type Target } from '../input/target.js';
 import { BatchedWriter, type Sink } from './output/batched-writer.js';
-import { scan } from '../probe/scan.js';
+import { scannerFor } from './workers.js';
 import { inShard, type InvalidLine } from '../probe/targets.js';
 import { closeInput, countTargets, loadBaseline, MAX_INVALID_SHOWN, openTargets, targetSource } from './inputs.js';
 import { FORMATS } from '../report/formats/registry.js';
@@ -106,7 +106,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   const checks: Checks = { expect: plan.expect, baseline };
   const tally = new Tally();
   const problems: string[] = [];
-  const scanning = scan(
+  const scanning = scannerFor(plan)(
     targetSource({
       commandLine,
       blocks,
