@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -217,6 +217,24 @@ test('--workers 2: a worker that crashes is one line on stderr and exit code 4, 
         assert.equal(r.signal, null, 'killed by the test: a hang');
         assert.equal(r.code, 4, r.stderr);
         assert.match(r.stderr, /^msnp-probe: internal error: worker thread \d failed: injected worker crash\n$/);
+      },
+    );
+  });
+});
+
+test('--workers 2: output that cannot be written stops the workers: exit 5 and one line on stderr', {
+  timeout: TEST_TIMEOUT_MS,
+  skip: !existsSync('/dev/full'),
+}, async () => {
+  await withEmulators(4, async (emulators) => {
+    await withList(
+      emulators.map((e) => `127.0.0.1:${e.port}`),
+      async (path) => {
+        const args = ['--targets', path, '--no-progress', '-r', '8', '--workers', '2', '-o', 'json:/dev/full'];
+        const r = await runBin(args, { timeoutMs: PATIENCE_MS * 2 });
+        assert.equal(r.signal, null, 'killed by the test: a hang');
+        assert.equal(r.code, 5, r.stderr);
+        assert.equal(r.stderr, "msnp-probe: cannot write '/dev/full': ENOSPC\n");
       },
     );
   });
