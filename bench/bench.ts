@@ -435,7 +435,8 @@ async function scanRun(emulator: Service, spec: ScanSpec): Promise<ScanRun> {
   if (program === 'raw') {
     args = ['-e', RAW_CLIENT_SCRIPT, String(first), String(last ?? first), String(spec.global ?? DEFAULT_GLOBAL)];
   } else {
-    args = [BIN, '--targets', '-', '--ndjson', '--no-progress', '-r', spec.versions, '-c', '20'];
+    // One thread, as in every earlier run of this case; case 3 measures --workers.
+    args = [BIN, '--targets', '-', '--ndjson', '--no-progress', '--workers', '1', '-r', spec.versions, '-c', '20'];
     if (!spec.offer) args.push('--no-offer');
     if (spec.global !== null) args.push('--global-concurrency', String(spec.global));
   }
@@ -605,7 +606,7 @@ async function case2(): Promise<string> {
   const out: string[] = [];
   out.push(`### Case 2: throughput and memory, ${int(SERVERS)} emulated servers in one process, no injected delay`, '');
   out.push(
-    'Prober: `msnp-probe --targets - --ndjson --no-progress -c 20 -r RANGE [--no-offer] [--global-concurrency G]`, the target list on stdin, ' +
+    'Prober: `msnp-probe --targets - --ndjson --no-progress --workers 1 -c 20 -r RANGE [--no-offer] [--global-concurrency G]`, the target list on stdin, ' +
       'stdout counted line by line and discarded. probes/s = probes / wall time of the prober process (its start-up included). ' +
       "Peak RSS = the prober's own high-water mark, /proc/self/status VmHWM (not getrusage's maxRSS, which a Linux child inherits from the process that spawned it; 1 MB = 10^6 bytes). CPU = CPU time / wall time (100% = one core of the 2); CPU per probe = the prober's CPU time / probes (start-up included, less sensitive to noise than wall time); " +
       '"other CPU" = what processes outside this benchmark used meanwhile (from /proc/stat): the noise.',

@@ -17,6 +17,7 @@ import { parseDuration } from '../input/duration.js';
 import type { AddressFilter, TargetBlock } from '../input/address.js';
 import { buildExclude, ExcludeError } from '../input/exclude.js';
 import { parseBlockTarget } from '../probe/targets.js';
+import { OPTION_LIMITS } from '../core/limits.js';
 
 /** A bad command line: the CLI prints `msnp-probe: <message>` and exits 2. */
 export class UsageError extends Error {
@@ -111,6 +112,8 @@ export interface ProbePlan {
   verbose: boolean;
   /** -4 / -6: the address family a name is resolved to; undefined: either. */
   family: 4 | 6 | undefined;
+  /** --workers: threads probing a list (src/cli/workers.ts); undefined: one per core. */
+  workers?: number;
 }
 
 function defaultPortOf(args: Args): number {
@@ -200,8 +203,17 @@ export function commonProbeOptions(args: Args): Omit<ProbePlan, 'targets' | 'tar
     quiet: args['quiet'] === true,
     verbose: args['verbose'] === true,
     family: args['ipv4'] === true ? 4 : args['ipv6'] === true ? 6 : undefined,
+    ...(args['workers'] === undefined
+      ? {}
+      : {
+          workers: flag(
+            'workers',
+            args['workers'],
+            wholeNumber(OPTION_LIMITS.workers.min, OPTION_LIMITS.workers.max, 'threads'),
+          ),
+        }),
   };
-  if (common.family !== undefined) common.scan.lookup = filteredLookup(common);
+  common.scan = withFamily(common);
   // Following resolves the names redirects give on this machine: the lookups socks5h is there to avoid.
   if (common.scan.proxy?.protocol === 'socks5h' && follow) {
     throw new UsageError('--proxy socks5h: --follow would resolve redirect names here; use socks5:// or drop --follow');
@@ -272,6 +284,23 @@ function scanOptionsOf(args: Args, follow: boolean): PlannedScan {
 }
 
 /** A plan's scan options with --exclude applied: to the targets, to redirects and to resolved addresses. */
+/** The scan options with the -4/-6 lookup filter, when a family is chosen. */
+function withFamily(common: Pick<ProbePlan, 'scan' | 'family'>): PlannedScan {
+  return common.family === undefined ? common.scan : { ...common.scan, lookup: filteredLookup(common) };
+}
+
+/**
+ * The plan's scan options with their functions (the -4/-6 lookup, --exclude) rebuilt from its data:
+ * functions do not cross to a worker thread, the plan's data does.
+ */
+export function scanWithFilters(plan: Pick<ProbePlan, 'scan' | 'family' | 'exclude'>): PlannedScan {
+  const { lookup: _lookup, exclude: _exclude, ...data } = plan.scan;
+  return excluding(
+    { scan: withFamily({ scan: data as PlannedScan, family: plan.family }), family: plan.family },
+    plan.exclude ?? null,
+  );
+}
+
 function excluding(common: Pick<ProbePlan, 'scan' | 'family'>, exclude: AddressFilter | null): PlannedScan {
   if (!exclude) return common.scan;
   const excludes = (host: string): boolean => exclude.excludes(host);

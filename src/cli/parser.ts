@@ -54,6 +54,13 @@ function probeOptions(y: Argv): Argv {
       type: 'string',
       describe: `connections in flight at once across all targets [default: ${DEFAULT_GLOBAL_CONCURRENCY}]`,
     })
+    .option('workers', {
+      ...local,
+      type: 'string',
+      describe:
+        'threads that probe a --targets list or a block, each server on one thread; --global-concurrency ' +
+        'is divided between them; 1: the main thread only [default: the number of cores]',
+    })
     .option('rate', {
       ...local,
       type: 'string',
@@ -353,6 +360,7 @@ const NUMBERS = {
     'global-concurrency',
     'rate',
     'max-rate',
+    'workers',
     'retries',
     'attempts',
     'shards',

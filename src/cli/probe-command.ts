@@ -1,4 +1,3 @@
-import { scan } from '../probe/scan.js';
 import { exitCode } from '../verdict/exit-code.js';
 import { judge, Tally, type Checks } from '../verdict/judge.js';
 import { loadBaseline, TargetFeed } from './inputs.js';
@@ -7,6 +6,7 @@ import type { Args, ProbePlan } from './options.js';
 import { closingNotes, runSummary } from './output/closing-notes.js';
 import { RunOutput, useColor } from './output/run-output.js';
 import { RunControl } from './run-control.js';
+import { scannerFor } from './workers.js';
 
 /** `msnp-probe HOST...`: the targets scanned, each judged and reported as it finishes; the exit code. */
 export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<number> {
@@ -28,7 +28,7 @@ export async function runProbes(plan: ProbePlan, args: Args, io: Io): Promise<nu
   try {
     const targets = feed.targets(control.signal, (text) => output.note(text));
     await control.finish(
-      scan(targets, { ...plan.scan, signal: control.signal }, async (report, index) => {
+      scannerFor(plan)(targets, { ...plan.scan, signal: control.signal }, async (report, index) => {
         if (ended) return;
         const judged = judge(report, checks);
         tally.add(judged);

@@ -9,6 +9,7 @@ export const OPTION_LIMITS = {
   timeoutMs: { min: 1, max: 600_000 },
   concurrency: { min: 1, max: 1000 },
   globalConcurrency: { min: 1, max: 10_000 },
+  workers: { min: 1, max: 256 },
   retries: { min: 0, max: 20 },
   attempts: { min: 1, max: 100 },
   followMax: { min: 0, max: 10_000 },

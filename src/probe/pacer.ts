@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Gate } from './probe.js';
+import { ABORT_AWARE } from './limiter.js';
 
 export interface PacerOptions {
   /** New connections per second to one target; 0 or undefined: no limit. */
@@ -98,7 +99,8 @@ export class Pacer {
  * turn that comes after the abort runs nothing (no connection is opened for an aborted call).
  */
 export function abortableGate(gate: Gate, signal: AbortSignal | undefined): Gate {
-  if (!signal) return gate;
+  // scan()'s own budget already does this for its signal, which every probe's signal follows.
+  if (!signal || ABORT_AWARE in gate) return gate;
   return <T>(fn: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (signal.aborted) {

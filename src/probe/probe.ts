@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import { limiter as pLimit } from './limiter.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';

@@ -1,11 +1,10 @@
-import pLimit from 'p-limit';
 import type { Target } from '../input/target.js';
 import { KNOWN_VERSIONS } from '../input/range.js';
 import { probe, DEFAULT_CONCURRENCY, type ProbeOptions, type TargetReport } from './probe.js';
 import { probeFollowing, type FollowOptions } from './follow.js';
 import { linkedSignal, untilAborted } from './pacer.js';
 import { BudgetRegistry, rateLimiterFor } from './budget.js';
-
+import { limiter } from './limiter.js';
 import { checkOptions } from './options.js';
 
 export { DEFAULT_GLOBAL_CONCURRENCY } from '../core/defaults.js';
@@ -42,12 +41,13 @@ async function scanLinked(
 ): Promise<void> {
   // Bad options fail here, before any target is pulled from a list that may be read only once.
   const { globalConcurrency } = checkOptions(options);
-  const gate = pLimit(globalConcurrency);
+  // Watches the signal itself: each connection then needs no abort listener of its own to wait here.
+  const gate = limiter(globalConcurrency, options.signal);
   const iterator = (Symbol.asyncIterator in targets ? targets[Symbol.asyncIterator]() : targets[Symbol.iterator]()) as
     | AsyncIterator<Target>
     | Iterator<Target>;
   // Pulls are serialised: an async generator must not be asked for its next value twice at once.
-  const pull = pLimit(1);
+  const pull = limiter(1);
   let pulled = 0;
   const next = (): Promise<{ item: IteratorResult<Target>; index: number }> =>
     pull(async () => ({ item: await iterator.next(), index: pulled++ }));

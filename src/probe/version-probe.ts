@@ -29,7 +29,8 @@ function measured(done: ExchangeResult<unknown>, reply: string | null, unsolicit
 export async function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
   const conversation = new VerConversation(request);
   const done = await run(options, conversation);
-  return { ...done.result, ...measured(done, done.result.reply, conversation.classifier.unsolicited) };
+  // The verdict is this connection's own object: measured in place, not copied twice (one per connection).
+  return Object.assign(done.result, measured(done, done.result.reply, conversation.classifier.unsolicited));
 }
 
 /**

@@ -98,7 +98,8 @@ export class Recorder {
   readonly #started = performance.now();
   readonly entries: TranscriptEntry[] | undefined;
   #bytes = 0;
-  readonly #closed = new Set<CloseBy>();
+  // Only a transcript records closes: most connections never need the set.
+  #closed: Set<CloseBy> | undefined;
   bytesReceived = 0;
   firstBytes = Buffer.alloc(0);
   readonly marks: Mark[] = [];
@@ -117,7 +118,10 @@ export class Recorder {
 
   received(chunk: Uint8Array): void {
     this.bytesReceived += chunk.length;
-    if (this.firstBytes.length < FIRST_BYTES_KEPT) {
+    if (this.firstBytes.length === 0) {
+      // The usual case, a reply in one chunk: one copy, no concatenation.
+      this.firstBytes = Buffer.from(chunk.subarray(0, FIRST_BYTES_KEPT));
+    } else if (this.firstBytes.length < FIRST_BYTES_KEPT) {
       this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - this.firstBytes.length)]);
     }
     this.#record('recv', chunk);
@@ -129,7 +133,9 @@ export class Recorder {
    * shows how it ended.
    */
   closed(by: CloseBy): void {
-    if (!this.entries || this.#closed.has(by)) return;
+    if (!this.entries) return;
+    this.#closed ??= new Set();
+    if (this.#closed.has(by)) return;
     this.#closed.add(by);
     this.entries.push({ t: this.elapsed(), dir: 'close', data: '', by });
   }
@@ -194,6 +200,35 @@ export function abortableSleep(ms: number, signal: AbortSignal | undefined): Pro
   });
 }
 
+/**
+ * Callbacks waiting on one signal, behind a single listener: every connection of a target shares
+ * its signal, and adding and removing an EventTarget listener per connection cost more than the
+ * rest of the connection's bookkeeping. Entries leave the set as their connection settles.
+ */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  let watchers = abortWatchers.get(signal);
+  if (!watchers) {
+    const set = new Set<() => void>();
+    watchers = set;
+    abortWatchers.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWatchers.delete(signal);
+        for (const watcher of set) watcher();
+      },
+      { once: true },
+    );
+  }
+  const own = watchers;
+  own.add(onAbort);
+  return () => {
+    own.delete(onAbort);
+  };
+}
+
 type Attempt<T> = { kind: 'done'; done: ExchangeResult<T> } | { kind: 'local'; giveUp: () => ExchangeResult<T> };
 
 function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<Attempt<T>> {
@@ -204,12 +239,13 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
     let settled = false;
 
     let laterTimer: NodeJS.Timeout | undefined;
+    let unwatch: (() => void) | undefined;
     const finish = (result: T): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(laterTimer);
-      options.signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
       if (phase === 'reply') recorder.closed('client');
       const out = recorder.result(result);
       linger(
@@ -240,7 +276,7 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
         // Nothing reached the server and the conversation has not started: the caller may try again.
         settled = true;
         clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
+        unwatch?.();
         // Its 'close' must not reach the conversation, which the next try still needs unstarted.
         socket.removeAllListeners();
         socket.on('error', () => undefined);
@@ -264,7 +300,7 @@ function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>
       onAbort();
       return;
     }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    unwatch = options.signal ? watchAbort(options.signal, onAbort) : undefined;
 
     socket.setNoDelay(true);
     const onReady = (): void => {
