@@ -106,7 +106,7 @@ function probeOptions(y: Argv): Argv {
     .option('json', {
       ...local,
       type: 'boolean',
-      describe: 'print one JSON document (see README) instead of the table',
+      describe: 'print one JSON document (fields: docs/USAGE.md) instead of the table',
     })
     .option('ndjson', { ...local, type: 'boolean', describe: 'print one JSON object per target as soon as it is done' })
     .option('output', {
