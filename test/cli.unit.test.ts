@@ -47,7 +47,10 @@ describe('parser.parse', () => {
       assert.ok(output.includes(flag), flag);
     assert.match(
       output.replace(/\s+/g, ' '),
-      /Exit codes: 0 .* 1 --expect or --baseline not met, .* 4 internal error, 5 output could not be written, 6 this machine ran out of file descriptors/,
+      new RegExp(
+        'Exit codes: 0 .* 1 --expect or --baseline not met, .* 4 internal error, ' +
+          '5 output could not be written, 6 this machine ran out of file descriptors',
+      ),
     );
   });
 });

@@ -51,7 +51,7 @@ async function probeGateway(options: Partial<ProbeOptions>) {
 }
 
 describe('--proxy with --transport http', { timeout: TEST_TIMEOUT_MS }, () => {
-  test('through socks5: the same versions as directly, and every gateway connection went through the proxy', async () => {
+  test('through socks5: the versions seen directly, every gateway connection through the proxy', async () => {
     const direct = await probeGateway({});
     assert.deepEqual(direct.report.accepted, [8, 9, 10, 11, 12]);
     assert.equal(direct.requests.length, 0);
@@ -151,7 +151,7 @@ describe('--proxy with --transport http', { timeout: TEST_TIMEOUT_MS }, () => {
 describe('a proxy that is not there', { timeout: TEST_TIMEOUT_MS }, () => {
   // The proxy's own failure says nothing about the server: unreachable (EPROXY), never `refused`.
   for (const transport of TRANSPORT_NAMES) {
-    test(`${transport}: a refused connection to the proxy is unreachable (EPROXY), not the target's refusal`, async () => {
+    test(`${transport}: a refused connection to the proxy is unreachable (EPROXY), not a refusal`, async () => {
       const proxyPort = await closedPort();
       const report = await probe({
         host: '127.0.0.1',
@@ -204,7 +204,7 @@ async function listen(
 }
 
 describe('gateway connections through the proxy', { timeout: TEST_TIMEOUT_MS }, () => {
-  test('a gateway that closes after every answer: each poll opens a new connection, each through the proxy', async () => {
+  test('a gateway that closes after every answer: each poll connects anew, through the proxy', async () => {
     let connections = 0;
     let requests = 0;
     // Answers the open request with no MSNP yet, then the poll with the VER reply; closes after each.
@@ -247,7 +247,7 @@ describe('gateway connections through the proxy', { timeout: TEST_TIMEOUT_MS }, 
   });
 
   for (const transport of TRANSPORT_NAMES) {
-    test(`${transport}: a proxy that accepts and never answers is a connect timeout, and nothing is left open`, async () => {
+    test(`${transport}: a proxy that accepts and never answers is a connect timeout, nothing left open`, async () => {
       // Reads (and drops) what comes, so that it sees the probe's close.
       const silent = await listen((socket) => socket.resume());
       try {

@@ -29,7 +29,9 @@ function probeOptions(y: Argv): Argv {
       ...local,
       alias: 't',
       type: 'string',
-      describe: `deadline per connection, connect and reply together; also bounds name resolution: ms, or 500ms, 5s, 1.5s, 1m [default: ${DEFAULT_TIMEOUT_MS}]`,
+      describe:
+        'deadline per connection, connect and reply together; also bounds name resolution: ' +
+        `ms, or 500ms, 5s, 1.5s, 1m [default: ${DEFAULT_TIMEOUT_MS}]`,
     })
     .option('concurrency', {
       ...local,
@@ -41,7 +43,8 @@ function probeOptions(y: Argv): Argv {
       ...local,
       type: 'boolean',
       describe:
-        'send the combined offer (every version, highest first) to learn the preferred version [default: true]; --no-offer skips it',
+        'send the combined offer (every version, highest first) to learn the preferred version ' +
+        '[default: true]; --no-offer skips it',
     })
     .option('expect', {
       ...local,
@@ -132,7 +135,8 @@ function probeOptions(y: Argv): Argv {
       ...local,
       type: 'boolean',
       describe:
-        'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) and report confirmed or claimed-only',
+        'after an accepted VER go on like a real client (CVR, INF, first USR; never a password) ' +
+        'and report confirmed or claimed-only',
     })
     .option('handle', {
       ...local,
@@ -150,7 +154,8 @@ function probeOptions(y: Argv): Argv {
       ...local,
       type: 'boolean',
       describe:
-        'with --follow: follow any address or valid host name a redirect names [default: same host, or same address class as the target]',
+        'with --follow: follow any address or valid host name a redirect names ' +
+        '[default: same host, or same address class as the target]',
     })
     .option('follow-max', {
       ...local,
@@ -242,7 +247,8 @@ function emulatorOptions(y: Argv, defaultPort: number, probing = false): Argv {
       ...local,
       type: 'boolean',
       describe:
-        'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server [default: true]; --no-dispatch serves logins directly',
+        'Microsoft profiles: a dispatch server whose XFR points at a second, emulated notification server ' +
+        '[default: true]; --no-dispatch serves logins directly',
     })
     .option('host', { ...local, type: 'string', describe: 'address to listen on [default: 127.0.0.1]' })
     .option('port', {
@@ -475,7 +481,13 @@ function parser(): Argv {
     probeOptions(yargs())
       .scriptName('msnp-probe')
       .usage(
-        '$0 [HOST[:PORT]..] [options]\n\nWhich MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?\nTargets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port, CIDR blocks (10.0.0.0/24[:PORT]) and ranges (10.0.0.1-10.0.0.9[:PORT]); one connection per version, plus one combined offer.',
+        [
+          '$0 [HOST[:PORT]..] [options]',
+          '',
+          'Which MSN Messenger protocol (MSNP) versions does a server accept, and how does it answer the rest?',
+          'Targets: HOST, HOST:PORT, [IPv6]:PORT or msnp://host:port, CIDR blocks (10.0.0.0/24[:PORT]) and ' +
+            'ranges (10.0.0.1-10.0.0.9[:PORT]); one connection per version, plus one combined offer.',
+        ].join('\n'),
       )
       .option('host', { global: false, type: 'string', describe: 'server to probe (same as a positional HOST)' })
       .option('targets', {

@@ -52,7 +52,8 @@ export async function serve(args: Args, io: Io): Promise<number> {
   const kind = emulator.transport === 'http' ? 'HTTP gateway' : emulator.notification ? 'dispatch server' : 'server';
   const ns = emulator.notification ? `; its notification server listens on ${formatTarget(emulator.notification)}` : '';
   io.stdout.write(
-    `msnp-probe emulator: ${kind}, profile ${emulator.profile.name} (${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`,
+    `msnp-probe emulator: ${kind}, profile ${emulator.profile.name} ` +
+      `(${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`,
   );
   const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
   // An address nobody can read is no use (with --port 0 it is the only way to learn it): stop.

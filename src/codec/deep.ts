@@ -65,7 +65,10 @@ export interface Redirect {
   address: string;
   host: string | null;
   port: number | null;
-  /** Which XFR layout it came in: msnp2 `ip:port`; msnp3 `... 0`; msnp7 `... 0 current`; msnp13 `... U D`; msnp21 `... U D hop`. */
+  /**
+   * Which XFR layout it came in: msnp2 `ip:port`; msnp3 `... 0`; msnp7 `... 0 current`;
+   * msnp13 `... U D`; msnp21 `... U D hop`.
+   */
   format: 'msnp2' | 'msnp3' | 'msnp7' | 'msnp13' | 'msnp21' | 'unknown';
   /** `G`: use the HTTP gateway rather than TCP. */
   gateway: boolean;

@@ -45,7 +45,10 @@ export type Outcome =
   /** What came back was not a usable gateway response. */
   | { status: 'http-invalid'; reply: null; reason: HttpInvalidReason };
 
-/** `not-http`: no HTTP response; `no-session`: 200 without an X-MSN-Messenger SessionID; `too-large`: a body over the cap. */
+/**
+ * `not-http`: no HTTP response; `no-session`: 200 without an X-MSN-Messenger SessionID;
+ * `too-large`: a body over the cap.
+ */
 export type HttpInvalidReason = 'not-http' | 'no-session' | 'too-large';
 
 /** Statuses that show an MSNP server answered (as opposed to silence, network failure or another protocol). */

@@ -59,7 +59,10 @@ export function baselineKey(host: string, port: number): string {
   return targetKey(host, port);
 }
 
-/** A probe as msnp-probe writes it: a known status, and a numeric code if any (text from a file reaches the terminal). */
+/**
+ * A probe as msnp-probe writes it: a known status, and a numeric code if any (text from a file
+ * reaches the terminal).
+ */
 function isBaselineProbe(value: unknown): value is BaselineProbe {
   if (typeof value !== 'object' || value === null) return false;
   const p = value as Record<string, unknown>;

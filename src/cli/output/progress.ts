@@ -44,7 +44,8 @@ export class Progress {
   line(now = Date.now()): string {
     const seconds = Math.max((now - this.#started) / 1000, 0.001);
     const rate = this.#probes / seconds;
-    let text = `${this.#targets}${this.#total !== null ? `/${this.#total}` : ''} targets, ${this.#probes} probes, ${rate.toFixed(1)} probes/s`;
+    const of = this.#total !== null ? `/${this.#total}` : '';
+    let text = `${this.#targets}${of} targets, ${this.#probes} probes, ${rate.toFixed(1)} probes/s`;
     if (this.#total !== null && this.#targets > 0) {
       const eta = ((this.#total - this.#targets) * seconds) / this.#targets;
       text += `, ETA ${formatDuration(eta)}`;

@@ -123,7 +123,8 @@ export function fitTarget(text: string, width = TARGET_WIDTH - 1): string {
   const tail = colon > 0 && /^:\d+$/.test(text.slice(colon)) ? text.slice(colon) : '';
   const room = width - tail.length - 1;
   const head = Math.ceil(room / 2);
-  return `${text.slice(0, head)}…${text.slice(text.length - tail.length - (room - head), text.length - tail.length)}${tail}`;
+  const end = text.length - tail.length;
+  return `${text.slice(0, head)}…${text.slice(end - (room - head), end)}${tail}`;
 }
 
 /**

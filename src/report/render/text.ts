@@ -33,7 +33,7 @@ export function describeStatus(o: ExchangeOutcome): string {
           ? `rejected (lists ${o.serverVersions.length})`
           : 'rejected';
     case 'mismatch':
-      return `mismatch (${o.reason === 'trid' ? 'other trId' : o.reason === 'version' ? 'other version' : 'other command'})`;
+      return `mismatch (other ${o.reason === 'trid' ? 'trId' : o.reason === 'version' ? 'version' : 'command'})`;
     case 'error':
       return `${errorLabel(o.code)}${o.codeName ? ` (${o.codeName})` : ''}`;
     case 'closed': {
