@@ -36,7 +36,7 @@ test('a probe loads neither the emulator, the exporter nor the badge code until 
   assert.ok(main?.[1], 'the entry imports main on demand');
   const text = loadedText(join(ROOT, 'dist', main[1]));
   assert.match(text, /dist\/src\/probe\//);
-  for (const lazy of ['dist/src/emulator/server', 'dist/src/exporter/', 'dist/src/cli/badge-command']) {
+  for (const lazy of ['dist/src/emulator/server', 'dist/src/exporter/', 'dist/src/cli/badge-command', 'socks/']) {
     assert.ok(!text.includes(lazy), `${lazy} is loaded by every probe`);
   }
 });
@@ -58,4 +58,32 @@ test('--version into a closed pipe exits 141, quietly, as every command does', a
   const [code] = (await once(child, 'close')) as [number | null];
   assert.equal(code, 141, stderr);
   assert.equal(stderr, '');
+});
+
+test('IPv4 and name targets are parsed without net.isIP, whose IPv6 pattern costs milliseconds on first use', async () => {
+  const net = (await import('node:module')).createRequire(import.meta.url)('node:net') as typeof import('node:net');
+  const { syncBuiltinESMExports } = await import('node:module');
+  const real = net.isIP;
+  const seen: string[] = [];
+  // An IPv4 address is matched before the IPv6 pattern is reached; any other text reaches it.
+  net.isIP = (text: string) => {
+    if (!net.isIPv4(text)) seen.push(text);
+    return real(text);
+  };
+  syncBuiltinESMExports();
+  try {
+    const { formatTarget, parseTarget } = await import('../src/input/target.js');
+    const ipv6 = parseTarget('[::1]:1863');
+    assert.ok(seen.includes('::1'), 'an IPv6 literal still goes to net.isIP');
+    seen.length = 0;
+    for (const text of ['127.0.0.1:1863', '127.0.0.1', 'msnp://127.0.0.1:1863', 'name.invalid:1863', 'name.invalid']) {
+      assert.equal(formatTarget(parseTarget(text)).startsWith('['), false);
+    }
+    assert.deepEqual(seen, []);
+    assert.equal(formatTarget(ipv6), '[::1]:1863');
+    assert.deepEqual(parseTarget('::1'), { host: '::1', port: 1863 });
+  } finally {
+    net.isIP = real;
+    syncBuiltinESMExports();
+  }
 });
