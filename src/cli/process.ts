@@ -45,7 +45,11 @@ export function processIo(): Io & { settle(): Promise<void> } {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    stdin: process.stdin,
+    // A getter: process.stdin builds its stream (and loads Node's modules for it) on first access,
+    // and only `--targets -` reads it.
+    get stdin() {
+      return process.stdin;
+    },
     output,
     settle: output.settle,
     stopSignal: () =>
