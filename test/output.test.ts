@@ -128,6 +128,7 @@ describe('output that cannot be written fails the run', { skip: !existsSync('/de
     // Its address cannot be read: it stops instead of serving unseen.
     ['serve', () => ['serve', '--port', '0']],
     ['--help', () => ['--help']],
+    ['--version', () => ['--version']],
   ];
   for (const [name, args] of modes) {
     test(`${name} > /dev/full: exit 5 and one line on stderr`, async () => {

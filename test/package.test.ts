@@ -19,6 +19,10 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
     const [info] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = info.files.map((f) => f.path);
     assert.ok(paths.includes('bin/msnp-probe.js') && paths.includes('dist/cli.mjs'));
+    assert.ok(
+      paths.some((p) => p.startsWith('dist/cli-chunks/')),
+      'the CLI bundle ships its chunks',
+    );
     assert.ok(paths.includes('dist/src/index.js') && paths.includes('dist/src/index.d.ts'));
     assert.ok(paths.includes('docs/schema/report.schema.json'));
     assert.ok(
@@ -34,6 +38,9 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const version = await run(join(app, 'node_modules', '.bin', 'msnp-probe'), ['--version'], { cwd: app });
     assert.equal(version.stdout.trim(), pkg.version);
+    // `profiles` runs code that the CLI loads on demand, from a chunk of its own: it must ship too.
+    const profiles = await run(join(app, 'node_modules', '.bin', 'msnp-probe'), ['profiles'], { cwd: app });
+    assert.match(profiles.stdout, /escargot/);
     const lib = await run(
       process.execPath,
       [

@@ -1,5 +1,6 @@
-import { main, type Io } from './main.js';
-import type { OutputState } from './io.js';
+import { escapeText } from '../core/escape.js';
+import { PACKAGE } from '../core/version.js';
+import { EXIT, type Io, type OutputState } from './io.js';
 
 const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -44,7 +45,11 @@ export function processIo(): Io & { settle(): Promise<void> } {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    stdin: process.stdin,
+    // A getter: process.stdin builds its stream (and loads Node's modules for it) on first access,
+    // and only `--targets -` reads it.
+    get stdin() {
+      return process.stdin;
+    },
     output,
     settle: output.settle,
     stopSignal: () =>
@@ -70,6 +75,29 @@ export function processIo(): Io & { settle(): Promise<void> } {
   };
 }
 
+/**
+ * `--version` alone, answered without loading yargs and the probe code: a bare start costs Node's
+ * start-up plus this small module (docs/BENCHMARKS.md). The output is yargs' own: the version, one line.
+ * A failed write ends the run as `main` would end it.
+ */
+async function printVersion(io: Io & { settle(): Promise<void> }): Promise<number> {
+  io.stdout.write(`${PACKAGE.version}\n`);
+  await io.settle();
+  const failed = io.output?.error ?? null;
+  if (failed === 'EPIPE') return EXIT.pipeClosed;
+  if (failed === null) return EXIT.ok;
+  io.stderr.write(`msnp-probe: cannot write output: ${escapeText(failed)}\n`);
+  return EXIT.outputFailed;
+}
+
 export async function run(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2), processIo());
+  const argv = process.argv.slice(2);
+  const io = processIo();
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.exitCode = await printVersion(io);
+    return;
+  }
+  // Imported here, not at the top: the bundle splits it (yargs, the probe code) from this entry module.
+  const { main } = await import('./main.js');
+  process.exitCode = await main(argv, io);
 }

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 
 /** The package's own name and version, read once from package.json next to dist/. */
 function readPackage(): { name: string; version: string } {
-  // dist/src/core/version.js (the library) and dist/cli.mjs (the bundled CLI) sit at different depths.
-  for (const path of ['../../../package.json', '../package.json']) {
+  // dist/src/core/version.js (the library), dist/cli.mjs and dist/cli-chunks/*.mjs (the bundled CLI)
+  // sit at different depths.
+  for (const path of ['../../../package.json', '../../package.json', '../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
         name?: unknown;

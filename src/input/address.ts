@@ -46,7 +46,8 @@ export function formatIPv4(n: number): string {
 
 /** An IPv6 literal (no zone, no brackets) as a 128-bit number, or null. */
 export function parseIPv6(text: string): bigint | null {
-  if (isIP(text) !== 6 || text.includes('%')) return null;
+  // Without a colon it cannot be IPv6; net.isIP would still compile Node's IPv6 pattern (milliseconds) for a name.
+  if (!text.includes(':') || isIP(text) !== 6 || text.includes('%')) return null;
   let groups: string[];
   let tail: number[] = [];
   let s = text;

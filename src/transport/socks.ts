@@ -1,4 +1,3 @@
-import { SocksClient } from 'socks';
 import { formatTarget, parseTarget } from '../input/target.js';
 import { msnpError } from '../core/errors.js';
 import type { Dialer } from './dialer.js';
@@ -53,8 +52,20 @@ export function socksDialer(proxy: ProxySpec): Dialer {
         if (errno === undefined || !isLocalErrno(errno)) events.fail('EPROXY');
       };
       socket.prependOnceListener('error', onProxyError);
-      socket.once('connect', () => {
+      socket.once('connect', async () => {
         socket.off('error', onProxyError);
+        // Loaded by the first proxied connection, not at start-up: most runs use no proxy, and the
+        // package (with ip-address and smart-buffer) is most of the CLI's code by size.
+        let SocksClient: typeof import('socks').SocksClient;
+        try {
+          // A CommonJS package: its module.exports is the default export, bundled or not.
+          ({ SocksClient } = (await import('socks')).default);
+        } catch {
+          events.fail('EPROXY');
+          return;
+        }
+        // The deadline may have ended the exchange meanwhile; the proxy speaks only after our greeting.
+        if (socket.destroyed) return;
         const client = new SocksClient({
           proxy: { host: proxy.host, port: proxy.port, type: 5 },
           command: 'connect',

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BIN, ROOT, runBin } from './helpers.js';
+
+/** The files Node loads for `file` before any of its code runs: it and its static imports, transitively. */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  // esbuild writes chunk imports as `from "./x.mjs"` or a bare `import "./x.mjs"`; import("./x.mjs") is lazy.
+  for (const m of text.matchAll(/(?:\bfrom|^import)\s*"(\.{1,2}\/[^"]+\.mjs)"/gm)) {
+    staticClosure(join(dirname(file), m[1] as string), seen);
+  }
+  return seen;
+}
+
+function loadedText(entry: string): string {
+  return [...staticClosure(entry)].map((f) => readFileSync(f, 'utf8')).join('\n');
+}
+
+const ENTRY = join(ROOT, 'dist', 'cli.mjs');
+
+test('a bare start compiles neither yargs nor the probe code: only the entry and its small chunks', () => {
+  const text = loadedText(ENTRY);
+  assert.doesNotMatch(text, /node_modules\/yargs/);
+  assert.doesNotMatch(text, /dist\/src\/probe\//);
+  assert.ok(text.length < 40_000, `a bare start loads ${text.length} bytes`);
+});
+
+test('a probe loads neither the emulator, the exporter nor the badge code until a command needs them', () => {
+  const main = readFileSync(ENTRY, 'utf8').match(/import\("(\.\/cli-chunks\/main-[^"]+\.mjs)"\)/);
+  assert.ok(main?.[1], 'the entry imports main on demand');
+  const text = loadedText(join(ROOT, 'dist', main[1]));
+  assert.match(text, /dist\/src\/probe\//);
+  for (const lazy of ['dist/src/emulator/server', 'dist/src/exporter/', 'dist/src/cli/badge-command', 'socks/']) {
+    assert.ok(!text.includes(lazy), `${lazy} is loaded by every probe`);
+  }
+});
+
+test('--version and -V answer as yargs does, before yargs is loaded', async () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const argv of [['--version'], ['-V'], ['--json', '--version']]) {
+    const r = await runBin(argv);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${pkg.version}\n`, ''], argv.join(' '));
+  }
+});
+
+test('--version into a closed pipe exits 141, quietly, as every command does', async () => {
+  const child = spawn(process.execPath, [BIN, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Closed long before Node has started in the child: its one write finds no reader.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 141, stderr);
+  assert.equal(stderr, '');
+});
+
+test('IPv4 and name targets are parsed without net.isIP, whose IPv6 pattern costs milliseconds on first use', async () => {
+  const net = (await import('node:module')).createRequire(import.meta.url)('node:net') as typeof import('node:net');
+  const { syncBuiltinESMExports } = await import('node:module');
+  const real = net.isIP;
+  const seen: string[] = [];
+  // An IPv4 address is matched before the IPv6 pattern is reached; any other text reaches it.
+  net.isIP = (text: string) => {
+    if (!net.isIPv4(text)) seen.push(text);
+    return real(text);
+  };
+  syncBuiltinESMExports();
+  try {
+    const { formatTarget, parseTarget } = await import('../src/input/target.js');
+    const ipv6 = parseTarget('[::1]:1863');
+    assert.ok(seen.includes('::1'), 'an IPv6 literal still goes to net.isIP');
+    seen.length = 0;
+    for (const text of ['127.0.0.1:1863', '127.0.0.1', 'msnp://127.0.0.1:1863', 'name.invalid:1863', 'name.invalid']) {
+      assert.equal(formatTarget(parseTarget(text)).startsWith('['), false);
+    }
+    assert.deepEqual(seen, []);
+    assert.equal(formatTarget(ipv6), '[::1]:1863');
+    assert.deepEqual(parseTarget('::1'), { host: '::1', port: 1863 });
+  } finally {
+    net.isIP = real;
+    syncBuiltinESMExports();
+  }
+});
