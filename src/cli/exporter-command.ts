@@ -1,17 +1,12 @@
 import { readFlagFile } from './read-file.js';
 import { isIP } from 'node:net';
-import { escapeText } from '../core/escape.js';
 import { parseHost, formatTarget } from '../input/target.js';
 import { isMsnpProbeError } from '../core/errors.js';
 import { MAX_CONFIG_BYTES, parseExporterConfig, buildAllowList, type ExporterConfig } from '../exporter/config.js';
-import {
-  DEFAULT_EXPORTER_PORT,
-  DEFAULT_MAX_CONCURRENT_PROBES,
-  startExporter,
-  type Exporter,
-} from '../exporter/server.js';
+import { DEFAULT_EXPORTER_PORT, DEFAULT_MAX_CONCURRENT_PROBES, startExporter } from '../exporter/server.js';
 import { resolveTarget, systemLookup, type LookupFn } from '../transport/resolve.js';
 import { filteredLookup } from '../input/family.js';
+import { listenOrUsage, watchStop } from './listen.js';
 import { EXIT, type Io } from './io.js';
 import { UsageError, type Args } from './options.js';
 
@@ -81,32 +76,25 @@ export async function exporter(args: Args, io: Io, lookup: LookupFn = systemLook
   }
   const resolved = await resolveTarget(listen.host);
   if (!resolved.ok) throw new UsageError(`--listen: cannot listen on '${listen.host}': ${resolved.errno}`);
-  let running: Exporter;
-  try {
-    running = await startExporter({
+  const running = await listenOrUsage('exporter', io, () =>
+    startExporter({
       host: resolved.address.address,
       port: listen.port,
       config,
       allow,
       maxConcurrentProbes: maxProbes,
       lookup: family === undefined ? lookup : filteredLookup({ family }, lookup),
-    });
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      io.stderr.write(`msnp-probe: exporter: cannot listen: ${escapeText(String((err as Error).message))}\n`);
-      return EXIT.usage;
-    }
-    throw err;
-  }
+    }),
+  );
+  if (typeof running === 'number') return running;
+  const stopped = watchStop(io);
   const where = formatTarget(running);
   const modules = config.modules.size;
   io.stdout.write(
     `msnp-probe exporter: listening on http://${where}/ (${modules} module${modules === 1 ? '' : 's'}, ` +
       `${allowed} allowed target entr${allowed === 1 ? 'y' : 'ies'}, ${maxProbes} probes at once)\n`,
   );
-  const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
-  const why = await stop();
+  const why = await stopped;
   await running.close();
   io.stdout.write(`msnp-probe exporter: stopped (${why})\n`);
   return EXIT.ok;

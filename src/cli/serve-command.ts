@@ -2,6 +2,7 @@ import { escapeText } from '../core/escape.js';
 import { formatTarget, DEFAULT_PORT } from '../input/target.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { ESCARGOT_ERAS, PROFILES } from '../emulator/profiles.js';
+import { listenOrUsage, watchStop } from './listen.js';
 import { EXIT, terminalWidth, type Io } from './io.js';
 import { wrapText } from '../core/fit.js';
 import { commonProbeOptions, servePlan, UsageError, type Args } from './options.js';
@@ -34,17 +35,9 @@ async function startFromArgs(args: Args, defaultPort: number, family?: 4 | 6): P
 }
 
 export async function serve(args: Args, io: Io): Promise<number> {
-  let emulator: Emulator;
-  try {
-    emulator = await startFromArgs(args, DEFAULT_PORT);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      io.stderr.write(`msnp-probe: serve: cannot listen: ${escapeText(String((err as Error).message))}\n`);
-      return EXIT.usage;
-    }
-    throw err;
-  }
+  const emulator = await listenOrUsage('serve', io, () => startFromArgs(args, DEFAULT_PORT));
+  if (typeof emulator === 'number') return emulator;
+  const stopped = watchStop(io);
   const where = formatTarget({ host: emulator.host, port: emulator.port });
   // The fault specs as typed: command-line text, escaped like text from the network (a spec may carry a raw \r).
   const specs = args['fault'] ? ([] as unknown[]).concat(args['fault']).map((f) => escapeText(String(f))) : [];
@@ -55,13 +48,12 @@ export async function serve(args: Args, io: Io): Promise<number> {
     `msnp-probe emulator: ${kind}, profile ${emulator.profile.name} ` +
       `(${emulator.profile.versions.length} versions${faults}) listening on ${where}${ns}\n`,
   );
-  const stop = io.stopSignal ?? (() => new Promise<string>(() => undefined));
   // An address nobody can read is no use (with --port 0 it is the only way to learn it): stop.
   let stopWatching = (): unknown => undefined;
   const lost = new Promise<string>((resolve) => {
     stopWatching = io.output?.onError((code) => resolve(`cannot write output: ${code}`)) ?? stopWatching;
   });
-  const why = await Promise.race([stop(), lost]);
+  const why = await Promise.race([stopped, lost]);
   stopWatching();
   if (io.output?.error) {
     await emulator.close();
