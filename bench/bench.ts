@@ -313,7 +313,8 @@ async function case1(): Promise<string> {
   const out: string[] = [];
   out.push(`### Case 1: one target, MSNP2-21, 50 ms reply latency (${ROUNDS} rounds, interleaved)`, '');
   out.push(
-    'Wall time of the whole child process, from spawn to exit. Emulator: a separate `msnp-probe serve --profile escargot --delay 50` process.',
+    'Wall time of the whole child process, from spawn to exit. ' +
+      'Emulator: a separate `msnp-probe serve --profile escargot --delay 50` process.',
     '',
   );
   out.push('| program | connections | median ms | min ms | vs floor (median) | every run, ms |');
@@ -321,30 +322,45 @@ async function case1(): Promise<string> {
   for (const row of rows) {
     const m = median(row.samples);
     const failed = row.failures.length ? ` (${row.failures.length} failed: ${row.failures[0]})` : '';
+    const every = row.samples.map(ms).join(', ');
     out.push(
-      `| ${row.variant.label} | ${row.variant.note ?? ''} | ${ms(m)} | ${ms(min(row.samples))} | ${fixed(m / floor)}x | ${row.samples.map(ms).join(', ')}${failed} |`,
+      `| ${row.variant.label} | ${row.variant.note ?? ''} | ${ms(m)} | ${ms(min(row.samples))} | ` +
+        `${fixed(m / floor)}x | ${every}${failed} |`,
     );
   }
   out.push('');
+  const minRatio = fixed(min(get('probe').samples) / floorMin);
+  const minRatioNoOffer = fixed(min(get('probeNoOffer').samples) / floorMin);
   out.push(
-    `- msnp-probe / floor: **${fixed(ratio)}x** with the offer, ${fixed(ratioNoOffer)}x without (min/min: ${fixed(min(get('probe').samples) / floorMin)}x, ${fixed(min(get('probeNoOffer').samples) / floorMin)}x).`,
+    `- msnp-probe / floor: **${fixed(ratio)}x** with the offer, ${fixed(ratioNoOffer)}x without ` +
+      `(min/min: ${minRatio}x, ${minRatioNoOffer}x).`,
   );
   out.push(
-    `- sequential / msnp-probe: **${fixed(sequential / probe)}x** (msnp-probe is that many times faster than the one-at-a-time script).`,
+    `- sequential / msnp-probe: **${fixed(sequential / probe)}x** ` +
+      '(msnp-probe is that many times faster than the one-at-a-time script).',
   );
   // Fixed costs show best in the minima: the medians of separate programs are too noisy to subtract.
   const startupMin = min(get('startup').samples);
   const versionMin = min(get('version').samples);
+  const probeMin = min(get('probe').samples);
+  const libraryMin = min(get('library').samples);
   out.push(
-    `- Where msnp-probe's time goes (minima): Node start-up ${ms(startupMin)} ms, loading msnp-probe's modules ${ms(versionMin - startupMin)} ms (\`--version\` minus \`node -e 0\`), ` +
-      `probing and exiting ${ms(min(get('probe').samples) - versionMin)} ms; the floor spends ${ms(floorMin - startupMin)} ms after start-up, \`probe()\` without the CLI ${ms(min(get('library').samples) - startupMin)} ms.`,
+    `- Where msnp-probe's time goes (minima): Node start-up ${ms(startupMin)} ms, ` +
+      `loading msnp-probe's modules ${ms(versionMin - startupMin)} ms (\`--version\` minus \`node -e 0\`), ` +
+      `probing and exiting ${ms(probeMin - versionMin)} ms; ` +
+      `the floor spends ${ms(floorMin - startupMin)} ms after start-up, ` +
+      `\`probe()\` without the CLI ${ms(libraryMin - startupMin)} ms.`,
   );
+  const otherCpu = other === null ? 'n/a' : `${ms(other * 100)}% of one core`;
   out.push(
-    `- Noise: processes outside this benchmark used ${other === null ? 'n/a' : `${ms(other * 100)}% of one core`} on average during case 1 (from /proc/stat; 200% = both cores).`,
+    `- Noise: processes outside this benchmark used ${otherCpu} on average during case 1 ` +
+      '(from /proc/stat; 200% = both cores).',
   );
   out.push('');
   summary.push(
-    `| 1. one target, 50 ms latency: msnp-probe within ${TARGET_RATIO}x of the floor | ${fixed(ratio)}x (median ${ms(probe)} ms vs ${ms(floor)} ms); ${fixed(ratioNoOffer)}x with --no-offer | ${verdict(ratio <= TARGET_RATIO)} |`,
+    `| 1. one target, 50 ms latency: msnp-probe within ${TARGET_RATIO}x of the floor | ` +
+      `${fixed(ratio)}x (median ${ms(probe)} ms vs ${ms(floor)} ms); ${fixed(ratioNoOffer)}x with --no-offer | ` +
+      `${verdict(ratio <= TARGET_RATIO)} |`,
   );
   return out.join('\n');
 }
@@ -488,7 +504,8 @@ async function scanRun(emulator: Service, spec: ScanSpec): Promise<ScanRun> {
     otherCpuMs,
   };
   log(
-    `case 2: ${spec.label}, global ${spec.global ?? 'default'}: ${int(probes)} probes in ${ms(result.wallMs)} ms = ${int(rate(out))}/s, ` +
+    `case 2: ${spec.label}, global ${spec.global ?? 'default'}: ` +
+      `${int(probes)} probes in ${ms(result.wallMs)} ms = ${int(rate(out))}/s, ` +
       `peak RSS ${fixed(mb(result.usage?.maxRssKiB), 1)} MB${result.code !== 0 ? ` (${describeFailure(result)})` : ''}`,
   );
   return out;
@@ -528,9 +545,14 @@ function scanRow(r: ScanRun): string {
   const pct = (cpuMs: number | null): string =>
     cpuMs === null ? 'n/a' : `${ms(Math.max(0, cpuMs / r.result.wallMs) * 100)}%`;
   const name = r.program === 'raw' ? `${r.label} *(reference)*` : r.label;
+  const global = r.global ?? `${DEFAULT_GLOBAL} (default)`;
+  const bold = r.program === 'raw' ? '' : '**';
+  const rss = fixed(mb(r.result.usage?.maxRssKiB), 1);
   return (
-    `| ${name} | ${int(r.targets)} | ${r.versions}${r.offer ? ' + offer' : ''} | ${r.global ?? `${DEFAULT_GLOBAL} (default)`} | ${int(r.probes)} | ${fixed(wallS)} | ` +
-    `**${int(rate(r))}** | ${r.program === 'raw' ? '' : '**'}${fixed(mb(r.result.usage?.maxRssKiB), 1)}${r.program === 'raw' ? '' : '**'} | ${pct(proberCpu)} | ${ms((proberCpu * 1000) / r.probes)} µs | ${pct(r.emulatorCpuMs)} | ${pct(r.otherCpuMs)} | ${int(r.connections)} | ${outcome}${stderrNote} |`
+    `| ${name} | ${int(r.targets)} | ${r.versions}${r.offer ? ' + offer' : ''} | ${global} | ` +
+    `${int(r.probes)} | ${fixed(wallS)} | ` +
+    `**${int(rate(r))}** | ${bold}${rss}${bold} | ${pct(proberCpu)} | ${ms((proberCpu * 1000) / r.probes)} µs | ` +
+    `${pct(r.emulatorCpuMs)} | ${pct(r.otherCpuMs)} | ${int(r.connections)} | ${outcome}${stderrNote} |`
   );
 }
 
@@ -558,7 +580,8 @@ async function case2(): Promise<string> {
   const attempt = async (spec: ScanSpec, needsMs: number): Promise<ScanRun | null> => {
     if (remainingMs() < needsMs) {
       skipped.push(
-        `${spec.label} (--global-concurrency ${spec.global ?? 'default'}): skipped, the bench's time budget was nearly spent`,
+        `${spec.label} (--global-concurrency ${spec.global ?? 'default'}): ` +
+          "skipped, the bench's time budget was nearly spent",
       );
       return null;
     }
@@ -606,22 +629,31 @@ async function case2(): Promise<string> {
   const out: string[] = [];
   out.push(`### Case 2: throughput and memory, ${int(SERVERS)} emulated servers in one process, no injected delay`, '');
   out.push(
-    'Prober: `msnp-probe --targets - --ndjson --no-progress --workers 1 -c 20 -r RANGE [--no-offer] [--global-concurrency G]`, the target list on stdin, ' +
-      'stdout counted line by line and discarded. probes/s = probes / wall time of the prober process (its start-up included). ' +
-      "Peak RSS = the prober's own high-water mark, /proc/self/status VmHWM (not getrusage's maxRSS, which a Linux child inherits from the process that spawned it; 1 MB = 10^6 bytes). CPU = CPU time / wall time (100% = one core of the 2); CPU per probe = the prober's CPU time / probes (start-up included, less sensitive to noise than wall time); " +
+    'Prober: `msnp-probe --targets - --ndjson --no-progress --workers 1 -c 20 -r RANGE [--no-offer] ' +
+      '[--global-concurrency G]`, the target list on stdin, ' +
+      'stdout counted line by line and discarded. ' +
+      'probes/s = probes / wall time of the prober process (its start-up included). ' +
+      "Peak RSS = the prober's own high-water mark, /proc/self/status VmHWM (not getrusage's maxRSS, " +
+      'which a Linux child inherits from the process that spawned it; 1 MB = 10^6 bytes). ' +
+      'CPU = CPU time / wall time (100% = one core of the 2); ' +
+      "CPU per probe = the prober's CPU time / probes (start-up included, less sensitive to noise than wall time); " +
       '"other CPU" = what processes outside this benchmark used meanwhile (from /proc/stat): the noise.',
     '',
   );
   out.push(
-    '| run | targets | versions | --global-concurrency | probes | wall s | probes/s | peak RSS MB | prober CPU | prober CPU per probe | emulator CPU | other CPU | connections seen by emulator | outcome |',
+    '| run | targets | versions | --global-concurrency | probes | wall s | probes/s | peak RSS MB | prober CPU | ' +
+      'prober CPU per probe | emulator CPU | other CPU | connections seen by emulator | outcome |',
   );
   out.push('|---|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const r of runs) out.push(scanRow(r));
   out.push('');
   for (const s of skipped) out.push(`- ${s}`);
   out.push(
-    `- Emulator process peak RSS: ${fixed(emulatorRss, 1)} MB. Sockets in TIME_WAIT on the machine: ${twBefore ?? 'n/a'} before case 2, ${twAfter ?? 'n/a'} after ` +
-      `(ephemeral ports ${ephemeralRange()}; a client port is reused toward each of the ${int(SERVERS)} server ports, and msnp-probe closes first and gracefully).`,
+    `- Emulator process peak RSS: ${fixed(emulatorRss, 1)} MB. ` +
+      `Sockets in TIME_WAIT on the machine: ${twBefore ?? 'n/a'} before case 2, ${twAfter ?? 'n/a'} after ` +
+      `(ephemeral ports ${ephemeralRange()}; ` +
+      `a client port is reused toward each of the ${int(SERVERS)} server ports, ` +
+      'and msnp-probe closes first and gracefully).',
     '',
   );
 
@@ -636,19 +668,30 @@ async function case2(): Promise<string> {
   const rssDefault = Math.max(...probers.filter((r) => r.global === null).map(rssOf));
   const rssAll = Math.max(...probers.map(rssOf));
   if (best) {
+    const bestGlobal = best.global ?? DEFAULT_GLOBAL;
+    const bestPassed = rate(best) >= TARGET_PROBES_PER_S && complete(best);
     summary.push(
-      `| 2. ${int(SERVERS)} targets x 20 versions: at least ${int(TARGET_PROBES_PER_S)} probes/s | best ${int(rate(best))}/s (--global-concurrency ${best.global ?? DEFAULT_GLOBAL}, peak RSS ${fixed(rssOf(best), 1)} MB); ` +
-        `default settings ${bestDefault ? int(rate(bestDefault)) : 'n/a'}/s | ${verdict(rate(best) >= TARGET_PROBES_PER_S && complete(best))} |`,
+      `| 2. ${int(SERVERS)} targets x 20 versions: at least ${int(TARGET_PROBES_PER_S)} probes/s | ` +
+        `best ${int(rate(best))}/s (--global-concurrency ${bestGlobal}, peak RSS ${fixed(rssOf(best), 1)} MB); ` +
+        `default settings ${bestDefault ? int(rate(bestDefault)) : 'n/a'}/s | ${verdict(bestPassed)} |`,
     );
   }
+  const worstGlobal = probers.find((r) => rssOf(r) === rssAll)?.global ?? DEFAULT_GLOBAL;
+  const worstNote = rssAll < TARGET_RSS_MB ? '' : `, **FAIL** at --global-concurrency ${worstGlobal}`;
   summary.push(
-    `| 2. peak RSS under ${TARGET_RSS_MB} MB, ${int(SERVERS)} targets | ${fixed(rssDefault, 1)} MB at the default --global-concurrency ${DEFAULT_GLOBAL}; ${fixed(rssAll, 1)} MB the highest of all settings tried | ` +
-      `${verdict(rssDefault < TARGET_RSS_MB)} (default)${rssAll < TARGET_RSS_MB ? '' : `, **FAIL** at --global-concurrency ${probers.find((r) => rssOf(r) === rssAll)?.global ?? DEFAULT_GLOBAL}`} |`,
+    `| 2. peak RSS under ${TARGET_RSS_MB} MB, ${int(SERVERS)} targets | ` +
+      `${fixed(rssDefault, 1)} MB at the default --global-concurrency ${DEFAULT_GLOBAL}; ` +
+      `${fixed(rssAll, 1)} MB the highest of all settings tried | ` +
+      `${verdict(rssDefault < TARGET_RSS_MB)} (default)${worstNote} |`,
   );
+  const streamedRow = `| 2. peak RSS under ${TARGET_RSS_MB} MB, ${int(STREAMED)} targets from a stream | `;
   summary.push(
     streamed
-      ? `| 2. peak RSS under ${TARGET_RSS_MB} MB, ${int(STREAMED)} targets from a stream | ${fixed(rssOf(streamed), 1)} MB at the default --global-concurrency (${int(rate(streamed))} probes/s${complete(streamed) ? '' : ', INCOMPLETE'}) | ${verdict(rssOf(streamed) < TARGET_RSS_MB && complete(streamed))} |`
-      : `| 2. peak RSS under ${TARGET_RSS_MB} MB, ${int(STREAMED)} targets from a stream | not measured | **FAIL** |`,
+      ? streamedRow +
+          `${fixed(rssOf(streamed), 1)} MB at the default --global-concurrency ` +
+          `(${int(rate(streamed))} probes/s${complete(streamed) ? '' : ', INCOMPLETE'}) | ` +
+          `${verdict(rssOf(streamed) < TARGET_RSS_MB && complete(streamed))} |`
+      : `${streamedRow}not measured | **FAIL** |`,
   );
   return out.join('\n');
 }

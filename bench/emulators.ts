@@ -38,9 +38,13 @@ async function main(): Promise<void> {
       sum.peakActive = Math.max(sum.peakActive, s.peakActive);
     }
     const u = process.resourceUsage();
-    process.stdout.write(
-      `${JSON.stringify({ ...sum, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: Math.round(peakRssBytes() / 1024) })}\n`,
-    );
+    const stats = {
+      ...sum,
+      userMs: u.userCPUTime / 1000,
+      systemMs: u.systemCPUTime / 1000,
+      maxRssKiB: Math.round(peakRssBytes() / 1024),
+    };
+    process.stdout.write(`${JSON.stringify(stats)}\n`);
   });
   lines.on('close', () => void stop());
 }

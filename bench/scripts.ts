@@ -4,10 +4,12 @@
  */
 
 /** The floor: one connection, one VER, one reply line, exit. One round trip plus Node's start-up. */
-export const FLOOR_SCRIPT = `
+export const FLOOR_SCRIPT =
+  `
 const s = require('net').connect(+process.argv[2], process.argv[1], () => s.write('VER 1 MSNP21 CVR0\\r\\n'));
 let b = '';
-s.on('data', (d) => { b += d; const i = b.indexOf('\\r\\n'); if (i >= 0) { console.log(b.slice(0, i)); s.destroy(); } });
+s.on('data', (d) => { b += d; const i = b.indexOf('\\r\\n'); ` +
+  `if (i >= 0) { console.log(b.slice(0, i)); s.destroy(); } });
 s.on('error', (e) => { console.error(e.message); process.exitCode = 1; });
 `;
 
@@ -30,13 +32,15 @@ const ver = (v) => new Promise((resolve) => {
  * sends VER, reads one line and ends the socket, CONCURRENCY connections in flight
  * (`node -e SCRIPT FIRST LAST CONCURRENCY`). Prints `ok N/M` at the end.
  */
-export const RAW_CLIENT_SCRIPT = `
+export const RAW_CLIENT_SCRIPT =
+  `
 const net = require('net');
 const [first, last, width] = [+process.argv[1], +process.argv[2], +process.argv[3]];
 let input = '';
 process.stdin.setEncoding('latin1').on('data', (d) => (input += d)).on('end', () => {
   const jobs = [];
-  for (const line of input.split('\\n')) if (line) for (let v = first; v <= last; v++) jobs.push([+line.split(':')[1], v]);
+  for (const line of input.split('\\n')) if (line) ` +
+  `for (let v = first; v <= last; v++) jobs.push([+line.split(':')[1], v]);
   let next = 0, closed = 0, ok = 0;
   const one = () => {
     const job = jobs[next++];

@@ -95,6 +95,8 @@ await build({
   external: ['prom-client', 'yaml'],
   // CommonJS dependencies (cli-table3) call require(); give the ESM bundle a real one.
   banner: {
-    js: "import { createRequire as __msnpCreateRequire } from 'node:module'; const require = __msnpCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as __msnpCreateRequire } from 'node:module'; " +
+      'const require = __msnpCreateRequire(import.meta.url);',
   },
 });

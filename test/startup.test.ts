@@ -60,7 +60,9 @@ test('--version into a closed pipe exits 141, quietly, as every command does', a
   assert.equal(stderr, '');
 });
 
-test('IPv4 and name targets are parsed without net.isIP, whose IPv6 pattern costs milliseconds on first use', async () => {
+const isIpTitle =
+  'IPv4 and name targets are parsed without net.isIP, whose IPv6 pattern costs milliseconds on first use';
+test(isIpTitle, async () => {
   const net = (await import('node:module')).createRequire(import.meta.url)('node:net') as typeof import('node:net');
   const { syncBuiltinESMExports } = await import('node:module');
   const real = net.isIP;
