@@ -7,10 +7,11 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from '../src/cli/parser.js';
 import { probePlan, commonProbeOptions, UsageError, type Args } from '../src/cli/options.js';
-import { main, EXIT, type Io } from '../src/cli/main.js';
+import { main, EXIT } from '../src/cli/main.js';
 import { DEFAULT_TIMEOUT_MS, DEFAULT_CONCURRENCY } from '../src/probe/probe.js';
 import { DEFAULT_GLOBAL_CONCURRENCY } from '../src/probe/scan.js';
 import { EXIT_CODES } from '../src/verdict/exit-code.js';
+import { fakeIo } from './helpers.js';
 
 const T = 'nowhere.invalid';
 
@@ -102,18 +103,6 @@ describe('probePlan and commonProbeOptions', () => {
     assert.throws(() => commonProbeOptions({ json: true, ndjson: true }), /choose one output/);
   });
 });
-
-function fakeIo(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: { write: (t: string) => (io.out += t) },
-    stderr: { write: (t: string) => (io.err += t) },
-    env: {},
-    stopSignal: () => Promise.resolve('test'),
-  };
-  return io;
-}
 
 describe('exit-code policy (main, in-process)', () => {
   test('the codes are a contract', () => {

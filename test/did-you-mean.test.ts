@@ -7,7 +7,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
-import { main, EXIT, type Io } from '../src/cli/main.js';
+import { main, EXIT } from '../src/cli/main.js';
+import { fakeIo } from './helpers.js';
 
 const looked: string[] = [];
 const saved = { lookup: dns.lookup, promisesLookup: dns.promises.lookup };
@@ -28,18 +29,6 @@ after(() => {
   (dns.promises as { lookup: unknown }).lookup = saved.promisesLookup;
   syncBuiltinESMExports();
 });
-
-function fakeIo(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: { write: (t: string) => (io.out += t) },
-    stderr: { write: (t: string) => (io.err += t) },
-    env: {},
-    stopSignal: () => Promise.resolve('test'),
-  };
-  return io;
-}
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string; looked: string[] }> {
   looked.length = 0;

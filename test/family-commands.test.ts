@@ -7,21 +7,9 @@ import assert from 'node:assert/strict';
 import { parse } from '../src/cli/parser.js';
 import { badge } from '../src/cli/badge-command.js';
 import { exporter } from '../src/cli/exporter-command.js';
-import { main, EXIT, type Io } from '../src/cli/main.js';
+import { main, EXIT } from '../src/cli/main.js';
 import type { LookupFn } from '../src/transport/resolve.js';
-import { withEmulator } from './helpers.js';
-
-function fakeIo(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: { write: (t: string) => (io.out += t) },
-    stderr: { write: (t: string) => (io.err += t) },
-    env: {},
-    stopSignal: () => Promise.resolve('test'),
-  };
-  return io;
-}
+import { withEmulator, fakeIo } from './helpers.js';
 
 /** A name with only an IPv4 address, the loopback: never a DNS query. */
 const v4only: LookupFn = async (host) => {

@@ -7,19 +7,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, COMMANDS } from '../src/cli/parser.js';
 import { probePlan, servePlan } from '../src/cli/options.js';
-import { main, EXIT, type Io } from '../src/cli/main.js';
-
-function fakeIo(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: { write: (t: string) => (io.out += t) },
-    stderr: { write: (t: string) => (io.err += t) },
-    env: {},
-    stopSignal: () => Promise.resolve('test'),
-  };
-  return io;
-}
+import { main, EXIT } from '../src/cli/main.js';
+import { fakeIo } from './helpers.js';
 
 async function help(argv: string[]): Promise<string> {
   const r = await parse([...argv, '--help']);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 import type { ReportDocument } from '../src/report/render/json.js';
+import type { Io } from '../src/cli/io.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/msnp-probe.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -126,4 +127,17 @@ export async function waitUntil(what: string, ok: () => boolean, ms = PATIENCE_M
     if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** An Io that keeps what is written, for calling a command in-process. */
+export function fakeIo(): Io & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: { write: (t: string) => (io.out += t) },
+    stderr: { write: (t: string) => (io.err += t) },
+    env: {},
+    stopSignal: () => Promise.resolve('test'),
+  };
+  return io;
 }
