@@ -72,4 +72,23 @@ describe('the csv reporter', () => {
     assert.equal(rows[1], "msn.invalid,1863,,tcp,8,error,911,'=cmd|x\\r\\x1b[2J,1,9,,true,");
     assert.equal(rows[2], 'msn.invalid,1863,,tcp,9,reset,,,2,0,,true,');
   });
+  test('an IPv6 dispatch server in via is bracketed, so its port reads apart', async () => {
+    let out = '';
+    const r = await csvReporter({
+      write: (t) => {
+        out += t;
+        return Promise.resolve();
+      },
+      versions: [8],
+      color: false,
+      fingerprint: false,
+      detailed: false,
+      startedAt: new Date(0),
+    });
+    const probes = [{ version: 8, status: 'accepted', reply: 'VER 1 MSNP8', elapsedMs: 1, bytesReceived: 11 }];
+    const doc = { host: '::1', port: 1864, transport: 'tcp', answered: true, probes, via: { host: '::1', port: 1863 } };
+    await r.add(doc as unknown as TargetDocument, 0);
+    const row = out.split('\r\n')[1] ?? '';
+    assert.ok(row.endsWith(',[::1]:1863'), row);
+  });
 });

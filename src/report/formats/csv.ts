@@ -1,4 +1,5 @@
 import { escapeText } from '../../core/escape.js';
+import { formatTarget } from '../../input/target.js';
 import type { VersionProbe } from '../../probe/probe.js';
 import type { TargetDocument } from '../render/json.js';
 import type { ReporterFactory } from './reporter.js';
@@ -50,7 +51,7 @@ function probeRow(doc: TargetDocument, p: VersionProbe): string {
     p.bytesReceived,
     doc.preferred,
     doc.answered,
-    doc.via ? escapeText(`${doc.via.host}:${doc.via.port}`) : null,
+    doc.via ? escapeText(formatTarget(doc.via)) : null,
   ]);
 }
 
