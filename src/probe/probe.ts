@@ -168,7 +168,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     ratePerSecond,
   });
   const { pacer } = lease.budget;
-  const serverLimit = abortableGate(lease.budget.limit, signal);
+  const serverLimit: Gate = (fn) => lease.budget.limit(fn, signal);
 
   const single = (request: VerRequest): number | undefined =>
     request.offered.length === 1 ? request.offered[0] : undefined;
