@@ -26,11 +26,12 @@ function measured(done: ExchangeResult<unknown>, reply: string | null, unsolicit
 }
 
 /** One connection, one `VER`, one verdict. Never rejects except on abort. */
-export async function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
+export function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
   const conversation = new VerConversation(request);
-  const done = await run(options, conversation);
   // The verdict is this connection's own object: measured in place, not copied twice (one per connection).
-  return Object.assign(done.result, measured(done, done.result.reply, conversation.classifier.unsolicited));
+  return run(options, conversation).then((done) =>
+    Object.assign(done.result, measured(done, done.result.reply, conversation.classifier.unsolicited)),
+  );
 }
 
 /**
