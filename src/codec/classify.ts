@@ -103,19 +103,6 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const CR_BYTE = 0x0d;
 
-/** The digits at `from` (at most `max`): their value and where they end; end === from: none. */
-function digitsAt(bytes: Uint8Array, from: number, to: number, max: number): { value: number; end: number } {
-  let value = 0;
-  let i = from;
-  while (i < to && i - from < max) {
-    const b = bytes[i] as number;
-    if (b < ZERO || b > NINE) break;
-    value = value * 10 + (b - ZERO);
-    i++;
-  }
-  return { value, end: i };
-}
-
 /**
  * The common answer read straight from the bytes: `VER <trId> MSNPn [MSNPm ...] [CVR0]` naming the
  * request's trId and, first, a version it offered, tokens upper case and one space apart. `bytes`
@@ -125,20 +112,34 @@ function digitsAt(bytes: Uint8Array, from: number, to: number, max: number): { v
  */
 export function fastVerReply(bytes: Uint8Array, end: number, request: VerRequest): Outcome | undefined {
   if (end < 10 || bytes[0] !== V || bytes[1] !== E || bytes[2] !== R || bytes[3] !== SPACE) return undefined;
-  const trId = digitsAt(bytes, 4, end, 10);
-  if (trId.end === 4 || trId.value !== request.trId) return undefined;
+  // Plain loops, no token strings: this runs once per connection.
+  let i = 4;
+  let trId = 0;
+  while (i < end && i < 14) {
+    const b = bytes[i] as number;
+    if (b < ZERO || b > NINE) break;
+    trId = trId * 10 + (b - ZERO);
+    i++;
+  }
+  if (i === 4 || trId !== request.trId) return undefined;
   const versions: number[] = [];
   let cvr0 = false;
-  let i = trId.end;
   while (i < end) {
     // One space, then MSNP and 1 to 3 digits, or CVR0; each token ends at a space or the line's end.
     if (bytes[i] !== SPACE) return undefined;
     i++;
     if (bytes[i] === 0x4d && bytes[i + 1] === 0x53 && bytes[i + 2] === 0x4e && bytes[i + 3] === 0x50) {
-      const v = digitsAt(bytes, i + 4, end, 3);
-      if (v.end === i + 4) return undefined;
-      versions.push(v.value);
-      i = v.end;
+      i += 4;
+      const from = i;
+      let v = 0;
+      while (i < end && i - from < 3) {
+        const b = bytes[i] as number;
+        if (b < ZERO || b > NINE) break;
+        v = v * 10 + (b - ZERO);
+        i++;
+      }
+      if (i === from) return undefined;
+      versions.push(v);
     } else if (bytes[i] === 0x43 && bytes[i + 1] === 0x56 && bytes[i + 2] === R && bytes[i + 3] === ZERO) {
       cvr0 = true;
       i += 4;
@@ -147,7 +148,9 @@ export function fastVerReply(bytes: Uint8Array, end: number, request: VerRequest
   }
   const chosen = versions[0];
   if (chosen === undefined || !request.offered.includes(chosen)) return undefined;
-  const reply = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
+  const reply = Buffer.isBuffer(bytes)
+    ? bytes.toString('latin1', 0, end)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
   return { status: 'accepted', reply, version: chosen, versions, cvr0 };
 }
 

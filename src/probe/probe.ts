@@ -9,7 +9,7 @@ import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal } from './pacer.js';
 import { BudgetRegistry, rateLimiterFor, serverKey, type RateLimiter } from './budget.js';
-import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
+import { sendDeepAs, sendVerAs, type ConnectOptions } from './version-probe.js';
 import { abortableSleep } from '../transport/exchange.js';
 import type {
   Agreement,
@@ -181,11 +181,16 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
     else if (outcome.status !== 'timeout') pacer.relax();
   };
-  /** One connection: wait for this target's pace, then for the shared budget, then check the pace again. */
-  const once = (request: VerRequest): Promise<ProbeOutcome> => {
+  /**
+   * One connection: wait for this target's pace, then for the shared budget, then check the pace
+   * again. Its outcome starts with `head()`'s keys: the report's object, made once.
+   */
+  const once = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome> => {
     const version = single(request);
-    const send = (): Promise<ProbeOutcome> =>
-      options.deep && version !== undefined ? sendDeep(connect, version, options.handle) : sendVer(connect, request);
+    const send = (): Promise<H & ProbeOutcome> =>
+      options.deep && version !== undefined
+        ? sendDeepAs(connect, version, options.handle, head())
+        : sendVerAs(connect, request, head());
     return paced(send, judge);
   };
   /**
@@ -227,34 +232,35 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     });
   };
   /** One attempt with its retries of transient outcomes. */
-  const attempt = (request: VerRequest): Promise<ProbeOutcome & Repeats> =>
-    retries === 0 ? once(request) : withRetries(request);
-  const withRetries = async (request: VerRequest): Promise<ProbeOutcome & Repeats> => {
-    let outcome = await once(request);
+  const attempt = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> =>
+    retries === 0 ? once(request, head) : withRetries(request, head);
+  const withRetries = async <H extends object>(
+    request: VerRequest,
+    head: () => H,
+  ): Promise<H & ProbeOutcome & Repeats> => {
+    let outcome = await once(request, head);
     let used = 0;
     while (used < retries && isTransient(outcome, outcome.bytesReceived)) {
       used++;
-      outcome = await once(request);
+      outcome = await once(request, head);
     }
     return used > 0 ? { ...outcome, retries: used } : outcome;
   };
   /** Every attempt at one request; the reported outcome is the most common answer (ties: the earliest). */
-  const measure = (request: VerRequest): Promise<ProbeOutcome & Repeats> =>
-    limit(() => (attempts === 1 ? attempt(request) : agreed(request)));
-  const agreed = async (request: VerRequest): Promise<ProbeOutcome & Repeats> => {
-    const results: (ProbeOutcome & Repeats)[] = [];
-    for (let i = 0; i < attempts; i++) results.push(await attempt(request));
+  const measure = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> =>
+    limit(() => (attempts === 1 ? attempt(request, head) : agreed(request, head)));
+  const agreed = async <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> => {
+    const results: (H & ProbeOutcome & Repeats)[] = [];
+    for (let i = 0; i < attempts; i++) results.push(await attempt(request, head));
     return withAgreement(results);
   };
 
   const offered = [...versions].reverse();
   // Launch the offer first so a slow server answers it while the per-version probes queue.
-  const offerTask =
-    (options.offer ?? true)
-      ? measure({ trId: VER_TRID, offered }).then((o): OfferProbe => ({ offered, ...o }))
-      : Promise.resolve(null);
-  const probeTasks = versions.map((version) =>
-    measure({ trId: VER_TRID, offered: [version] }).then((o): VersionProbe => ({ version, ...o })),
+  const offerTask: Promise<OfferProbe | null> =
+    (options.offer ?? true) ? measure({ trId: VER_TRID, offered }, () => ({ offered })) : Promise.resolve(null);
+  const probeTasks = versions.map(
+    (version): Promise<VersionProbe> => measure({ trId: VER_TRID, offered: [version] }, () => ({ version })),
   );
   let probes: VersionProbe[];
   let offer: OfferProbe | null;
