@@ -108,14 +108,6 @@ export async function probe(options: ProbeOptions): Promise<TargetReport> {
   }
 }
 
-/**
- * `probe` on a signal already its caller's own (scan()'s linked signal, which no one else listens
- * to and which is dropped after the run): no signal of its own per target. Not for a caller's signal.
- */
-export function probeOnOwnSignal(options: ProbeOptions): Promise<TargetReport> {
-  return probeLinked(options);
-}
-
 async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   const { port, timeoutMs, concurrency, versions, retries, attempts, ratePerSecond } = checkOptions(options);
   if (options.handle !== undefined && !isValidHandle(options.handle)) {
