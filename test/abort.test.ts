@@ -7,9 +7,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { getEventListeners } from 'node:events';
-import pLimit from 'p-limit';
 import { withEmulator } from './helpers.js';
 import { probe } from '../src/probe/probe.js';
+import { limiter } from '../src/probe/limiter.js';
+import { BudgetRegistry } from '../src/probe/budget.js';
 import { scan } from '../src/probe/scan.js';
 import type { Target } from '../src/input/target.js';
 
@@ -53,7 +54,8 @@ describe('abort: a probe waiting behind a shared gate', () => {
   for (const transport of ['tcp', 'http'] as const) {
     test(`${transport}: rejects at once, and connects to nothing when the gate frees up`, async () => {
       const server = await counting();
-      const gate = pLimit(1);
+      // A plain limiter, as a caller's own p-limit would be: it knows nothing of the probe's signal.
+      const gate = limiter(1);
       let release = (): void => undefined;
       const held = gate(() => new Promise<void>((resolve) => (release = resolve)));
       const controller = new AbortController();
@@ -84,6 +86,36 @@ describe('abort: a probe waiting behind a shared gate', () => {
       }
     });
   }
+});
+
+describe("abort: a probe waiting for its server's budget, held by another call", () => {
+  test('rejects at once, connects to nothing, and the other call goes on', async () => {
+    const server = await counting();
+    const budgets = new BudgetRegistry();
+    const holder = new AbortController();
+    const waiter = new AbortController();
+    const common = { host: '127.0.0.1', port: server.port, versions: [8], offer: false, concurrency: 1, budgets };
+    try {
+      // The server answers nothing: the first call holds the server's one slot until aborted.
+      const first = probe({ ...common, timeoutMs: 60_000, signal: holder.signal });
+      first.catch(() => undefined);
+      while (server.connections() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = probe({ ...common, signal: waiter.signal });
+      await new Promise((resolve) => setImmediate(resolve));
+      waiter.abort(new Error('stop'));
+      await within(10_000, 'aborted probe', assert.rejects(second, /stop/));
+      assert.equal(server.connections(), 1);
+      assert.equal(getEventListeners(waiter.signal, 'abort').length, 0);
+      holder.abort(new Error('done'));
+      await within(10_000, 'first probe', assert.rejects(first, /done/));
+      // The slot the aborted waiter gave up is free: a later call runs.
+      const third = probe({ ...common, timeoutMs: 200 });
+      assert.equal((await within(10_000, 'third probe', third)).probes[0]?.status, 'timeout');
+      assert.equal(server.connections(), 2);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('abort: a probe waiting for its name to resolve', () => {

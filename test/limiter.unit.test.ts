@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ABORT_AWARE, limiter } from '../src/probe/limiter.js';
+import { getEventListeners } from 'node:events';
 import { abortableGate } from '../src/probe/pacer.js';
 
 /** A task the test finishes by hand. */
@@ -89,6 +90,61 @@ test('limiter: with a signal, waiting calls reject on abort and never run', asyn
     /stopped/,
   );
   assert.equal(limit.activeCount, 0);
+});
+
+test("limiter: a call's own signal: a waiting call rejects on its abort, never runs, and frees its turn", async () => {
+  const limit = limiter(1);
+  const first = deferred();
+  const ran: string[] = [];
+  const a = limit(() => {
+    ran.push('a');
+    return first.promise;
+  });
+  const stop = new AbortController();
+  const b = limit(() => {
+    ran.push('b');
+    return Promise.resolve('b');
+  }, stop.signal);
+  const c = limit(() => {
+    ran.push('c');
+    return Promise.resolve('c');
+  });
+  await turn();
+  assert.equal(limit.pendingCount, 2);
+  stop.abort(new Error('stopped'));
+  await assert.rejects(b, /stopped/);
+  assert.equal(limit.pendingCount, 1);
+  first.resolve('a');
+  assert.equal(await a, 'a');
+  assert.equal(await c, 'c');
+  assert.deepEqual(ran, ['a', 'c']);
+  assert.equal(limit.activeCount, 0);
+  // Already aborted: rejects without running, and takes no slot.
+  await assert.rejects(
+    limit(() => Promise.resolve('late'), stop.signal),
+    /stopped/,
+  );
+  assert.equal(limit.activeCount, 0);
+});
+
+test("limiter: a call's own signal costs no listener when it runs at once, and none is left after a wait", async () => {
+  const limit = limiter(1);
+  const own = new AbortController();
+  const first = deferred();
+  const a = limit(() => first.promise, own.signal);
+  assert.equal(getEventListeners(own.signal, 'abort').length, 0);
+  const b = limit(() => Promise.resolve('b'), own.signal);
+  assert.equal(getEventListeners(own.signal, 'abort').length, 1);
+  first.resolve('a');
+  assert.deepEqual(await Promise.all([a, b]), ['a', 'b']);
+  assert.equal(getEventListeners(own.signal, 'abort').length, 0);
+  const held = deferred();
+  const c = limit(() => held.promise);
+  void limit(() => Promise.resolve('d'), own.signal);
+  limit.clearQueue();
+  assert.equal(getEventListeners(own.signal, 'abort').length, 0);
+  held.resolve('c');
+  assert.equal(await c, 'c');
 });
 
 test('limiter: a signal-aware limiter is used as is by abortableGate, a plain one is wrapped', () => {

@@ -95,6 +95,65 @@ function verOutcome(line: string, msg: { trId: number | null; args: string[] }, 
   return { status: 'accepted', reply: line, version: chosen, versions, cvr0 };
 }
 
+const V = 0x56;
+const E = 0x45;
+const R = 0x52;
+const SPACE = 0x20;
+const ZERO = 0x30;
+const NINE = 0x39;
+const CR_BYTE = 0x0d;
+
+/**
+ * The common answer read straight from the bytes: `VER <trId> MSNPn [MSNPm ...] [CVR0]` naming the
+ * request's trId and, first, a version it offered, tokens upper case and one space apart. `bytes`
+ * up to `end` is the whole line without its line end. Undefined for anything else, which the
+ * general parser (`classifyLine`) then decides; where this answers, it answers exactly as that
+ * parser would (test/reply-fast-path.unit.test.ts holds it to that).
+ */
+export function fastVerReply(bytes: Uint8Array, end: number, request: VerRequest): Outcome | undefined {
+  if (end < 10 || bytes[0] !== V || bytes[1] !== E || bytes[2] !== R || bytes[3] !== SPACE) return undefined;
+  // Plain loops, no token strings: this runs once per connection.
+  let i = 4;
+  let trId = 0;
+  while (i < end && i < 14) {
+    const b = bytes[i] as number;
+    if (b < ZERO || b > NINE) break;
+    trId = trId * 10 + (b - ZERO);
+    i++;
+  }
+  if (i === 4 || trId !== request.trId) return undefined;
+  const versions: number[] = [];
+  let cvr0 = false;
+  while (i < end) {
+    // One space, then MSNP and 1 to 3 digits, or CVR0; each token ends at a space or the line's end.
+    if (bytes[i] !== SPACE) return undefined;
+    i++;
+    if (bytes[i] === 0x4d && bytes[i + 1] === 0x53 && bytes[i + 2] === 0x4e && bytes[i + 3] === 0x50) {
+      i += 4;
+      const from = i;
+      let v = 0;
+      while (i < end && i - from < 3) {
+        const b = bytes[i] as number;
+        if (b < ZERO || b > NINE) break;
+        v = v * 10 + (b - ZERO);
+        i++;
+      }
+      if (i === from) return undefined;
+      versions.push(v);
+    } else if (bytes[i] === 0x43 && bytes[i + 1] === 0x56 && bytes[i + 2] === R && bytes[i + 3] === ZERO) {
+      cvr0 = true;
+      i += 4;
+    } else return undefined;
+    if (i < end && bytes[i] !== SPACE) return undefined;
+  }
+  const chosen = versions[0];
+  if (chosen === undefined || !request.offered.includes(chosen)) return undefined;
+  const reply = Buffer.isBuffer(bytes)
+    ? bytes.toString('latin1', 0, end)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
+  return { status: 'accepted', reply, version: chosen, versions, cvr0 };
+}
+
 /** Why a line or byte run is not MSNP, for the report. */
 export function notMsnpReason(text: string): UnexpectedReason {
   const first = text.charCodeAt(0);
@@ -133,6 +192,7 @@ export function streamEndOutcome(
 export class VerReplyClassifier {
   readonly #request: VerRequest;
   readonly #reader: LineReader;
+  readonly #maxLineBytes: number;
   #seenAny = false;
   #unsolicited: string[] = [];
   #outcome: Outcome | undefined;
@@ -141,6 +201,7 @@ export class VerReplyClassifier {
   constructor(request: VerRequest, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
     this.#request = request;
     this.#reader = new LineReader({ maxLineBytes });
+    this.#maxLineBytes = maxLineBytes;
   }
 
   /** Complete unsolicited lines skipped before the reply (e.g. `OUT`-free notices with trId 0). */
@@ -169,6 +230,16 @@ export class VerReplyClassifier {
           reply: null,
           reason: first === 0x16 || first === 0x15 ? 'tls' : 'binary',
         });
+      }
+    }
+    // The usual reply: one whole line in one chunk, nothing before it. Read from the bytes, it
+    // leaves the reader as the general path would (empty), and nothing behind it to hand over.
+    const last = chunk.length - 1;
+    if (chunk[last] === 0x0a && this.#reader.pending.length === 0 && !this.#reader.inPayload) {
+      const end = last > 0 && chunk[last - 1] === CR_BYTE ? last - 1 : last;
+      if (last <= this.#maxLineBytes && chunk.indexOf(0x0a) === last) {
+        const fast = fastVerReply(chunk, end, this.#request);
+        if (fast) return this.#settle(fast);
       }
     }
     const frames = this.#reader.push(chunk);

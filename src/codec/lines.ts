@@ -41,12 +41,14 @@ export interface LineReaderOptions {
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Shared by every reader with nothing buffered: one per connection would be garbage per connection. */
+const EMPTY = Buffer.alloc(0);
 
 export class LineReader {
   readonly #maxLine: number;
   readonly #maxPayload: number;
   readonly #payloads: boolean;
-  #buf: Buffer = Buffer.alloc(0);
+  #buf: Buffer = EMPTY;
   /** Set while reading a payload: the header line and how many bytes are still owed. */
   #payload: { text: string; command: string; size: number } | undefined;
   #broken = false;
@@ -117,7 +119,7 @@ export class LineReader {
   #violate(frames: Frame[], code: 'LINE_TOO_LONG' | 'PAYLOAD_TOO_LARGE', pending: Uint8Array): Frame[] {
     this.#broken = true;
     frames.push({ kind: 'violation', code, pending: Uint8Array.from(pending) });
-    this.#buf = Buffer.alloc(0);
+    this.#buf = EMPTY;
     return frames;
   }
 }

@@ -1,6 +1,6 @@
-import pLimit, { type LimitFunction } from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pacer } from './pacer.js';
+import { limiter, type Limiter } from './limiter.js';
 import { OPTION_LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_RATE } from '../core/defaults.js';
 import { msnpError } from '../core/errors.js';
@@ -10,8 +10,13 @@ import { msnpError } from '../core/errors.js';
  * every target that reaches it: duplicate list lines, a name and its address, a redirect to it.
  */
 export interface ServerBudget {
-  /** Connections in flight to this server. */
-  readonly limit: LimitFunction;
+  /**
+   * Connections in flight to this server. The project's own limiter (p-limit's contract) rather
+   * than p-limit: it is taken once per connection, and a call that runs at once costs one promise
+   * here, where p-limit's costs three and an async function. Each call passes its own signal: the
+   * targets sharing a server may belong to different calls.
+   */
+  readonly limit: Limiter;
   /** Spacing and back-off of the connections to this server. */
   readonly pacer: Pacer;
 }
@@ -63,7 +68,7 @@ export class BudgetRegistry {
     if (!entry) {
       entry = {
         budget: {
-          limit: pLimit(settings.concurrency),
+          limit: limiter(settings.concurrency),
           pacer: new Pacer({ ratePerSecond: settings.ratePerSecond, now: this.#now }),
         },
         users: 0,

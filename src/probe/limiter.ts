@@ -4,6 +4,12 @@ import type { Gate } from './probe.js';
 export const ABORT_AWARE: unique symbol = Symbol('msnp-probe.abortAware');
 
 export interface Limiter extends Gate {
+  /**
+   * Like the call without `signal`, but a call that has to wait gives up its place as soon as
+   * `signal` aborts (its promise rejects with the reason and `fn` never runs), and a call made
+   * after the abort runs nothing. Only a waiting call listens: one that runs at once costs no listener.
+   */
+  <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Drops every call still waiting for its turn: they never run and never settle. */
   clearQueue(): void;
   readonly activeCount: number;
@@ -14,6 +20,10 @@ export interface Limiter extends Gate {
 interface Waiter {
   resolve: () => void;
   reject: (reason: unknown) => void;
+  /** Set when the waiter's own signal aborted: its turn is skipped. */
+  gone?: true;
+  /** Takes the waiter's abort listener off its own signal. */
+  unlisten?: () => void;
 }
 
 /**
@@ -29,10 +39,18 @@ export function limiter(concurrency: number, signal?: AbortSignal): Limiter {
   let active = 0;
   let queue: Waiter[] = [];
   let head = 0;
-  const pending = (): number => queue.length - head;
+  const pending = (): number => {
+    let n = 0;
+    for (let i = head; i < queue.length; i++) if (!queue[i]?.gone) n++;
+    return n;
+  };
 
   const release = (): void => {
-    const next = queue[head];
+    let next = queue[head];
+    while (next?.gone) {
+      queue[head++] = undefined as unknown as Waiter;
+      next = queue[head];
+    }
     if (next === undefined) {
       active--;
       return;
@@ -45,10 +63,10 @@ export function limiter(concurrency: number, signal?: AbortSignal): Limiter {
     }
     next.resolve();
   };
-  const start = <T>(fn: () => Promise<T>): Promise<T> => {
-    if (signal?.aborted) {
+  const start = <T>(fn: () => Promise<T>, own?: AbortSignal): Promise<T> => {
+    if (signal?.aborted || own?.aborted) {
       release();
-      return Promise.reject(signal.reason);
+      return Promise.reject((signal?.aborted ? signal : own)?.reason);
     }
     let running: Promise<T>;
     try {
@@ -60,17 +78,41 @@ export function limiter(concurrency: number, signal?: AbortSignal): Limiter {
     running.then(release, release);
     return running;
   };
-  const gate = <T>(fn: () => Promise<T>): Promise<T> => {
+  const gate = <T>(fn: () => Promise<T>, own?: AbortSignal): Promise<T> => {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (own?.aborted) return Promise.reject(own.reason);
     if (active < concurrency) {
       active++;
-      return start(fn);
+      return start(fn, own);
+    }
+    if (!own) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ resolve, reject });
+      }).then(() => start(fn));
     }
     return new Promise<void>((resolve, reject) => {
-      queue.push({ resolve, reject });
-    }).then(() => start(fn));
+      const onAbort = (): void => {
+        waiter.gone = true;
+        reject(own.reason);
+      };
+      const unlisten = (): void => own.removeEventListener('abort', onAbort);
+      const waiter: Waiter = {
+        resolve: () => {
+          unlisten();
+          resolve();
+        },
+        reject: (reason) => {
+          unlisten();
+          reject(reason);
+        },
+        unlisten,
+      };
+      own.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiter);
+    }).then(() => start(fn, own));
   };
   const clearQueue = (): void => {
+    for (let i = head; i < queue.length; i++) queue[i]?.unlisten?.();
     queue = [];
     head = 0;
   };

@@ -9,7 +9,8 @@ import { resolveTarget, type LookupFn } from '../transport/resolve.js';
 import { socksDialer, type ProxySpec } from '../transport/socks.js';
 import { abortableGate, linkedSignal } from './pacer.js';
 import { BudgetRegistry, rateLimiterFor, serverKey, type RateLimiter } from './budget.js';
-import { sendDeep, sendVer, type ConnectOptions } from './version-probe.js';
+import { sendDeepAs, sendVerAs, type ConnectOptions } from './version-probe.js';
+import { abortableSleep } from '../transport/exchange.js';
 import type {
   Agreement,
   OfferProbe,
@@ -91,6 +92,9 @@ export type { Agreement, Repeats, VersionProbe, RedirectSummary, OfferProbe, Tar
 
 const passThrough: Gate = (fn) => fn();
 
+/** A turn the pace refused at the last moment (see `paced`). */
+const REFUSED: unique symbol = Symbol('refused');
+
 /**
  * Probes one server: one connection per version, plus the combined offer. Resolves with every
  * outcome; rejects only on bad options (MsnpProbeError) or when `signal` aborts.
@@ -168,71 +172,95 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     ratePerSecond,
   });
   const { pacer } = lease.budget;
-  const serverLimit = abortableGate(lease.budget.limit, signal);
+  const serverLimit: Gate = (fn) => lease.budget.limit(fn, signal);
 
   const single = (request: VerRequest): number | undefined =>
     request.offered.length === 1 ? request.offered[0] : undefined;
-  /** One connection: wait for this target's pace, then for the shared budget, then check the pace again. */
-  const once = async (request: VerRequest): Promise<ProbeOutcome> => {
-    const version = single(request);
-    const send = (): Promise<ProbeOutcome> =>
-      options.deep && version !== undefined ? sendDeep(connect, version, options.handle) : sendVer(connect, request);
-    const outcome = await paced(send);
+  /** What an outcome tells the server's pace: back off after a reset or a busy answer, relax after a clean one. */
+  const judge = (outcome: ProbeOutcome): void => {
     if (outcome.status === 'reset' || (outcome.status === 'error' && outcome.busy)) pacer.backoff();
     else if (outcome.status !== 'timeout') pacer.relax();
-    return outcome;
+  };
+  /**
+   * One connection: wait for this target's pace, then for the shared budget, then check the pace
+   * again. Its outcome starts with `head()`'s keys: the report's object, made once.
+   */
+  const once = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome> => {
+    const version = single(request);
+    const send = (): Promise<H & ProbeOutcome> =>
+      options.deep && version !== undefined
+        ? sendDeepAs(connect, version, options.handle, head())
+        : sendVerAs(connect, request, head());
+    return paced(send, judge);
   };
   /**
    * Any connection (version or fingerprint probe): a place in the server's budget first, then its
    * pace, then the run's shared budget and start rate. The server's place comes first so that a
    * target waiting for its server holds none of the shared places other servers could use.
+   * `judge` sees the outcome while the connection still holds its places, so the next connection
+   * to this server already sees a back-off it calls for.
+   *
+   * Written with plain promises rather than async functions: this runs once per connection, and
+   * the common case (no pace, no start rate) then costs one promise per budget and no timer.
    */
-  const paced = <T>(send: () => Promise<T>): Promise<T> =>
-    serverLimit(async () => {
-      let outcome: T | null = null;
-      while (outcome === null) {
-        signal?.throwIfAborted();
-        // No pace and no back-off (the common case) costs no timer.
-        const delay = pacer.reserve();
-        if (delay > 0) await sleep(delay, undefined, signal ? { signal } : undefined);
-        // Held back by the shared budget past the pace: give the slot back and take a new turn.
-        outcome = await gate(async () => {
-          // Taken inside the shared budget, right before connecting, so starts stay spaced even
-          // when the budget releases many waiters at once; a turn the pace then refuses wastes
-          // its slot, which only slows the run.
-          if (startLimiter) await startLimiter.take(signal);
-          return pacer.start() ? send() : null;
-        });
-      }
+  const paced = <T>(send: () => Promise<T>, judge: (outcome: T) => void): Promise<T> =>
+    serverLimit(() => turn(send, judge));
+  /** One turn at the pace and the shared budget; a turn the pace then refuses takes another. */
+  const turn = <T>(send: () => Promise<T>, judge: (outcome: T) => void): Promise<T> => {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const delay = pacer.reserve();
+    if (delay > 0) {
+      return sleep(delay, undefined, signal ? { signal } : undefined).then(() => shared(send, judge));
+    }
+    return shared(send, judge);
+  };
+  /** Held back by the shared budget past the pace: give the slot back and take a new turn. */
+  const shared = <T>(send: () => Promise<T>, judge: (outcome: T) => void): Promise<T> =>
+    gate(() => {
+      // Taken inside the shared budget, right before connecting, so starts stay spaced even
+      // when the budget releases many waiters at once; a turn the pace then refuses wastes
+      // its slot, which only slows the run.
+      const wait = startLimiter ? startLimiter.reserve() : 0;
+      if (wait <= 0) return startNow(send, judge);
+      return abortableSleep(wait, signal).then(() => startNow(send, judge));
+    }).then((outcome) => (outcome === REFUSED ? turn(send, judge) : outcome));
+  const startNow = <T>(send: () => Promise<T>, judge: (outcome: T) => void): Promise<T | typeof REFUSED> => {
+    if (!pacer.start()) return Promise.resolve(REFUSED);
+    return send().then((outcome) => {
+      judge(outcome);
       return outcome;
     });
+  };
   /** One attempt with its retries of transient outcomes. */
-  const attempt = async (request: VerRequest): Promise<ProbeOutcome & Repeats> => {
-    let outcome = await once(request);
+  const attempt = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> =>
+    retries === 0 ? once(request, head) : withRetries(request, head);
+  const withRetries = async <H extends object>(
+    request: VerRequest,
+    head: () => H,
+  ): Promise<H & ProbeOutcome & Repeats> => {
+    let outcome = await once(request, head);
     let used = 0;
     while (used < retries && isTransient(outcome, outcome.bytesReceived)) {
       used++;
-      outcome = await once(request);
+      outcome = await once(request, head);
     }
     return used > 0 ? { ...outcome, retries: used } : outcome;
   };
   /** Every attempt at one request; the reported outcome is the most common answer (ties: the earliest). */
-  const measure = (request: VerRequest): Promise<ProbeOutcome & Repeats> =>
-    limit(async () => {
-      if (attempts === 1) return attempt(request);
-      const results: (ProbeOutcome & Repeats)[] = [];
-      for (let i = 0; i < attempts; i++) results.push(await attempt(request));
-      return withAgreement(results);
-    });
+  const measure = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> =>
+    limit(() => (attempts === 1 ? attempt(request, head) : agreed(request, head)));
+  const agreed = async <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> => {
+    const results: (H & ProbeOutcome & Repeats)[] = [];
+    for (let i = 0; i < attempts; i++) results.push(await attempt(request, head));
+    return withAgreement(results);
+  };
 
   const offered = [...versions].reverse();
   // Launch the offer first so a slow server answers it while the per-version probes queue.
-  const offerTask =
-    (options.offer ?? true)
-      ? measure({ trId: VER_TRID, offered }).then((o): OfferProbe => ({ offered, ...o }))
-      : Promise.resolve(null);
-  const probeTasks = versions.map((version) =>
-    measure({ trId: VER_TRID, offered: [version] }).then((o): VersionProbe => ({ version, ...o })),
+  const offerTask: Promise<OfferProbe | null> =
+    (options.offer ?? true) ? measure({ trId: VER_TRID, offered }, () => ({ offered })) : Promise.resolve(null);
+  const probeTasks = versions.map(
+    (version): Promise<VersionProbe> => measure({ trId: VER_TRID, offered: [version] }, () => ({ version })),
   );
   let probes: VersionProbe[];
   let offer: OfferProbe | null;
@@ -243,12 +271,15 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     // After the matrix: its accepted versions choose what the behavioural probes offer.
     if (options.fingerprint) {
       const run = (script: Parameters<typeof runScript>[1]): ReturnType<typeof runScript> =>
-        limit(async () => {
-          const result = await paced(() => runScript(connect, script));
-          if (result.end === 'reset') pacer.backoff();
-          else if (result.end !== 'timeout') pacer.relax();
-          return result;
-        });
+        limit(() =>
+          paced(
+            () => runScript(connect, script),
+            (result) => {
+              if (result.end === 'reset') pacer.backoff();
+              else if (result.end !== 'timeout') pacer.relax();
+            },
+          ),
+        );
       fingerprint = await fingerprintTarget({ probes, answered, transport, run });
     }
   } finally {

@@ -66,6 +66,8 @@ async function scanLinked(
       const { item, index } = await untilAborted(next(), options.signal);
       if (item.done) return;
       const one = { ...probeOptions, host: item.value.host, port: item.value.port, gate };
+      // probe() links a signal of its own per target. Measured: every connection of the run on
+      // the scan's one signal instead cost more CPU and ~10 MB more peak memory at 1,000 targets.
       const reports = follow ? await probeFollowing(one) : [await probe(one)];
       for (const report of reports) await onReport(report, index, item.value);
     }

@@ -4,6 +4,7 @@ import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../core/escape.js';
 import type { ExchangeResult } from '../transport/exchange.js';
 import type { ExchangeOutcome, Measured, ProbeOutcome } from '../core/model.js';
+import type { Outcome } from '../codec/outcome.js';
 import { transportOf } from '../transport/registry.js';
 import type { ConnectOptions } from '../transport/transport.js';
 
@@ -15,32 +16,71 @@ export function run<T>(options: ConnectOptions, conversation: Conversation<T>): 
   return transportOf(options.transport).exchange(options, conversation);
 }
 
-function measured(done: ExchangeResult<unknown>, reply: string | null, unsolicited: readonly string[]): Measured {
+/**
+ * Writes the measurements onto `out` (in this key order: they are the report's): one object per
+ * connection rather than a measurement object copied into the verdict.
+ */
+function measureInto<T extends object>(
+  out: T,
+  done: ExchangeResult<unknown>,
+  reply: string | null,
+  unsolicited: readonly string[],
+): T & Measured {
   const verMark = done.marks[0] ?? done;
-  const out: Measured = { elapsedMs: verMark.elapsedMs, bytesReceived: verMark.bytesReceived };
+  const m = out as T & Measured;
+  m.elapsedMs = verMark.elapsedMs;
+  m.bytesReceived = verMark.bytesReceived;
   // Only where the reply field cannot show what came: no complete line, yet bytes arrived.
-  if (done.bytesReceived > 0 && reply === null) out.firstBytes = bytesToHex(done.firstBytes);
-  if (unsolicited.length > 0) out.unsolicited = [...unsolicited];
-  if (done.transcript) out.transcript = done.transcript;
-  return out;
+  if (done.bytesReceived > 0 && reply === null) m.firstBytes = bytesToHex(done.firstBytes);
+  if (unsolicited.length > 0) m.unsolicited = [...unsolicited];
+  if (done.transcript) m.transcript = done.transcript;
+  return m;
 }
 
 /** One connection, one `VER`, one verdict. Never rejects except on abort. */
-export async function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
+export function sendVer(options: ConnectOptions, request: VerRequest): Promise<ExchangeOutcome> {
+  return sendVerAs(options, request, undefined);
+}
+
+/**
+ * `sendVer` whose result starts with `head`'s keys (a report's `version` or `offered`): the
+ * report's object built once, in its key order, rather than the verdict copied behind them.
+ */
+export function sendVerAs<H extends object>(
+  options: ConnectOptions,
+  request: VerRequest,
+  head: H | undefined,
+): Promise<H & ExchangeOutcome> {
   const conversation = new VerConversation(request);
-  const done = await run(options, conversation);
-  // The verdict is this connection's own object: measured in place, not copied twice (one per connection).
-  return Object.assign(done.result, measured(done, done.result.reply, conversation.classifier.unsolicited));
+  return run(options, conversation).then((done) => {
+    const out = head ? Object.assign(head, done.result) : (done.result as H & Outcome);
+    return measureInto(out, done, done.result.reply, conversation.classifier.unsolicited);
+  });
 }
 
 /**
  * VER, then (when accepted) CVR, INF and the first USR step on the same connection, naming
  * `handle` (default: a placeholder) where a client names its account.
  */
-export async function sendDeep(options: ConnectOptions, version: number, handle?: string): Promise<ProbeOutcome> {
+export function sendDeep(options: ConnectOptions, version: number, handle?: string): Promise<ProbeOutcome> {
+  return sendDeepAs(options, version, handle, undefined);
+}
+
+/** `sendDeep` whose result starts with `head`'s keys (see `sendVerAs`). */
+export async function sendDeepAs<H extends object>(
+  options: ConnectOptions,
+  version: number,
+  handle: string | undefined,
+  head: H | undefined,
+): Promise<H & ProbeOutcome> {
   const conversation = new DeepConversation(version, handle);
   const done = await run(options, conversation);
-  const out: ProbeOutcome = { ...done.result.ver, ...measured(done, done.result.ver.reply, conversation.unsolicited) };
+  const out: H & ProbeOutcome = measureInto(
+    Object.assign(head ?? ({} as H), done.result.ver),
+    done,
+    done.result.ver.reply,
+    conversation.unsolicited,
+  );
   if (done.result.deep)
     out.deep = { ...done.result.deep, elapsedMs: Math.round((done.elapsedMs - out.elapsedMs) * 10) / 10 };
   return out;

@@ -170,15 +170,21 @@ export class Recorder {
  * Opens one TCP connection, runs `conversation` on it and always closes the socket: on a result,
  * on FIN, on error, on the deadline and on abort. Rejects only when `signal` aborts. A connection
  * that fails for a local reason before connecting is tried again after a short wait (bounded).
+ *
+ * One promise for the whole exchange, tries included, settled from the socket's callbacks: at one
+ * exchange per connection, every promise and async function more is paid thousands of times.
  */
-export async function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
-  for (const delay of LOCAL_RETRY_DELAYS_MS) {
-    const attempt = await exchangeOnce(options, conversation);
-    if (attempt.kind === 'done') return attempt.done;
-    await abortableSleep(delay, options.signal);
-  }
-  const last = await exchangeOnce(options, conversation);
-  return last.kind === 'done' ? last.done : last.giveUp();
+export function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
+  return new Promise((resolve, reject) => {
+    let tries = 0;
+    const onLocal = (giveUp: () => ExchangeResult<T>): void => {
+      const delay = LOCAL_RETRY_DELAYS_MS[tries++];
+      if (delay === undefined) resolve(giveUp());
+      else abortableSleep(delay, options.signal).then(next, reject);
+    };
+    const next = (): void => exchangeOnce(options, conversation, resolve, reject, onLocal);
+    next();
+  });
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
@@ -229,130 +235,147 @@ function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
   };
 }
 
-type Attempt<T> = { kind: 'done'; done: ExchangeResult<T> } | { kind: 'local'; giveUp: () => ExchangeResult<T> };
+/**
+ * One try: settles through `done` (the result, after the linger), `abort` (the signal's reason) or
+ * `local` (a local failure before connecting: the caller may try again, or give up with the
+ * outcome `giveUp` makes). One set of socket listeners for the socket's whole life, reading the
+ * state they are in, rather than listeners swapped for the linger: adding and removing listeners
+ * cost more per connection than the state checks.
+ */
+function exchangeOnce<T>(
+  options: ExchangeOptions,
+  conversation: Conversation<T>,
+  done: (result: ExchangeResult<T>) => void,
+  abort: (reason: unknown) => void,
+  local: (giveUp: () => ExchangeResult<T>) => void,
+): void {
+  const socket = options.createSocket?.() ?? new Socket();
+  const recorder = new Recorder(options.transcript ?? false);
+  let phase: Phase = 'connect';
+  let settled = false;
+  /** Set while waiting for the server's close after ours (see `linger`). */
+  let lingering: (() => void) | undefined;
 
-function exchangeOnce<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<Attempt<T>> {
-  return new Promise((resolve, reject) => {
-    const socket = options.createSocket?.() ?? new Socket();
-    const recorder = new Recorder(options.transcript ?? false);
-    let phase: Phase = 'connect';
-    let settled = false;
+  let laterTimer: NodeJS.Timeout | undefined;
+  let unwatch: (() => void) | undefined;
+  const finish = (result: T): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    clearTimeout(laterTimer);
+    unwatch?.();
+    if (phase === 'reply') recorder.closed('client');
+    const out = recorder.result(result);
+    lingering = linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => {
+      lingering = undefined;
+      done(out);
+    });
+  };
 
-    let laterTimer: NodeJS.Timeout | undefined;
-    let unwatch: (() => void) | undefined;
-    const finish = (result: T): void => {
-      if (settled) return;
+  const onAbort = (): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    clearTimeout(laterTimer);
+    socket.destroy();
+    abort(options.signal?.reason ?? new Error('aborted'));
+  };
+
+  const send = (data: string): void => {
+    recorder.sent(data);
+    socket.write(Buffer.from(data, 'latin1'));
+  };
+
+  const onError = (errno: string): void => {
+    if (settled) return;
+    if (phase === 'connect' && isLocalErrno(errno)) {
+      // Nothing reached the server and the conversation has not started: the caller may try again.
       settled = true;
       clearTimeout(timer);
-      clearTimeout(laterTimer);
       unwatch?.();
-      if (phase === 'reply') recorder.closed('client');
-      const out = recorder.result(result);
-      linger(
-        socket,
-        options.lingerMs ?? DEFAULT_LINGER_MS,
-        () => resolve({ kind: 'done', done: out }),
-        () => recorder.closed('server'),
-      );
-    };
-
-    const onAbort = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(laterTimer);
+      // Its 'close' must not reach the conversation, which the next try still needs unstarted.
+      socket.removeAllListeners();
+      socket.on('error', () => undefined);
       socket.destroy();
-      reject(options.signal?.reason ?? new Error('aborted'));
-    };
-
-    const send = (data: string): void => {
-      recorder.sent(data);
-      socket.write(Buffer.from(data, 'latin1'));
-    };
-
-    const onError = (errno: string): void => {
-      if (settled) return;
-      if (phase === 'connect' && isLocalErrno(errno)) {
-        // Nothing reached the server and the conversation has not started: the caller may try again.
-        settled = true;
-        clearTimeout(timer);
-        unwatch?.();
-        // Its 'close' must not reach the conversation, which the next try still needs unstarted.
-        socket.removeAllListeners();
-        socket.on('error', () => undefined);
-        socket.destroy();
-        const giveUp = (): ExchangeResult<T> => recorder.result(conversation.fail(outcomeForErrno(errno, phase)));
-        resolve({ kind: 'local', giveUp });
-        return;
-      }
-      finish(conversation.fail(outcomeForErrno(errno, phase)));
-    };
-
-    const onTimeout = (): void => {
-      finish(
-        phase === 'connect'
-          ? conversation.fail({ status: 'timeout', reply: null, phase })
-          : conversation.end('timeout'),
-      );
-    };
-    let timer = setTimeout(onTimeout, options.timeoutMs);
-    if (options.signal?.aborted) {
-      onAbort();
+      local(() => recorder.result(conversation.fail(outcomeForErrno(errno, phase))));
       return;
     }
-    unwatch = options.signal ? watchAbort(options.signal, onAbort) : undefined;
+    finish(conversation.fail(outcomeForErrno(errno, phase)));
+  };
 
-    socket.setNoDelay(true);
-    const onReady = (): void => {
-      if (settled) return;
-      phase = 'reply';
-      send(conversation.opening());
-      const later = conversation.later?.();
-      if (later) laterTimer = setTimeout(() => !settled && send(later.data), later.afterMs);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      // Before the path is ready the bytes are a proxy's handshake, which its dialer reads.
-      if (settled || phase === 'connect') return;
-      recorder.received(chunk);
-      const step = conversation.push(chunk);
-      if (step.type === 'done') finish(step.result);
-      else if (step.type === 'send') {
-        recorder.mark();
-        clearTimeout(timer);
-        timer = setTimeout(onTimeout, options.timeoutMs);
-        send(step.data);
-      }
-    });
-    socket.on('end', () => {
-      recorder.closed('server');
-      finish(conversation.end('close'));
-    });
-    socket.on('error', (err) => {
-      const errno = errnoOf(err) ?? 'EUNKNOWN';
-      if (phase === 'reply') recorder.closed('reset');
-      onError(errno);
-    });
-    // A close without 'end' or 'error' (rare) must still settle the promise.
-    socket.on('close', () => finish(conversation.end('close')));
-    try {
-      const to = { address: options.address, port: options.port, family: options.family };
-      (options.dialer ?? tcpDialer).dial(socket, to, { ready: onReady, fail: onError });
-    } catch (err) {
-      // Some failures to get a socket are thrown rather than emitted.
-      onError(errnoOf(err) ?? 'EUNKNOWN');
+  const onTimeout = (): void => {
+    finish(
+      phase === 'connect' ? conversation.fail({ status: 'timeout', reply: null, phase }) : conversation.end('timeout'),
+    );
+  };
+  const timer = setTimeout(onTimeout, options.timeoutMs);
+  if (options.signal?.aborted) {
+    onAbort();
+    return;
+  }
+  unwatch = options.signal ? watchAbort(options.signal, onAbort) : undefined;
+
+  socket.setNoDelay(true);
+  const onReady = (): void => {
+    if (settled) return;
+    phase = 'reply';
+    send(conversation.opening());
+    const later = conversation.later?.();
+    if (later) laterTimer = setTimeout(() => !settled && send(later.data), later.afterMs);
+  };
+  socket.on('data', (chunk: Buffer) => {
+    // Before the path is ready the bytes are a proxy's handshake, which its dialer reads; after
+    // the result, whatever the server still sends is discarded.
+    if (settled || phase === 'connect') return;
+    recorder.received(chunk);
+    const step = conversation.push(chunk);
+    if (step.type === 'done') finish(step.result);
+    else if (step.type === 'send') {
+      recorder.mark();
+      // The reply this asks for gets the whole deadline again.
+      timer.refresh();
+      send(step.data);
     }
   });
+  socket.on('end', () => {
+    if (!settled) {
+      recorder.closed('server');
+      finish(conversation.end('close'));
+    } else if (lingering) {
+      recorder.closed('server');
+      lingering();
+    }
+  });
+  socket.on('error', (err) => {
+    if (!settled) {
+      if (phase === 'reply') recorder.closed('reset');
+      onError(errnoOf(err) ?? 'EUNKNOWN');
+    } else lingering?.();
+  });
+  // A close without 'end' or 'error' (rare) must still settle the promise.
+  socket.on('close', () => {
+    if (!settled) finish(conversation.end('close'));
+    else lingering?.();
+  });
+  try {
+    const to = { address: options.address, port: options.port, family: options.family };
+    (options.dialer ?? tcpDialer).dial(socket, to, { ready: onReady, fail: onError });
+  } catch (err) {
+    // Some failures to get a socket are thrown rather than emitted.
+    onError(errnoOf(err) ?? 'EUNKNOWN');
+  }
 }
 
 /**
  * Closes gracefully: our FIN, then wait for the peer's close, discarding anything it still sends.
- * A peer that neither closes nor resets within `lingerMs` is destroyed.
+ * A peer that neither closes nor resets within `lingerMs` is destroyed. Returns the function the
+ * socket's listeners call when the peer closes or fails (undefined: the socket is already gone).
  */
-function linger(socket: Socket, lingerMs: number, done: () => void, onPeerEnd?: () => void): void {
+function linger(socket: Socket, lingerMs: number, done: () => void): (() => void) | undefined {
   if (socket.destroyed || socket.connecting || lingerMs <= 0) {
     socket.destroy();
     done();
-    return;
+    return undefined;
   }
   let stopped = false;
   const stop = (): void => {
@@ -363,18 +386,8 @@ function linger(socket: Socket, lingerMs: number, done: () => void, onPeerEnd?: 
     done();
   };
   const cap = setTimeout(stop, lingerMs);
-  socket.removeAllListeners('data');
-  socket.removeAllListeners('end');
-  socket.removeAllListeners('close');
-  socket.removeAllListeners('error');
-  socket.on('data', () => undefined);
-  socket.once('close', stop);
-  socket.once('end', () => {
-    onPeerEnd?.();
-    stop();
-  });
-  socket.on('error', stop);
   socket.end();
+  return stop;
 }
 
 /** Plain TCP: the conversation on one connection, opened through the options' dialer. */

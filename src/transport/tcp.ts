@@ -4,7 +4,8 @@ import type { Dialer } from './dialer.js';
 export const tcpDialer: Dialer = {
   via: null,
   dial(socket, to, events) {
-    socket.once('connect', () => events.ready());
+    // 'connect' fires once per socket: a plain listener does what `once` would, without its wrapper.
+    socket.on('connect', () => events.ready());
     socket.connect({ host: to.address, port: to.port, family: to.family ?? 0 });
   },
 };
