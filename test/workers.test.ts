@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { startEmulator, type Emulator } from '../src/emulator/server.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 import { serverKey, workerFor } from '../src/cli/workers.js';
 import { BIN, PATIENCE_MS, ROOT, TEST_TIMEOUT_MS, closedPort, runBin, waitUntil } from './helpers.js';
 
@@ -36,6 +36,35 @@ async function withEmulators<T>(count: number, fn: (emulators: Emulator[]) => Pr
     return await fn(emulators);
   } finally {
     await Promise.all(emulators.map((e) => e.close()));
+  }
+}
+
+/**
+ * Emulators whose servers `--workers 2` gives to the given threads (0: the main thread, 1: the
+ * worker thread), one per entry: the ports are the system's, so emulators are started until each
+ * entry has one, and the others closed.
+ */
+async function withEmulatorsOn<T>(
+  threads: number[],
+  options: EmulatorOptions,
+  fn: (emulators: Emulator[]) => Promise<T>,
+): Promise<T> {
+  const chosen: (Emulator | undefined)[] = threads.map(() => undefined);
+  const spare: Emulator[] = [];
+  try {
+    for (let tries = 0; chosen.includes(undefined); tries++) {
+      assert.ok(tries < 200, 'no port for every thread');
+      const e = await startEmulator(options);
+      const slot = threads.findIndex(
+        (t, i) => chosen[i] === undefined && workerFor({ host: '127.0.0.1', port: e.port }, 2) === t,
+      );
+      if (slot < 0) spare.push(e);
+      else chosen[slot] = e;
+    }
+    await Promise.all(spare.splice(0).map((e) => e.close()));
+    return await fn(chosen as Emulator[]);
+  } finally {
+    await Promise.all([...spare, ...chosen].map((e) => e?.close()));
   }
 }
 
@@ -206,7 +235,8 @@ test('--workers 2: SIGINT stops every worker and keeps what finished', { timeout
 test('--workers 2: a worker that crashes is one line on stderr and exit code 4, not a hang', {
   timeout: TEST_TIMEOUT_MS,
 }, async () => {
-  await withEmulators(2, async (emulators) => {
+  // One server for each thread: the worker thread starts, and crashes.
+  await withEmulatorsOn([0, 1], {}, async (emulators) => {
     await withList(
       emulators.map((e) => `127.0.0.1:${e.port}`),
       async (path) => {
@@ -219,6 +249,49 @@ test('--workers 2: a worker that crashes is one line on stderr and exit code 4, 
         assert.match(r.stderr, /^msnp-probe: internal error: worker thread \d failed: injected worker crash\n$/);
       },
     );
+  });
+});
+
+test('--workers 2: the main thread probes its own share; no worker thread starts for servers all its own', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // A worker thread, had one started, would crash: the run's success shows that none did.
+  await withEmulatorsOn([0, 0, 0], {}, async (emulators) => {
+    const lines = emulators.map((e) => `127.0.0.1:${e.port}`);
+    await withList(lines, async (path) => {
+      const r = await runBin(['--targets', path, '--ndjson', '--no-progress', '-r', '8-9', '--workers', '2'], {
+        env: { MSNP_PROBE_TEST_WORKER_CRASH: '1' },
+        timeoutMs: PATIENCE_MS * 2,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const docs = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { port: number; accepted: number[] });
+      assert.deepEqual(docs.map((d) => `127.0.0.1:${d.port}`).sort(), [...lines].sort());
+      for (const d of docs) assert.deepEqual(d.accepted, [8, 9]);
+    });
+  });
+});
+
+test('--workers 2: each thread, the main one too, keeps its share of --global-concurrency', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // A slow server on each thread, replies held back, so connections pile up to what each thread allows.
+  await withEmulatorsOn([0, 1], { profile: 'escargot', delayMs: 150 }, async (emulators) => {
+    const spellings = ['127.0.0.1', '127.1', '127.000.000.001'];
+    const lines = emulators.flatMap((e) => spellings.map((h) => `${h}:${e.port}`));
+    await withList(lines, async (path) => {
+      // -c 3 per server, 4 in all: 2 per thread, so each server may hold 2 connections, not 3.
+      const args = ['--targets', path, '--ndjson', '--no-progress', '-r', '2-7', '--no-offer', '-c', '3'];
+      const r = await runBin([...args, '--global-concurrency', '4', '--workers', '2'], { timeoutMs: PATIENCE_MS * 4 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').length, lines.length);
+      for (const [i, e] of emulators.entries()) {
+        assert.equal(e.stats().connections, 3 * 6);
+        assert.ok(e.stats().peakActive <= 2, `thread ${i}: ${e.stats().peakActive} connections at once`);
+      }
+    });
   });
 });
 
