@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,57 +180,70 @@ test('--workers 2: every entry of one server, however spelled, is probed on one 
   }
 });
 
-test('--workers 2: SIGINT stops every worker and keeps what finished', { timeout: TEST_TIMEOUT_MS }, async () => {
-  // Servers that accept and never answer: nothing finishes before the interrupt.
-  const sockets = new Set<Socket>();
-  const servers = Array.from({ length: 4 }, () =>
-    createServer((s) => {
-      sockets.add(s);
-      // Read, so that the prober's close is seen.
-      s.resume();
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }),
-  );
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  try {
-    await withList(
-      ports.map((p) => `127.0.0.1:${p}`),
-      async (path) => {
-        const child = spawn(
-          process.execPath,
-          [BIN, '--targets', path, '--json', '--no-progress', '-r', '8-9', '-t', '120s', '--workers', '2'],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-        try {
-          // Every server holds a connection: both workers are probing.
-          await waitUntil('connections to every server', () =>
-            servers.every((s) => [...sockets].some((k) => k.localPort === (s.address() as { port: number }).port)),
+for (const [stop, exit] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  test(`--workers 2: ${stop} stops every thread and keeps what finished`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    // Servers that accept and never answer: nothing finishes before the interrupt.
+    const sockets = new Set<Socket>();
+    const listen = async (): Promise<Server> => {
+      const server = createServer((s) => {
+        sockets.add(s);
+        // Read, so that the prober's close is seen.
+        s.resume();
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    };
+    const portOf = (s: Server): number => (s.address() as { port: number }).port;
+    const threadOf = (s: Server): number => workerFor({ host: '127.0.0.1', port: portOf(s) }, 2);
+    // At least two servers on each thread, the main one and the worker: both must stop.
+    const servers: Server[] = [];
+    while ([0, 1].some((t) => servers.filter((s) => threadOf(s) === t).length < 2) && servers.length < 200) {
+      servers.push(await listen());
+    }
+    const ports = servers.map(portOf);
+    try {
+      await withList(
+        ports.map((p) => `127.0.0.1:${p}`),
+        async (path) => {
+          const child = spawn(
+            process.execPath,
+            [BIN, '--targets', path, '--json', '--no-progress', '-r', '8-9', '-t', '120s', '--workers', '2'],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
           );
-          child.kill('SIGINT');
-          const code = await exited;
-          assert.equal(code, 130, stderr);
-          assert.match(stderr, /interrupted by SIGINT; 0 targets finished/);
-          const doc = JSON.parse(stdout) as { targets: unknown[]; interrupted?: boolean };
-          assert.deepEqual(doc.targets, []);
-          assert.equal(doc.interrupted, true);
-          await waitUntil('the prober closed its connections', () => sockets.size === 0);
-        } finally {
-          child.kill('SIGKILL');
-        }
-      },
-    );
-  } finally {
-    for (const s of sockets) s.destroy();
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-});
+          let stdout = '';
+          let stderr = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+          const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+          try {
+            // Every server holds a connection: both workers are probing.
+            await waitUntil('connections to every server', () =>
+              servers.every((s) => [...sockets].some((k) => k.localPort === (s.address() as { port: number }).port)),
+            );
+            child.kill(stop);
+            const code = await exited;
+            assert.equal(code, exit, stderr);
+            assert.match(stderr, new RegExp(`interrupted by ${stop}; 0 targets finished`));
+            const doc = JSON.parse(stdout) as { targets: unknown[]; interrupted?: boolean };
+            assert.deepEqual(doc.targets, []);
+            assert.equal(doc.interrupted, true);
+            await waitUntil('the prober closed its connections', () => sockets.size === 0);
+          } finally {
+            child.kill('SIGKILL');
+          }
+        },
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    }
+  });
+}
 
 test('--workers 2: a worker that crashes is one line on stderr and exit code 4, not a hang', {
   timeout: TEST_TIMEOUT_MS,
@@ -299,7 +312,8 @@ test('--workers 2: output that cannot be written stops the workers: exit 5 and o
   timeout: TEST_TIMEOUT_MS,
   skip: !existsSync('/dev/full'),
 }, async () => {
-  await withEmulators(4, async (emulators) => {
+  // Servers on both threads: the main thread's scan stops as the worker's does.
+  await withEmulatorsOn([0, 0, 1, 1], {}, async (emulators) => {
     await withList(
       emulators.map((e) => `127.0.0.1:${e.port}`),
       async (path) => {
