@@ -5,10 +5,11 @@
  * exit codes, interrupted output and write errors behave as with one thread).
  *
  * - The main thread is one of the N: it probes its own share of the servers next to reading the list
- *   and writing the output, and N-1 worker threads probe the rest. Each extra V8 isolate costs CPU of
- *   its own (its copy of the code compiled and optimised again, its own heap and collections) and
- *   about 50 MB, while the main thread's reading and output take a few percent of one core: a
- *   second probing thread beside an idle main thread (N worker threads) cost more CPU than it saved.
+ *   and writing the output, and N-1 worker threads probe the rest. What a second probing thread costs
+ *   is mostly a second V8 isolate's own warm-up (the hot code compiled and optimised again on V8's
+ *   helper threads, a second heap and its collections), the same whether it is a thread or a process;
+ *   the kernel's share per connection does not change. The main thread's reading and output take a
+ *   few percent of a core, so N worker threads beside it cost the same CPU and about 15 MB more.
  *
  * - Each server (its host, normalised as the list's deduplication normalises it, and port) belongs
  *   to one worker, so every entry of one server is probed on one thread. Two spellings of one IP
