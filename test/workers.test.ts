@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { startEmulator, type Emulator } from '../src/emulator/server.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 import { serverKey, workerFor } from '../src/cli/workers.js';
 import { BIN, PATIENCE_MS, ROOT, TEST_TIMEOUT_MS, closedPort, runBin, waitUntil } from './helpers.js';
 
@@ -36,6 +36,35 @@ async function withEmulators<T>(count: number, fn: (emulators: Emulator[]) => Pr
     return await fn(emulators);
   } finally {
     await Promise.all(emulators.map((e) => e.close()));
+  }
+}
+
+/**
+ * Emulators whose servers `--workers 2` gives to the given threads (0: the main thread, 1: the
+ * worker thread), one per entry: the ports are the system's, so emulators are started until each
+ * entry has one, and the others closed.
+ */
+async function withEmulatorsOn<T>(
+  threads: number[],
+  options: EmulatorOptions,
+  fn: (emulators: Emulator[]) => Promise<T>,
+): Promise<T> {
+  const chosen: (Emulator | undefined)[] = threads.map(() => undefined);
+  const spare: Emulator[] = [];
+  try {
+    for (let tries = 0; chosen.includes(undefined); tries++) {
+      assert.ok(tries < 200, 'no port for every thread');
+      const e = await startEmulator(options);
+      const slot = threads.findIndex(
+        (t, i) => chosen[i] === undefined && workerFor({ host: '127.0.0.1', port: e.port }, 2) === t,
+      );
+      if (slot < 0) spare.push(e);
+      else chosen[slot] = e;
+    }
+    await Promise.all(spare.splice(0).map((e) => e.close()));
+    return await fn(chosen as Emulator[]);
+  } finally {
+    await Promise.all([...spare, ...chosen].map((e) => e?.close()));
   }
 }
 
@@ -151,62 +180,76 @@ test('--workers 2: every entry of one server, however spelled, is probed on one 
   }
 });
 
-test('--workers 2: SIGINT stops every worker and keeps what finished', { timeout: TEST_TIMEOUT_MS }, async () => {
-  // Servers that accept and never answer: nothing finishes before the interrupt.
-  const sockets = new Set<Socket>();
-  const servers = Array.from({ length: 4 }, () =>
-    createServer((s) => {
-      sockets.add(s);
-      // Read, so that the prober's close is seen.
-      s.resume();
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }),
-  );
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  try {
-    await withList(
-      ports.map((p) => `127.0.0.1:${p}`),
-      async (path) => {
-        const child = spawn(
-          process.execPath,
-          [BIN, '--targets', path, '--json', '--no-progress', '-r', '8-9', '-t', '120s', '--workers', '2'],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-        try {
-          // Every server holds a connection: both workers are probing.
-          await waitUntil('connections to every server', () =>
-            servers.every((s) => [...sockets].some((k) => k.localPort === (s.address() as { port: number }).port)),
+for (const [stop, exit] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  test(`--workers 2: ${stop} stops every thread and keeps what finished`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    // Servers that accept and never answer: nothing finishes before the interrupt.
+    const sockets = new Set<Socket>();
+    const listen = async (): Promise<Server> => {
+      const server = createServer((s) => {
+        sockets.add(s);
+        // Read, so that the prober's close is seen.
+        s.resume();
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    };
+    const portOf = (s: Server): number => (s.address() as { port: number }).port;
+    const threadOf = (s: Server): number => workerFor({ host: '127.0.0.1', port: portOf(s) }, 2);
+    // At least two servers on each thread, the main one and the worker: both must stop.
+    const servers: Server[] = [];
+    while ([0, 1].some((t) => servers.filter((s) => threadOf(s) === t).length < 2) && servers.length < 200) {
+      servers.push(await listen());
+    }
+    const ports = servers.map(portOf);
+    try {
+      await withList(
+        ports.map((p) => `127.0.0.1:${p}`),
+        async (path) => {
+          const child = spawn(
+            process.execPath,
+            [BIN, '--targets', path, '--json', '--no-progress', '-r', '8-9', '-t', '120s', '--workers', '2'],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
           );
-          child.kill('SIGINT');
-          const code = await exited;
-          assert.equal(code, 130, stderr);
-          assert.match(stderr, /interrupted by SIGINT; 0 targets finished/);
-          const doc = JSON.parse(stdout) as { targets: unknown[]; interrupted?: boolean };
-          assert.deepEqual(doc.targets, []);
-          assert.equal(doc.interrupted, true);
-          await waitUntil('the prober closed its connections', () => sockets.size === 0);
-        } finally {
-          child.kill('SIGKILL');
-        }
-      },
-    );
-  } finally {
-    for (const s of sockets) s.destroy();
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-});
+          let stdout = '';
+          let stderr = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+          const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+          try {
+            // Every server holds a connection: both workers are probing.
+            await waitUntil('connections to every server', () =>
+              servers.every((s) => [...sockets].some((k) => k.localPort === (s.address() as { port: number }).port)),
+            );
+            child.kill(stop);
+            const code = await exited;
+            assert.equal(code, exit, stderr);
+            assert.match(stderr, new RegExp(`interrupted by ${stop}; 0 targets finished`));
+            const doc = JSON.parse(stdout) as { targets: unknown[]; interrupted?: boolean };
+            assert.deepEqual(doc.targets, []);
+            assert.equal(doc.interrupted, true);
+            await waitUntil('the prober closed its connections', () => sockets.size === 0);
+          } finally {
+            child.kill('SIGKILL');
+          }
+        },
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    }
+  });
+}
 
 test('--workers 2: a worker that crashes is one line on stderr and exit code 4, not a hang', {
   timeout: TEST_TIMEOUT_MS,
 }, async () => {
-  await withEmulators(2, async (emulators) => {
+  // One server for each thread: the worker thread starts, and crashes.
+  await withEmulatorsOn([0, 1], {}, async (emulators) => {
     await withList(
       emulators.map((e) => `127.0.0.1:${e.port}`),
       async (path) => {
@@ -222,11 +265,55 @@ test('--workers 2: a worker that crashes is one line on stderr and exit code 4, 
   });
 });
 
+test('--workers 2: the main thread probes its own share; no worker thread starts for servers all its own', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // A worker thread, had one started, would crash: the run's success shows that none did.
+  await withEmulatorsOn([0, 0, 0], {}, async (emulators) => {
+    const lines = emulators.map((e) => `127.0.0.1:${e.port}`);
+    await withList(lines, async (path) => {
+      const r = await runBin(['--targets', path, '--ndjson', '--no-progress', '-r', '8-9', '--workers', '2'], {
+        env: { MSNP_PROBE_TEST_WORKER_CRASH: '1' },
+        timeoutMs: PATIENCE_MS * 2,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const docs = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { port: number; accepted: number[] });
+      assert.deepEqual(docs.map((d) => `127.0.0.1:${d.port}`).sort(), [...lines].sort());
+      for (const d of docs) assert.deepEqual(d.accepted, [8, 9]);
+    });
+  });
+});
+
+test('--workers 2: each thread, the main one too, keeps its share of --global-concurrency', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // A slow server on each thread, replies held back, so connections pile up to what each thread allows.
+  await withEmulatorsOn([0, 1], { profile: 'escargot', delayMs: 150 }, async (emulators) => {
+    const spellings = ['127.0.0.1', '127.1', '127.000.000.001'];
+    const lines = emulators.flatMap((e) => spellings.map((h) => `${h}:${e.port}`));
+    await withList(lines, async (path) => {
+      // -c 3 per server, 4 in all: 2 per thread, so each server may hold 2 connections, not 3.
+      const args = ['--targets', path, '--ndjson', '--no-progress', '-r', '2-7', '--no-offer', '-c', '3'];
+      const r = await runBin([...args, '--global-concurrency', '4', '--workers', '2'], { timeoutMs: PATIENCE_MS * 4 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').length, lines.length);
+      for (const [i, e] of emulators.entries()) {
+        assert.equal(e.stats().connections, 3 * 6);
+        assert.ok(e.stats().peakActive <= 2, `thread ${i}: ${e.stats().peakActive} connections at once`);
+      }
+    });
+  });
+});
+
 test('--workers 2: output that cannot be written stops the workers: exit 5 and one line on stderr', {
   timeout: TEST_TIMEOUT_MS,
   skip: !existsSync('/dev/full'),
 }, async () => {
-  await withEmulators(4, async (emulators) => {
+  // Servers on both threads: the main thread's scan stops as the worker's does.
+  await withEmulatorsOn([0, 0, 1, 1], {}, async (emulators) => {
     await withList(
       emulators.map((e) => `127.0.0.1:${e.port}`),
       async (path) => {

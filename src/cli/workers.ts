@@ -1,15 +1,22 @@
 /**
- * `--workers N`: a target list spread over worker threads, each running its own scan(). The main
- * thread reads the list, hands each target to the worker that owns its server, and gets the
+ * `--workers N`: a target list spread over N probing threads, each running its own scan(). The main
+ * thread reads the list, hands each target to the thread that owns its server, and gets the
  * reports back for judging and output, which stay on the main thread (input order for JSON,
  * exit codes, interrupted output and write errors behave as with one thread).
+ *
+ * - The main thread is one of the N: it probes its own share of the servers next to reading the list
+ *   and writing the output, and N-1 worker threads probe the rest. What a second probing thread costs
+ *   is mostly a second V8 isolate's own warm-up (the hot code compiled and optimised again on V8's
+ *   helper threads, a second heap and its collections), the same whether it is a thread or a process;
+ *   the kernel's share per connection does not change. The main thread's reading and output take a
+ *   few percent of a core, so N worker threads beside it cost the same CPU and about 15 MB more.
  *
  * - Each server (its host, normalised as the list's deduplication normalises it, and port) belongs
  *   to one worker, so every entry of one server is probed on one thread. Two spellings of one IP
  *   address (`::1`, `0:0::1`; `127.1`, `127.0.0.1`) and names in any case are one server; a name and
  *   the address it resolves to are not known to be one until resolved, and may land on two workers.
- * - `--global-concurrency` is divided: worker i of n gets floor(G/n), one more for the first G mod n,
- *   so the sum is exactly G. There are never more workers than G.
+ * - `--global-concurrency` is divided: thread i of n gets floor(G/n), one more for the first G mod n,
+ *   so the sum is exactly G. There are never more threads than G.
  * - Workers start only for a target list or a block (`--targets`, a CIDR block), and each only when
  *   its first target comes: a probe of targets named on the command line runs on the main thread.
  */
@@ -87,23 +94,64 @@ export function scannerFor(plan: ProbePlan): Scanner {
   return (targets, options, onReport) => scanInWorkers(plan, wanted, targets, options, onReport);
 }
 
-class Thread {
-  readonly worker: Worker;
-  /** Targets handed over and not yet taken by the worker's scan. */
+/**
+ * The targets handed to one probing thread, as its scan() pulls them: filled from messages in a
+ * worker thread, directly on the main thread.
+ */
+class TargetQueue {
+  readonly stop = new AbortController();
+  readonly #queue: { target: Target; index: number }[] = [];
+  readonly #indexOf = new WeakMap<Target, number>();
+  #ended = false;
+  #wake: (() => void) | null = null;
+
+  constructor() {
+    setMaxListeners(0, this.stop.signal);
+  }
+
+  push(m: ToWorker): void {
+    if (m.type === 'target') this.#queue.push({ target: m.target, index: m.index });
+    else if (m.type === 'end') this.#ended = true;
+    else this.stop.abort(new Error(m.reason));
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  /** The run's index of a target this queue gave out. */
+  indexOf(target: Target): number {
+    return this.#indexOf.get(target) ?? -1;
+  }
+
+  /** Yields the targets as they come until `end` or `stop`; `took` is called as each is taken. */
+  async *source(took: () => void): AsyncGenerator<Target> {
+    for (;;) {
+      const next = this.#queue.shift();
+      if (next) {
+        took();
+        this.#indexOf.set(next.target, next.index);
+        yield next.target;
+      } else if (this.#ended || this.stop.signal.aborted) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+      }
+    }
+  }
+}
+
+/** One probing thread as the main thread's reading loop sees it: a window of targets handed over. */
+abstract class Lane {
+  /** Targets handed over and not yet taken by the thread's scan. */
   queued = 0;
   finished = false;
   #roomWaiter: (() => void) | null = null;
 
-  constructor(
-    init: WorkerInit,
-    readonly window: number,
-  ) {
-    this.worker = new Worker(new URL(import.meta.url), { workerData: init });
-  }
+  constructor(readonly window: number) {}
 
-  post(message: ToWorker): void {
-    if (!this.finished) this.worker.postMessage(message);
-  }
+  abstract post(message: ToWorker): void;
 
   took(): void {
     this.queued--;
@@ -123,6 +171,28 @@ class Thread {
   }
 }
 
+class ThreadLane extends Lane {
+  readonly worker: Worker;
+
+  constructor(init: WorkerInit, window: number) {
+    super(window);
+    this.worker = new Worker(new URL(import.meta.url), { workerData: init });
+  }
+
+  post(message: ToWorker): void {
+    if (!this.finished) this.worker.postMessage(message);
+  }
+}
+
+/** The main thread's own share: its scan() runs here, its reports need no copy. */
+class LocalLane extends Lane {
+  readonly queue = new TargetQueue();
+
+  post(message: ToWorker): void {
+    if (!this.finished) this.queue.push(message);
+  }
+}
+
 async function scanInWorkers(
   plan: ProbePlan,
   count: number,
@@ -137,9 +207,9 @@ async function scanInWorkers(
   const { lookup: _l, exclude: _e, signal: _s, rateLimiter: _r, budgets: _bu, ...scanData } = plan.scan;
   const { targets: _t, blocks: _b, ...planData } = plan;
   const rest = { ...planData, scan: scanData as ProbePlan['scan'] };
-  const threads: (Thread | undefined)[] = new Array(count);
+  const lanes: (Lane | undefined)[] = new Array(count);
   let failure: Error | null = null;
-  /** Settles when every started worker has finished, or at the first failure. */
+  /** Settles when every started lane has finished, or at the first failure. */
   let allDone: () => void = () => undefined;
   let fail: (err: Error) => void = () => undefined;
   const finished = new Promise<void>((resolve, reject) => {
@@ -155,59 +225,95 @@ async function scanInWorkers(
   const failWith = (err: Error): void => {
     if (failure) return;
     failure = err;
-    for (const t of threads) t?.post({ type: 'stop', reason: err.message });
-    for (const t of threads) t?.wake();
+    for (const t of lanes) t?.post({ type: 'stop', reason: err.message });
+    for (const t of lanes) t?.wake();
     outputWaiter?.();
     fail(err);
   };
   const checkDone = (): void => {
-    if (!reading && threads.every((t) => t === undefined || t.finished)) allDone();
+    if (!reading && lanes.every((t) => t === undefined || t.finished)) allDone();
   };
-  const start = (i: number): Thread => {
+  /** A report, from whichever thread, joins the one output chain: the output sees one report at a time. */
+  const deliver = (report: TargetReport, index: number, target: Target): void => {
+    pendingReports++;
+    output = output.then(async () => {
+      try {
+        if (!failure) await onReport(report, index, target);
+      } catch (err) {
+        failWith(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        pendingReports--;
+        outputWaiter?.();
+      }
+    });
+  };
+  /** Lane 0 is the main thread's own scan; lanes 1..n-1 are worker threads. */
+  const start = (i: number): Lane => {
     const share = Math.floor(global / count) + (i < global % count ? 1 : 0);
     // --max-rate is divided as --global-concurrency is, so the threads together keep to it.
     const rate = maxRate === undefined ? undefined : (maxRate * share) / global;
+    const window = TARGETS_PER_SLOT * share + 1;
+    const lane = i === 0 ? startLocal(share, rate, window) : startThread(i, share, rate, window);
+    lanes[i] = lane;
+    return lane;
+  };
+  const startLocal = (share: number, rate: number | undefined, window: number): Lane => {
+    const lane = new LocalLane(window);
+    const { queue } = lane;
+    // Its own budget and start rate, as a worker's: the run's whole --max-rate is the sum of the shares.
+    const { rateLimiter: _rl, maxRate: _whole, signal: _sig, ...base } = options;
+    const local: ScanOptions = {
+      ...base,
+      ...(rate === undefined ? {} : { maxRate: rate }),
+      globalConcurrency: share,
+      signal: queue.stop.signal,
+    };
+    const settle = (err?: unknown): void => {
+      lane.finished = true;
+      if (err !== undefined && !queue.stop.signal.aborted)
+        failWith(err instanceof Error ? err : new Error(String(err)));
+      else void output.then(checkDone);
+    };
+    scan(
+      queue.source(() => lane.took()),
+      local,
+      (report, _local, target) => deliver(report, queue.indexOf(target), target),
+    ).then(
+      () => settle(),
+      (err: unknown) => settle(err ?? new Error('stopped')),
+    );
+    return lane;
+  };
+  const startThread = (i: number, share: number, rate: number | undefined, window: number): Lane => {
     const init: WorkerInit = { [WORKER_TAG]: true, plan: rest, globalConcurrency: share, maxRate: rate };
-    const thread = new Thread(init, TARGETS_PER_SLOT * share + 1);
+    const thread = new ThreadLane(init, window);
     thread.worker.on('message', (m: FromWorker) => {
       if (m.type === 'took') thread.took();
-      else if (m.type === 'report') {
-        pendingReports++;
-        output = output.then(async () => {
-          try {
-            if (!failure) await onReport(m.report, m.index, m.target);
-          } catch (err) {
-            failWith(err instanceof Error ? err : new Error(String(err)));
-          } finally {
-            pendingReports--;
-            outputWaiter?.();
-          }
-        });
-      } else if (m.type === 'done') {
+      else if (m.type === 'report') deliver(m.report, m.index, m.target);
+      else if (m.type === 'done') {
         thread.finished = true;
         // Its reports were posted before `done`: they are queued on `output` already.
         void output.then(checkDone);
       } else {
         const err = m.code?.startsWith('ERR_')
           ? msnpError(m.code as MsnpErrorCode, m.message)
-          : new Error(`worker thread ${i + 1} failed: ${m.message}`);
+          : new Error(`worker thread ${i} failed: ${m.message}`);
         failWith(err);
       }
     });
-    thread.worker.on('error', (err) => failWith(new Error(`worker thread ${i + 1} failed: ${err.message}`)));
+    thread.worker.on('error', (err) => failWith(new Error(`worker thread ${i} failed: ${err.message}`)));
     thread.worker.on('exit', (code) => {
       if (thread.finished) return;
       thread.finished = true;
-      if (!signal?.aborted) failWith(new Error(`worker thread ${i + 1} stopped unexpectedly (exit code ${code})`));
+      if (!signal?.aborted) failWith(new Error(`worker thread ${i} stopped unexpectedly (exit code ${code})`));
       else void output.then(checkDone);
     });
-    threads[i] = thread;
     return thread;
   };
 
   const onAbort = (): void => {
-    for (const t of threads) t?.post({ type: 'stop', reason: String((signal?.reason as Error)?.message ?? 'stopped') });
-    for (const t of threads) t?.wake();
+    for (const t of lanes) t?.post({ type: 'stop', reason: String((signal?.reason as Error)?.message ?? 'stopped') });
+    for (const t of lanes) t?.wake();
     outputWaiter?.();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -229,24 +335,24 @@ async function scanInWorkers(
       if (item.done) break;
       const target = item.value;
       const i = workerFor(target, count);
-      const thread = threads[i] ?? start(i);
-      while (thread.queued >= thread.window && !signal?.aborted && !failure && !thread.finished) await thread.room();
+      const lane = lanes[i] ?? start(i);
+      while (lane.queued >= lane.window && !signal?.aborted && !failure && !lane.finished) await lane.room();
       if (signal?.aborted || failure) break;
-      thread.queued++;
-      thread.post({ type: 'target', target: { host: target.host, port: target.port }, index: index++ });
+      lane.queued++;
+      lane.post({ type: 'target', target: { host: target.host, port: target.port }, index: index++ });
     }
   } catch (err) {
     if (!signal?.aborted) failWith(err instanceof Error ? err : new Error(String(err)));
   } finally {
     reading = false;
-    for (const t of threads) t?.post({ type: 'end' });
+    for (const t of lanes) t?.post({ type: 'end' });
     checkDone();
     const closing = Promise.resolve(iterator.return?.()).catch(() => undefined);
     if (!signal?.aborted) await closing;
   }
   try {
     if (signal?.aborted) {
-      // The workers close their sockets on `stop`; one that does not within the grace is cut off.
+      // The threads close their sockets on `stop`; a worker that does not within the grace is cut off.
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([
         finished.catch(() => undefined),
@@ -262,7 +368,7 @@ async function scanInWorkers(
     if (failure) throw failure;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    await Promise.all(threads.map((t) => t?.worker.terminate()));
+    await Promise.all(lanes.map((t) => (t instanceof ThreadLane ? t.worker.terminate() : undefined)));
   }
 }
 
@@ -270,39 +376,11 @@ async function scanInWorkers(
 async function workerMain(init: WorkerInit): Promise<void> {
   const port = parentPort;
   if (!port) return;
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  const queue: { target: Target; index: number }[] = [];
-  let ended = false;
-  let wake: (() => void) | null = null;
-  port.on('message', (m: ToWorker) => {
-    if (m.type === 'target') queue.push({ target: m.target, index: m.index });
-    else if (m.type === 'end') ended = true;
-    else stop.abort(new Error(m.reason));
-    const w = wake;
-    wake = null;
-    w?.();
-  });
+  const queue = new TargetQueue();
+  port.on('message', (m: ToWorker) => queue.push(m));
   // A structured clone keeps the filter's data but not its class: give it back its methods.
   const exclude = init.plan.exclude ? Object.setPrototypeOf(init.plan.exclude, AddressFilter.prototype) : null;
   const plan = { ...init.plan, exclude, targets: [], blocks: [] } as ProbePlan;
-  const indexOf = new WeakMap<Target, number>();
-  async function* source(): AsyncGenerator<Target> {
-    for (;;) {
-      const next = queue.shift();
-      if (next) {
-        port?.postMessage({ type: 'took' } satisfies FromWorker);
-        indexOf.set(next.target, next.index);
-        yield next.target;
-      } else if (ended || stop.signal.aborted) {
-        return;
-      } else {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-    }
-  }
   try {
     if (process.env['MSNP_PROBE_TEST_WORKER_CRASH'] === '1') {
       // Fault injection for the tests: an uncaught error in the thread, as a bug would throw.
@@ -315,15 +393,15 @@ async function workerMain(init: WorkerInit): Promise<void> {
       ...filtered,
       ...(init.maxRate === undefined ? {} : { maxRate: init.maxRate }),
       globalConcurrency: init.globalConcurrency,
-      signal: stop.signal,
+      signal: queue.stop.signal,
     };
-    await scan(source(), options, (report, _local, target) => {
-      const index = indexOf.get(target) ?? -1;
-      port.postMessage({ type: 'report', report, index, target } satisfies FromWorker);
+    const took = (): void => port.postMessage({ type: 'took' } satisfies FromWorker);
+    await scan(queue.source(took), options, (report, _local, target) => {
+      port.postMessage({ type: 'report', report, index: queue.indexOf(target), target } satisfies FromWorker);
     });
     port.postMessage({ type: 'done' } satisfies FromWorker);
   } catch (err) {
-    if (stop.signal.aborted) port.postMessage({ type: 'done' } satisfies FromWorker);
+    if (queue.stop.signal.aborted) port.postMessage({ type: 'done' } satisfies FromWorker);
     else {
       const code = (err as { code?: unknown })?.code;
       const message = err instanceof Error ? err.message : String(err);
