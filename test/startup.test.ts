@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BIN, ROOT, runBin } from './helpers.js';
 
@@ -87,5 +90,44 @@ test(isIpTitle, async () => {
   } finally {
     net.isIP = real;
     syncBuiltinESMExports();
+  }
+});
+
+/** Node's built-in modules a command loaded, by name (`dns/promises`, `worker_threads`...), as it exits. */
+async function builtinsLoadedBy(args: string[]): Promise<{ loaded: string[]; code: number | null; stderr: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'msnp-startup-'));
+  const preload = join(dir, 'loaded.cjs');
+  const out = join(dir, 'loaded.json');
+  await writeFile(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, ` +
+      'JSON.stringify(process.moduleLoadList)));\n',
+  );
+  try {
+    const r = await runBin(args, { env: { NODE_OPTIONS: `--require ${preload}` } });
+    const list = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    const loaded = list.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+    return { loaded, code: r.code, stderr: r.stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('a probe of an address never loads node:dns, which reads /etc/resolv.conf as it loads', async () => {
+  // Every connection is closed at once: the probe runs its whole path, resolution included.
+  const server = createServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const { loaded, code, stderr } = await builtinsLoadedBy([`127.0.0.1:${port}`, '-r', '2-3', '--json']);
+    assert.ok(code === 0 || code === 3, `exit ${code}: ${stderr}`);
+    assert.ok(loaded.includes('net'), 'the list is the real one');
+    assert.deepEqual(
+      loaded.filter((m) => m === 'dns' || m === 'dns/promises'),
+      [],
+    );
+  } finally {
+    server.close();
   }
 });
