@@ -4,7 +4,7 @@
 // Code splitting keeps each dynamic import() a chunk of its own, loaded when the command runs it: a
 // probe does not compile the emulator, the exporter or the badge code, and `--version` compiles
 // none of them, nor yargs. The library keeps its unbundled modules (dist/src): `import 'msnp-probe'`.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, relative } from 'node:path';
 import { build } from 'esbuild';
@@ -74,6 +74,31 @@ const builtinsWithoutFacade = {
   },
 };
 
+/**
+ * yargs() guesses the program's version at creation: it lists directories from its shim's
+ * `mainFilename` up to the first package.json and parses that. Bundled, that start is the user's
+ * working directory (the shim looks for `node_modules` in its own path), so every run read the
+ * listing of whatever directory the user stood in and the package.json of their project, for a
+ * version the parser replaces with ours (`.version(PACKAGE.version)`). Without a finder the
+ * guess is empty, as yargs handles a missing package.json; nothing else in yargs uses it.
+ */
+const yargsWithoutPackageLookup = {
+  name: 'yargs-without-package-lookup',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const importLine = "import escalade from 'escalade/sync'\n";
+      const finder = 'findUp: escalade,';
+      // A yargs upgrade that moved these lines must fail the build, not quietly read the directory again.
+      if (!text.includes(importLine) || !text.includes(finder)) {
+        throw new Error(`${args.path}: its findUp is not where the bundle expects it`);
+      }
+      const patched = text.replace(importLine, '').replace(finder, 'findUp: () => undefined,');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
 // Chunks of an earlier build would ship with this one (package.json's "files" takes the directory).
 rmSync('dist/cli-chunks', { recursive: true, force: true });
 
@@ -89,7 +114,7 @@ await build({
   target: 'node20',
   legalComments: 'inline',
   logLevel: 'warning',
-  plugins: [deferStringWidth, builtinsWithoutFacade],
+  plugins: [deferStringWidth, builtinsWithoutFacade, yargsWithoutPackageLookup],
   // Only `exporter` uses these, through import() when it starts: bundled, every command would parse them
   // (about 25 ms of start-up); left out, they load from the package's own dependencies.
   external: ['prom-client', 'yaml'],

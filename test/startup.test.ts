@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BIN, ROOT, runBin } from './helpers.js';
 
 /** The files Node loads for `file` before any of its code runs: it and its static imports, transitively. */
@@ -129,5 +130,51 @@ test('a probe of an address never loads node:dns, which reads /etc/resolv.conf a
     );
   } finally {
     server.close();
+  }
+});
+
+test("the parser reads nothing in the user's working directory: not its listing, not its package.json", async () => {
+  const cwd = await mkdtemp(join(tmpdir(), 'msnp-cwd-'));
+  const preload = join(cwd, 'record.cjs');
+  const out = join(cwd, 'read.json');
+  // A project of the user's, in the directory they run the probe from.
+  await writeFile(join(cwd, 'package.json'), '{"name": "users-project", "version": "9.9.9"}\n');
+  await writeFile(
+    preload,
+    [
+      "const fs = require('node:fs');",
+      'const seen = [];',
+      "for (const name of ['readdirSync', 'readFileSync', 'statSync', 'existsSync']) {",
+      '  const real = fs[name];',
+      '  fs[name] = function (path, ...rest) { seen.push(String(path)); return real.call(this, path, ...rest); };',
+      '}',
+      `process.on('exit', () => fs.writeFileSync(${JSON.stringify(out)}, JSON.stringify(seen)));`,
+      '',
+    ].join('\n'),
+  );
+  const server = createServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const child = spawn(process.execPath, ['--require', preload, BIN, `127.0.0.1:${port}`, '-r', '2-3', '--json'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.ok(code === 0 || code === 3, `exit ${code}`);
+    assert.equal((JSON.parse(stdout) as { targets: unknown[] }).targets.length, 1);
+    const read = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    assert.ok(read.length > 0, 'the reads are recorded');
+    const paths = read.map((path) => (path.startsWith('file:') ? fileURLToPath(path) : path));
+    assert.deepEqual(
+      paths.filter((path) => path === cwd || path.startsWith(`${cwd}/`)),
+      [],
+    );
+  } finally {
+    server.close();
+    await rm(cwd, { recursive: true, force: true });
   }
 });
