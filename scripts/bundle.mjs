@@ -6,48 +6,64 @@
 // none of them, nor yargs. The library keeps its unbundled modules (dist/src): `import 'msnp-probe'`.
 import { readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname, relative } from 'node:path';
 import { build } from 'esbuild';
 
+/** The help text's layout code: its own CommonJS file, required the first time help is laid out. */
+const HELP_TEXT = 'help-text.cjs';
+
 /**
- * yargs and cliui import string-width 7/8, whose module bodies build an Intl.Segmenter and several
- * Unicode-property regular expressions: about 19 ms of a ~50 ms module load, paid on every run
- * although widths are only measured when help text is printed. This defers each ESM copy of
- * string-width until its first call; the code that runs is the package's own, unchanged.
+ * yargs lays out help with cliui and measures it with string-width (and they, wrap-ansi,
+ * get-east-asian-width, emoji-regex: ~65 kB), but only when help is printed. Bundled into the
+ * main chunk, every probe compiled them; the modules of string-width 7/8 also built an
+ * Intl.Segmenter and Unicode regular expressions as they loaded. Here yargs' imports of `cliui`
+ * and `string-width` become stubs that require dist/cli-chunks/help-text.cjs on their first call:
+ * the packages' own code, bundled by buildHelpText() from where yargs resolves them.
  * (cli-table3's CommonJS string-width 4 is cheap to load and is left alone.)
  */
-const deferStringWidth = {
-  name: 'defer-string-width',
+const deferHelpText = {
+  name: 'defer-help-text',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^string-width$/ }, async (args) => {
-      if (args.kind !== 'import-statement' || args.pluginData?.deferred) return undefined;
-      const real = await pluginBuild.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: { deferred: true },
-      });
-      if (real.errors.length > 0) return { errors: real.errors };
-      // The namespace path shows in the bundle's comments: keep it relative, not this machine's.
-      return {
-        path: relative(process.cwd(), real.path),
-        namespace: 'deferred-string-width',
-        pluginData: { real: real.path },
-      };
+    pluginBuild.onResolve({ filter: /^(cliui|string-width)$/ }, (args) => {
+      if (args.kind !== 'import-statement') return undefined;
+      return { path: args.path, namespace: 'deferred-help-text' };
     });
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-string-width' }, (args) => ({
-      // require() of an ES module makes esbuild wrap it in a lazy initialiser that runs on first use.
-      contents: `let width;
-export default function stringWidth(text, options) {
-  width ??= require(${JSON.stringify(args.pluginData.real)}).default;
-  return width(text, options);
+    pluginBuild.onResolve({ filter: new RegExp(`^\\./${HELP_TEXT.replace('.', '\\.')}$`) }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-help-text' }, (args) => {
+      const name = args.path === 'cliui' ? 'cliui' : 'stringWidth';
+      return {
+        // `require` is the bundle's own (its banner), relative to the chunk in dist/cli-chunks/.
+        contents: `let helpText;
+export default function ${name}(...args) {
+  helpText ??= require('./${HELP_TEXT}');
+  return helpText.${name}(...args);
 }
 `,
-      resolveDir: dirname(args.pluginData.real),
-      loader: 'js',
-    }));
+        loader: 'js',
+      };
+    });
   },
 };
+
+/** Bundles yargs' `cliui` and `string-width`, resolved from yargs' own directory, into HELP_TEXT. */
+async function buildHelpText() {
+  await build({
+    stdin: {
+      contents: "export { default as cliui } from 'cliui';\nexport { default as stringWidth } from 'string-width';\n",
+      resolveDir: 'node_modules/yargs/lib/platform-shims',
+      sourcefile: 'help-text.js',
+    },
+    outfile: `dist/cli-chunks/${HELP_TEXT}`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'inline',
+    logLevel: 'warning',
+  });
+}
 
 /**
  * An ESM import of a Node built-in builds a module facade that reads every export, and some
@@ -101,6 +117,7 @@ const yargsWithoutPackageLookup = {
 
 // Chunks of an earlier build would ship with this one (package.json's "files" takes the directory).
 rmSync('dist/cli-chunks', { recursive: true, force: true });
+await buildHelpText();
 
 await build({
   entryPoints: { cli: 'dist/src/cli/process.js' },
@@ -114,7 +131,7 @@ await build({
   target: 'node20',
   legalComments: 'inline',
   logLevel: 'warning',
-  plugins: [deferStringWidth, builtinsWithoutFacade, yargsWithoutPackageLookup],
+  plugins: [deferHelpText, builtinsWithoutFacade, yargsWithoutPackageLookup],
   // Only `exporter` uses these, through import() when it starts: bundled, every command would parse them
   // (about 25 ms of start-up); left out, they load from the package's own dependencies.
   external: ['prom-client', 'yaml'],

@@ -45,6 +45,16 @@ test('a probe loads neither the emulator, the exporter nor the badge code until 
   }
 });
 
+test('a probe compiles none of the help layout code (cliui, string-width): help requires it when printed', () => {
+  const main = readFileSync(ENTRY, 'utf8').match(/import\("(\.\/cli-chunks\/main-[^"]+\.mjs)"\)/);
+  assert.ok(main?.[1], 'the entry imports main on demand');
+  const text = loadedText(join(ROOT, 'dist', main[1]));
+  assert.match(text, /node_modules\/yargs\//);
+  for (const lazy of ['node_modules/cliui/', 'node_modules/string-width/', 'node_modules/emoji-regex/']) {
+    assert.ok(!text.includes(lazy), `${lazy} is compiled by every probe`);
+  }
+});
+
 test('--version and -V answer as yargs does, before yargs is loaded', async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   for (const argv of [['--version'], ['-V'], ['--json', '--version']]) {
