@@ -5,6 +5,7 @@
 // probe does not compile the emulator, the exporter or the badge code, and `--version` compiles
 // none of them, nor yargs. The library keeps its unbundled modules (dist/src): `import 'msnp-probe'`.
 import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isBuiltin } from 'node:module';
 import { build } from 'esbuild';
 
@@ -115,12 +116,35 @@ const yargsWithoutPackageLookup = {
   },
 };
 
+/**
+ * esbuild splits the code by the set of entry points (the CLI and each import()) that reach it,
+ * so the modules a probe needs were spread over a dozen chunks shared with the subcommands and
+ * renderers, and Node 20 resolves, reads and links each file in turn. Those lazy modules run only
+ * after main has loaded: importing main from each of them (a no-op when they run) gives main's
+ * closure one set of entry points, and so one chunk. The worker threads' module (workers.js) is an
+ * entry point of its own, so a worker still loads the probe code without yargs and the parser.
+ */
+const MAIN = resolve('dist/src/cli/main.js');
+const commandsAfterMain = {
+  name: 'commands-after-main',
+  setup(pluginBuild) {
+    const lazy = new RegExp(
+      String.raw`[\\/]dist[\\/]src[\\/]` +
+        String.raw`(cli[\\/](serve|exporter|badge|merge)-command|report[\\/]render[\\/](text|matrix|svg))\.js$`,
+    );
+    pluginBuild.onLoad({ filter: lazy }, (args) => ({
+      contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(MAIN)};\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks of an earlier build would ship with this one (package.json's "files" takes the directory).
 rmSync('dist/cli-chunks', { recursive: true, force: true });
 await buildHelpText();
 
 await build({
-  entryPoints: { cli: 'dist/src/cli/process.js' },
+  entryPoints: { cli: 'dist/src/cli/process.js', 'cli-chunks/worker': 'dist/src/cli/workers.js' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   splitting: true,
@@ -131,7 +155,7 @@ await build({
   target: 'node20',
   legalComments: 'inline',
   logLevel: 'warning',
-  plugins: [deferHelpText, builtinsWithoutFacade, yargsWithoutPackageLookup],
+  plugins: [deferHelpText, builtinsWithoutFacade, yargsWithoutPackageLookup, commandsAfterMain],
   // Only `exporter` uses these, through import() when it starts: bundled, every command would parse them
   // (about 25 ms of start-up); left out, they load from the package's own dependencies.
   external: ['prom-client', 'yaml'],

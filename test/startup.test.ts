@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,27 @@ test('a probe compiles none of the help layout code (cliui, string-width): help 
   for (const lazy of ['node_modules/cliui/', 'node_modules/string-width/', 'node_modules/emoji-regex/']) {
     assert.ok(!text.includes(lazy), `${lazy} is compiled by every probe`);
   }
+});
+
+test('a probe loads its modules from a few files: Node 20 resolves, reads and links each in turn', () => {
+  const main = readFileSync(ENTRY, 'utf8').match(/import\("(\.\/cli-chunks\/main-[^"]+\.mjs)"\)/);
+  assert.ok(main?.[1], 'the entry imports main on demand');
+  const files = [...staticClosure(join(ROOT, 'dist', main[1]))];
+  assert.ok(
+    files.length <= 6,
+    `a probe loads ${files.length} files: ${files.map((f) => f.replace(/.*\//, '')).join(' ')}`,
+  );
+});
+
+test("a worker thread loads the probe code without yargs or the CLI's parser", () => {
+  const chunks = join(ROOT, 'dist', 'cli-chunks');
+  const files = readdirSync(chunks).filter((f) => f.endsWith('.mjs'));
+  // The worker runs the file that holds workers.js's code (new Worker(import.meta.url)).
+  const own = files.filter((f) => readFileSync(join(chunks, f), 'utf8').includes('// dist/src/cli/workers.js\n'));
+  assert.equal(own.length, 1, own.join(' '));
+  const text = loadedText(join(chunks, own[0] as string));
+  assert.match(text, /dist\/src\/probe\//);
+  assert.doesNotMatch(text, /node_modules\/yargs|dist\/src\/cli\/parser\.js/);
 });
 
 test('--version and -V answer as yargs does, before yargs is loaded', async () => {
