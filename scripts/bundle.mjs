@@ -98,19 +98,34 @@ const builtinsWithoutFacade = {
  * listing of whatever directory the user stood in and the package.json of their project, for a
  * version the parser replaces with ours (`.version(PACKAGE.version)`). Without a finder the
  * guess is empty, as yargs handles a missing package.json; nothing else in yargs uses it.
+ * That miss is a failed assertion, caught: with node:assert, loading it and building its
+ * AssertionError (message, diff) cost ~1.5 ms, for yargs' internal invariants (their TypeScript
+ * narrowing, never a user's message). The shim's two checks throw a plain Error instead.
  */
 const yargsWithoutPackageLookup = {
   name: 'yargs-without-package-lookup',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      const importLine = "import escalade from 'escalade/sync'\n";
-      const finder = 'findUp: escalade,';
-      // A yargs upgrade that moved these lines must fail the build, not quietly read the directory again.
-      if (!text.includes(importLine) || !text.includes(finder)) {
-        throw new Error(`${args.path}: its findUp is not where the bundle expects it`);
+      const edits = [
+        ["import escalade from 'escalade/sync'\n", ''],
+        ['findUp: escalade,', 'findUp: () => undefined,'],
+        ["import { notStrictEqual, strictEqual } from 'assert'\n", ''],
+        [
+          'assert: {\n    notStrictEqual,\n    strictEqual\n  },',
+          `assert: {
+    notStrictEqual: (a, b, message) => { if (Object.is(a, b)) throw new Error(message ?? 'yargs: ' + String(a)); },
+    strictEqual: (a, b, message) => { if (!Object.is(a, b)) throw new Error(message ?? 'yargs: ' + String(a)); },
+  },`,
+        ],
+      ];
+      let patched = text;
+      for (const [from, to] of edits) {
+        // A yargs upgrade that moved these lines must fail the build, not quietly undo the edit.
+        if (!patched.includes(from))
+          throw new Error(`${args.path}: no ${JSON.stringify(from)} where the bundle expects it`);
+        patched = patched.replace(from, to);
       }
-      const patched = text.replace(importLine, '').replace(finder, 'findUp: () => undefined,');
       return { contents: patched, loader: 'js' };
     });
   },
