@@ -146,7 +146,7 @@ async function builtinsLoadedBy(args: string[]): Promise<{ loaded: string[]; cod
 }
 
 const noDnsTitle =
-  'a probe of an address loads neither node:dns (it reads /etc/resolv.conf as it loads) nor node:assert';
+  'a probe of an address loads neither node:dns (it reads /etc/resolv.conf), node:assert nor BlockList';
 test(noDnsTitle, async () => {
   // Every connection is closed at once: the probe runs its whole path, resolution included.
   const server = createServer((socket) => socket.destroy());
@@ -163,6 +163,8 @@ test(noDnsTitle, async () => {
     );
     // yargs' shim checked its invariants with node:assert, whose AssertionError alone costs a millisecond.
     assert.ok(!loaded.includes('assert'), 'node:assert is loaded');
+    // --follow's address classes are built on first use: a probe that follows no redirect never asks.
+    assert.ok(!loaded.includes('internal/blocklist'), 'BlockList is loaded');
   } finally {
     server.close();
   }
