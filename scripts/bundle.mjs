@@ -4,50 +4,67 @@
 // Code splitting keeps each dynamic import() a chunk of its own, loaded when the command runs it: a
 // probe does not compile the emulator, the exporter or the badge code, and `--version` compiles
 // none of them, nor yargs. The library keeps its unbundled modules (dist/src): `import 'msnp-probe'`.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isBuiltin } from 'node:module';
-import { dirname, relative } from 'node:path';
 import { build } from 'esbuild';
 
+/** The help text's layout code: its own CommonJS file, required the first time help is laid out. */
+const HELP_TEXT = 'help-text.cjs';
+
 /**
- * yargs and cliui import string-width 7/8, whose module bodies build an Intl.Segmenter and several
- * Unicode-property regular expressions: about 19 ms of a ~50 ms module load, paid on every run
- * although widths are only measured when help text is printed. This defers each ESM copy of
- * string-width until its first call; the code that runs is the package's own, unchanged.
+ * yargs lays out help with cliui and measures it with string-width (and they, wrap-ansi,
+ * get-east-asian-width, emoji-regex: ~65 kB), but only when help is printed. Bundled into the
+ * main chunk, every probe compiled them; the modules of string-width 7/8 also built an
+ * Intl.Segmenter and Unicode regular expressions as they loaded. Here yargs' imports of `cliui`
+ * and `string-width` become stubs that require dist/cli-chunks/help-text.cjs on their first call:
+ * the packages' own code, bundled by buildHelpText() from where yargs resolves them.
  * (cli-table3's CommonJS string-width 4 is cheap to load and is left alone.)
  */
-const deferStringWidth = {
-  name: 'defer-string-width',
+const deferHelpText = {
+  name: 'defer-help-text',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^string-width$/ }, async (args) => {
-      if (args.kind !== 'import-statement' || args.pluginData?.deferred) return undefined;
-      const real = await pluginBuild.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: { deferred: true },
-      });
-      if (real.errors.length > 0) return { errors: real.errors };
-      // The namespace path shows in the bundle's comments: keep it relative, not this machine's.
-      return {
-        path: relative(process.cwd(), real.path),
-        namespace: 'deferred-string-width',
-        pluginData: { real: real.path },
-      };
+    pluginBuild.onResolve({ filter: /^(cliui|string-width)$/ }, (args) => {
+      if (args.kind !== 'import-statement') return undefined;
+      return { path: args.path, namespace: 'deferred-help-text' };
     });
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-string-width' }, (args) => ({
-      // require() of an ES module makes esbuild wrap it in a lazy initialiser that runs on first use.
-      contents: `let width;
-export default function stringWidth(text, options) {
-  width ??= require(${JSON.stringify(args.pluginData.real)}).default;
-  return width(text, options);
+    pluginBuild.onResolve({ filter: new RegExp(`^\\./${HELP_TEXT.replace('.', '\\.')}$`) }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred-help-text' }, (args) => {
+      const name = args.path === 'cliui' ? 'cliui' : 'stringWidth';
+      return {
+        // `require` is the bundle's own (its banner), relative to the chunk in dist/cli-chunks/.
+        contents: `let helpText;
+export default function ${name}(...args) {
+  helpText ??= require('./${HELP_TEXT}');
+  return helpText.${name}(...args);
 }
 `,
-      resolveDir: dirname(args.pluginData.real),
-      loader: 'js',
-    }));
+        loader: 'js',
+      };
+    });
   },
 };
+
+/** Bundles yargs' `cliui` and `string-width`, resolved from yargs' own directory, into HELP_TEXT. */
+async function buildHelpText() {
+  await build({
+    stdin: {
+      contents: "export { default as cliui } from 'cliui';\nexport { default as stringWidth } from 'string-width';\n",
+      resolveDir: 'node_modules/yargs/lib/platform-shims',
+      sourcefile: 'help-text.js',
+    },
+    outfile: `dist/cli-chunks/${HELP_TEXT}`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'inline',
+    logLevel: 'warning',
+  });
+}
 
 /**
  * An ESM import of a Node built-in builds a module facade that reads every export, and some
@@ -74,11 +91,75 @@ const builtinsWithoutFacade = {
   },
 };
 
+/**
+ * yargs() guesses the program's version at creation: it lists directories from its shim's
+ * `mainFilename` up to the first package.json and parses that. Bundled, that start is the user's
+ * working directory (the shim looks for `node_modules` in its own path), so every run read the
+ * listing of whatever directory the user stood in and the package.json of their project, for a
+ * version the parser replaces with ours (`.version(PACKAGE.version)`). Without a finder the
+ * guess is empty, as yargs handles a missing package.json; nothing else in yargs uses it.
+ * That miss is a failed assertion, caught: with node:assert, loading it and building its
+ * AssertionError (message, diff) cost ~1.5 ms, for yargs' internal invariants (their TypeScript
+ * narrowing, never a user's message). The shim's two checks throw a plain Error instead.
+ */
+const yargsWithoutPackageLookup = {
+  name: 'yargs-without-package-lookup',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const edits = [
+        ["import escalade from 'escalade/sync'\n", ''],
+        ['findUp: escalade,', 'findUp: () => undefined,'],
+        ["import { notStrictEqual, strictEqual } from 'assert'\n", ''],
+        [
+          'assert: {\n    notStrictEqual,\n    strictEqual\n  },',
+          `assert: {
+    notStrictEqual: (a, b, message) => { if (Object.is(a, b)) throw new Error(message ?? 'yargs: ' + String(a)); },
+    strictEqual: (a, b, message) => { if (!Object.is(a, b)) throw new Error(message ?? 'yargs: ' + String(a)); },
+  },`,
+        ],
+      ];
+      let patched = text;
+      for (const [from, to] of edits) {
+        // A yargs upgrade that moved these lines must fail the build, not quietly undo the edit.
+        if (!patched.includes(from))
+          throw new Error(`${args.path}: no ${JSON.stringify(from)} where the bundle expects it`);
+        patched = patched.replace(from, to);
+      }
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * esbuild splits the code by the set of entry points (the CLI and each import()) that reach it,
+ * so the modules a probe needs were spread over a dozen chunks shared with the subcommands and
+ * renderers, and Node 20 resolves, reads and links each file in turn. Those lazy modules run only
+ * after main has loaded: importing main from each of them (a no-op when they run) gives main's
+ * closure one set of entry points, and so one chunk. The worker threads' module (workers.js) is an
+ * entry point of its own, so a worker still loads the probe code without yargs and the parser.
+ */
+const MAIN = resolve('dist/src/cli/main.js');
+const commandsAfterMain = {
+  name: 'commands-after-main',
+  setup(pluginBuild) {
+    const lazy = new RegExp(
+      String.raw`[\\/]dist[\\/]src[\\/]` +
+        String.raw`(cli[\\/](serve|exporter|badge|merge)-command|report[\\/]render[\\/](text|matrix|svg))\.js$`,
+    );
+    pluginBuild.onLoad({ filter: lazy }, (args) => ({
+      contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(MAIN)};\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks of an earlier build would ship with this one (package.json's "files" takes the directory).
 rmSync('dist/cli-chunks', { recursive: true, force: true });
+await buildHelpText();
 
 await build({
-  entryPoints: { cli: 'dist/src/cli/process.js' },
+  entryPoints: { cli: 'dist/src/cli/process.js', 'cli-chunks/worker': 'dist/src/cli/workers.js' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   splitting: true,
@@ -89,7 +170,7 @@ await build({
   target: 'node20',
   legalComments: 'inline',
   logLevel: 'warning',
-  plugins: [deferStringWidth, builtinsWithoutFacade],
+  plugins: [deferHelpText, builtinsWithoutFacade, yargsWithoutPackageLookup, commandsAfterMain],
   // Only `exporter` uses these, through import() when it starts: bundled, every command would parse them
   // (about 25 ms of start-up); left out, they load from the package's own dependencies.
   external: ['prom-client', 'yaml'],

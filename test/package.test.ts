@@ -41,6 +41,9 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
     // `profiles` runs code that the CLI loads on demand, from a chunk of its own: it must ship too.
     const profiles = await run(join(app, 'node_modules', '.bin', 'msnp-probe'), ['profiles'], { cwd: app });
     assert.match(profiles.stdout, /escargot/);
+    // Help is laid out by a file the CLI requires only then (dist/cli-chunks/help-text.cjs): it must ship too.
+    const help = await run(join(app, 'node_modules', '.bin', 'msnp-probe'), ['--help'], { cwd: app });
+    assert.match(help.stdout, /^Options:$/m);
     const lib = await run(
       process.execPath,
       [

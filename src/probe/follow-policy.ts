@@ -6,15 +6,25 @@ import { BlockList, isIP } from 'node:net';
  */
 export type AddressClass = 'loopback' | 'private' | 'link-local' | 'public' | 'reserved';
 
-function blocks(v4: [string, number][], v6: [string, number][]): BlockList {
-  const list = new BlockList();
-  for (const [net, bits] of v4) list.addSubnet(net, bits, 'ipv4');
-  for (const [net, bits] of v6) list.addSubnet(net, bits, 'ipv6');
-  return list;
+type Blocks = { check(address: string, type: 'ipv4' | 'ipv6'): boolean };
+
+/** Built on its first check, not at import: a probe that follows no redirect never classifies an address. */
+function blocks(v4: [string, number][], v6: [string, number][]): Blocks {
+  let list: BlockList | undefined;
+  return {
+    check(address, type) {
+      if (list === undefined) {
+        list = new BlockList();
+        for (const [net, bits] of v4) list.addSubnet(net, bits, 'ipv4');
+        for (const [net, bits] of v6) list.addSubnet(net, bits, 'ipv6');
+      }
+      return list.check(address, type);
+    },
+  };
 }
 
 // BlockList also matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
-const CLASSES: [AddressClass, BlockList][] = [
+const CLASSES: [AddressClass, Blocks][] = [
   ['loopback', blocks([['127.0.0.0', 8]], [['::1', 128]])],
   [
     'reserved',

@@ -1,4 +1,3 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
 export interface ResolvedAddress {
@@ -10,7 +9,10 @@ export interface ResolvedAddress {
 export type LookupFn = (host: string) => Promise<ResolvedAddress[]>;
 
 export const systemLookup: LookupFn = async (host) => {
-  const found = await dnsLookup(host, { all: true, verbatim: true });
+  // Loaded on the first name, not at import: node:dns sets up its resolver (reading /etc/resolv.conf)
+  // when it loads, and a probe of an address never needs it.
+  const { lookup } = await import('node:dns/promises');
+  const found = await lookup(host, { all: true, verbatim: true });
   return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
