@@ -270,7 +270,7 @@ async function bareStart(o: ReferenceOptions, goals: string[]): Promise<string[]
   const diff = median(version) - median(bare);
   const times = `${int(median(version))} ms vs ${int(median(bare))} ms, ${fixed(median(version) / median(bare))}x`;
   goals.push(
-    `| bare start within ${GOALS.startupMs} ms of \`node -e 0\` | +${int(diff)} ms (${times}) | ` +
+    `| bare start within ${GOALS.startupMs} ms of \`node -e 0\` | ${signed(diff)} ms (${times}) | ` +
       `${pass(diff <= GOALS.startupMs)} |`,
   );
   return [
@@ -280,7 +280,7 @@ async function bareStart(o: ReferenceOptions, goals: string[]): Promise<string[]
     '|---|--:|---|--:|',
     `| \`node -e 0\` (the floor and the reference) | ${int(median(bare))} | ${bare.map(int).join(', ')} | 1.00x |`,
     `| **\`msnp-probe --version\`** | ${int(median(version))} | ${version.map(int).join(', ')} | ` +
-      `${fixed(median(version) / median(bare))}x (+${int(diff)} ms) |`,
+      `${fixed(median(version) / median(bare))}x (${signed(diff)} ms) |`,
     '',
   ];
 }
