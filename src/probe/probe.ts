@@ -1,6 +1,5 @@
 import { limiter as pLimit } from './limiter.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { performance } from 'node:perf_hooks';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { DEFAULT_TRANSPORT, transportOf } from '../transport/registry.js';
 import { msnpError } from '../core/errors.js';

@@ -1,5 +1,4 @@
 import { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
 import { errnoOf } from './resolve.js';
@@ -93,6 +92,9 @@ export function outcomeForErrno(errno: string, phase: Phase): Outcome {
   }
 }
 
+// One empty buffer for every recorder that has received nothing yet, rather than one each.
+const NO_BYTES = Buffer.alloc(0);
+
 /** A bounded, timestamped record of the bytes of one exchange, shared by the transports. */
 export class Recorder {
   readonly #started = performance.now();
@@ -101,7 +103,7 @@ export class Recorder {
   // Only a transcript records closes: most connections never need the set.
   #closed: Set<CloseBy> | undefined;
   bytesReceived = 0;
-  firstBytes = Buffer.alloc(0);
+  firstBytes: Buffer = NO_BYTES;
   readonly marks: Mark[] = [];
 
   constructor(transcript: boolean) {
@@ -283,7 +285,8 @@ function exchangeOnce<T>(
 
   const send = (data: string): void => {
     recorder.sent(data);
-    socket.write(Buffer.from(data, 'latin1'));
+    // Written as a string: the socket encodes it straight into its write request, no Buffer made.
+    socket.write(data, 'latin1');
   };
 
   const onError = (errno: string): void => {
