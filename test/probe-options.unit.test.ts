@@ -17,6 +17,22 @@ describe('one option check for the library and the CLI', () => {
     assert.equal(checkOptions({ transport: 'http' }).port, 80);
   });
 
+  test('the same versions checked again: a fresh array each time, a changed list checked anew', () => {
+    const given = [8, 3, 8, 21];
+    const first = checkOptions({ versions: given }).versions;
+    assert.deepEqual(first, [3, 8, 21]);
+    first.push(99);
+    const second = checkOptions({ versions: given }).versions;
+    assert.deepEqual(second, [3, 8, 21]);
+    assert.notEqual(second, first);
+    given[0] = 100;
+    assert.throws(() => checkOptions({ versions: given }), /version 100 is outside 1\.\.99/);
+    assert.throws(() => checkOptions({ versions: given }), /version 100 is outside 1\.\.99/);
+    given[0] = 2;
+    assert.deepEqual(checkOptions({ versions: given }).versions, [2, 3, 8, 21]);
+    assert.throws(() => checkOptions({ port: 0, versions: [] }), /port 0/);
+  });
+
   test('probe() rejects past the upper bounds of limits.ts, as the CLI does', async () => {
     const over = OPTION_LIMITS.concurrency.max + 1;
     await assert.rejects(probe({ host: '127.0.0.1', concurrency: over }), {

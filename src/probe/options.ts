@@ -64,7 +64,8 @@ export class OptionValueError extends MsnpProbeError {
 export function checkOptions(options: NumericOptions): CheckedOptions {
   const checked: CheckedOptions = {
     port: options.port ?? defaultPortFor(options.transport),
-    versions: [...new Set(options.versions ?? DEFAULT_VERSIONS)].sort((a, b) => a - b),
+    // Checked last, after the other options, as it always was (see below).
+    versions: [],
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     globalConcurrency: options.globalConcurrency ?? DEFAULT_GLOBAL_CONCURRENCY,
@@ -82,10 +83,31 @@ export function checkOptions(options: NumericOptions): CheckedOptions {
     throw new OptionValueError('ERR_OPTION', 'ratePerSecond', `${rate} must be 0 or more per second`);
   }
   if (options.maxRate !== undefined) checked.maxRate = checkMaxRate(options.maxRate);
-  if (checked.versions.length === 0) throw new OptionValueError('ERR_RANGE', 'versions', 'no versions to probe');
-  for (const v of checked.versions) within('versions', v, { min: 1, max: 99 }, 'ERR_RANGE', 'version ');
+  checked.versions = checkedVersions(options.versions ?? DEFAULT_VERSIONS);
   return checked;
 }
+
+/**
+ * The last list of versions checked, as given and as checked: `probe()` checks its options once
+ * per target, and a scan gives every target the same list, so deduplicating, sorting and bounding
+ * it again each time was paid thousands of times for the same answer.
+ */
+let lastVersions: { given: number[]; checked: readonly number[] } | undefined;
+
+function checkedVersions(given: readonly number[]): number[] {
+  const last = lastVersions;
+  if (last && last.given.length === given.length && last.given.every((v, i) => v === given[i])) {
+    return last.checked.slice();
+  }
+  const checked = [...new Set(given)].sort((a, b) => a - b);
+  if (checked.length === 0) throw new OptionValueError('ERR_RANGE', 'versions', 'no versions to probe');
+  for (const v of checked) within('versions', v, VERSION_BOUNDS, 'ERR_RANGE', 'version ');
+  // Only a valid list is remembered: a bad one throws again every time.
+  lastVersions = { given: [...given], checked: checked.slice() };
+  return checked;
+}
+
+const VERSION_BOUNDS = { min: 1, max: 99 } as const;
 
 function within(
   option: OptionName,

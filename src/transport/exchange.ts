@@ -1,9 +1,8 @@
 import { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { Conversation } from '../codec/conversation.js';
 import type { Outcome } from '../codec/outcome.js';
 import { errnoOf } from './resolve.js';
-import type { Dialer } from './dialer.js';
+import type { DialEvents, Dialer } from './dialer.js';
 import { tcpDialer } from './tcp.js';
 import type { CloseBy, TranscriptEntry } from '../core/model.js';
 import { DEFAULT_PORT } from '../core/defaults.js';
@@ -93,6 +92,9 @@ export function outcomeForErrno(errno: string, phase: Phase): Outcome {
   }
 }
 
+// One empty buffer for every recorder that has received nothing yet, rather than one each.
+const NO_BYTES = Buffer.alloc(0);
+
 /** A bounded, timestamped record of the bytes of one exchange, shared by the transports. */
 export class Recorder {
   readonly #started = performance.now();
@@ -101,7 +103,7 @@ export class Recorder {
   // Only a transcript records closes: most connections never need the set.
   #closed: Set<CloseBy> | undefined;
   bytesReceived = 0;
-  firstBytes = Buffer.alloc(0);
+  firstBytes: Buffer = NO_BYTES;
   readonly marks: Mark[] = [];
 
   constructor(transcript: boolean) {
@@ -206,34 +208,61 @@ export function abortableSleep(ms: number, signal: AbortSignal | undefined): Pro
   });
 }
 
+/** What waits on a signal's abort (see `watchAbort`). */
+interface AbortWatcher {
+  aborted(): void;
+}
+
 /**
- * Callbacks waiting on one signal, behind a single listener: every connection of a target shares
+ * Connections waiting on one signal, behind a single listener: every connection of a target shares
  * its signal, and adding and removing an EventTarget listener per connection cost more than the
  * rest of the connection's bookkeeping. Entries leave the set as their connection settles.
  */
-const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+const abortWatchers = new WeakMap<AbortSignal, Set<AbortWatcher>>();
 
-function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
+/** Adds `watcher` to the signal's set and returns the set, to take the watcher out again. */
+function watchAbort(signal: AbortSignal, watcher: AbortWatcher): Set<AbortWatcher> {
   let watchers = abortWatchers.get(signal);
   if (!watchers) {
-    const set = new Set<() => void>();
+    const set = new Set<AbortWatcher>();
     watchers = set;
     abortWatchers.set(signal, set);
     signal.addEventListener(
       'abort',
       () => {
         abortWatchers.delete(signal);
-        for (const watcher of set) watcher();
+        for (const watcher of set) watcher.aborted();
       },
       { once: true },
     );
   }
-  const own = watchers;
-  own.add(onAbort);
-  return () => {
-    own.delete(onAbort);
-  };
+  watchers.add(watcher);
+  return watchers;
 }
+
+/** Where a socket's listeners find their connection: one set of listener functions for every socket. */
+const CONNECTION: unique symbol = Symbol('msnp-probe.connection');
+interface SocketEvents {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(err: Error): void;
+  close(): void;
+}
+type OwnedSocket = Socket & { [CONNECTION]?: SocketEvents };
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[CONNECTION]?.data(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  this[CONNECTION]?.end();
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[CONNECTION]?.error(err);
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[CONNECTION]?.close();
+}
+function ignore(): void {}
 
 /**
  * One try: settles through `done` (the result, after the linger), `abort` (the signal's reason) or
@@ -241,7 +270,193 @@ function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
  * outcome `giveUp` makes). One set of socket listeners for the socket's whole life, reading the
  * state they are in, rather than listeners swapped for the linger: adding and removing listeners
  * cost more per connection than the state checks.
+ *
+ * A class rather than closures: its methods are shared by every connection, and the socket's
+ * listeners are module functions that find it on the socket, so a connection costs one object
+ * where a closure per callback cost a dozen.
  */
+class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
+  readonly socket: OwnedSocket;
+  readonly recorder: Recorder;
+  phase: Phase = 'connect';
+  settled = false;
+  /** Set while waiting for the server's close after ours (see `linger`). */
+  lingering = false;
+  timer: NodeJS.Timeout | undefined;
+  laterTimer: NodeJS.Timeout | undefined;
+  lingerTimer: NodeJS.Timeout | undefined;
+  watchers: Set<AbortWatcher> | undefined;
+  out: ExchangeResult<T> | undefined;
+
+  constructor(
+    readonly options: ExchangeOptions,
+    readonly conversation: Conversation<T>,
+    readonly done: (result: ExchangeResult<T>) => void,
+    readonly abort: (reason: unknown) => void,
+    readonly local: (giveUp: () => ExchangeResult<T>) => void,
+  ) {
+    this.socket = options.createSocket?.() ?? new Socket();
+    this.recorder = new Recorder(options.transcript ?? false);
+  }
+
+  start(): void {
+    const { options, socket } = this;
+    this.timer = setTimeout(connectionTimeout, options.timeoutMs, this);
+    if (options.signal?.aborted) {
+      this.aborted();
+      return;
+    }
+    if (options.signal) this.watchers = watchAbort(options.signal, this);
+    socket.setNoDelay(true);
+    socket[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    // A close without 'end' or 'error' (rare) must still settle the promise.
+    socket.on('close', onSocketClose);
+    try {
+      const to = { address: options.address, port: options.port, family: options.family };
+      (options.dialer ?? tcpDialer).dial(socket, to, this);
+    } catch (err) {
+      // Some failures to get a socket are thrown rather than emitted.
+      this.fail(errnoOf(err) ?? 'EUNKNOWN');
+    }
+  }
+
+  finish(result: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.laterTimer);
+    this.watchers?.delete(this);
+    if (this.phase === 'reply') this.recorder.closed('client');
+    this.out = this.recorder.result(result);
+    this.linger();
+  }
+
+  aborted(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.laterTimer);
+    this.socket.destroy();
+    this.abort(this.options.signal?.reason ?? new Error('aborted'));
+  }
+
+  send(data: string): void {
+    this.recorder.sent(data);
+    // Written as a string: the socket encodes it straight into its write request, no Buffer made.
+    this.socket.write(data, 'latin1');
+  }
+
+  /** The path failed (from the dialer, or the socket's error). */
+  fail(errno: string): void {
+    if (this.settled) return;
+    const { phase, conversation, socket } = this;
+    if (phase === 'connect' && isLocalErrno(errno)) {
+      // Nothing reached the server and the conversation has not started: the caller may try again.
+      this.settled = true;
+      clearTimeout(this.timer);
+      this.watchers?.delete(this);
+      // Its 'close' must not reach the conversation, which the next try still needs unstarted.
+      socket.removeAllListeners();
+      socket.on('error', ignore);
+      socket.destroy();
+      const recorder = this.recorder;
+      this.local(() => recorder.result(conversation.fail(outcomeForErrno(errno, phase))));
+      return;
+    }
+    this.finish(conversation.fail(outcomeForErrno(errno, phase)));
+  }
+
+  timeout(): void {
+    const { phase, conversation } = this;
+    this.finish(
+      phase === 'connect' ? conversation.fail({ status: 'timeout', reply: null, phase }) : conversation.end('timeout'),
+    );
+  }
+
+  ready(): void {
+    if (this.settled) return;
+    this.phase = 'reply';
+    this.send(this.conversation.opening());
+    const later = this.conversation.later?.();
+    if (later) this.laterTimer = setTimeout(() => !this.settled && this.send(later.data), later.afterMs);
+  }
+
+  data(chunk: Buffer): void {
+    // Before the path is ready the bytes are a proxy's handshake, which its dialer reads; after
+    // the result, whatever the server still sends is discarded.
+    if (this.settled || this.phase === 'connect') return;
+    this.recorder.received(chunk);
+    const step = this.conversation.push(chunk);
+    if (step.type === 'done') this.finish(step.result);
+    else if (step.type === 'send') {
+      this.recorder.mark();
+      // The reply this asks for gets the whole deadline again.
+      this.timer?.refresh();
+      this.send(step.data);
+    }
+  }
+
+  end(): void {
+    if (!this.settled) {
+      this.recorder.closed('server');
+      this.finish(this.conversation.end('close'));
+    } else if (this.lingering) {
+      this.recorder.closed('server');
+      this.stopLingering();
+    }
+  }
+
+  error(err: Error): void {
+    if (!this.settled) {
+      if (this.phase === 'reply') this.recorder.closed('reset');
+      this.fail(errnoOf(err) ?? 'EUNKNOWN');
+    } else this.stopLingering();
+  }
+
+  close(): void {
+    if (!this.settled) this.finish(this.conversation.end('close'));
+    else this.stopLingering();
+  }
+
+  /**
+   * Closes gracefully: our FIN, then wait for the peer's close, discarding anything it still sends.
+   * A peer that neither closes nor resets within the linger is destroyed. The deadline's timer,
+   * cleared by now, is not reused: a timer's length is fixed when it is made.
+   */
+  linger(): void {
+    const { socket } = this;
+    const lingerMs = this.options.lingerMs ?? DEFAULT_LINGER_MS;
+    if (socket.destroyed || socket.connecting || lingerMs <= 0) {
+      socket.destroy();
+      this.done(this.out as ExchangeResult<T>);
+      return;
+    }
+    this.lingering = true;
+    this.lingerTimer = setTimeout(lingerOver, lingerMs, this);
+    socket.end();
+  }
+
+  /** The peer closed or failed after our FIN, or the linger ran out. */
+  stopLingering(): void {
+    if (!this.lingering) return;
+    this.lingering = false;
+    clearTimeout(this.lingerTimer);
+    this.socket.destroy();
+    this.done(this.out as ExchangeResult<T>);
+  }
+}
+
+function connectionTimeout(connection: { timeout(): void }): void {
+  connection.timeout();
+}
+
+function lingerOver(connection: { stopLingering(): void }): void {
+  connection.stopLingering();
+}
+
 function exchangeOnce<T>(
   options: ExchangeOptions,
   conversation: Conversation<T>,
@@ -249,145 +464,7 @@ function exchangeOnce<T>(
   abort: (reason: unknown) => void,
   local: (giveUp: () => ExchangeResult<T>) => void,
 ): void {
-  const socket = options.createSocket?.() ?? new Socket();
-  const recorder = new Recorder(options.transcript ?? false);
-  let phase: Phase = 'connect';
-  let settled = false;
-  /** Set while waiting for the server's close after ours (see `linger`). */
-  let lingering: (() => void) | undefined;
-
-  let laterTimer: NodeJS.Timeout | undefined;
-  let unwatch: (() => void) | undefined;
-  const finish = (result: T): void => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    clearTimeout(laterTimer);
-    unwatch?.();
-    if (phase === 'reply') recorder.closed('client');
-    const out = recorder.result(result);
-    lingering = linger(socket, options.lingerMs ?? DEFAULT_LINGER_MS, () => {
-      lingering = undefined;
-      done(out);
-    });
-  };
-
-  const onAbort = (): void => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    clearTimeout(laterTimer);
-    socket.destroy();
-    abort(options.signal?.reason ?? new Error('aborted'));
-  };
-
-  const send = (data: string): void => {
-    recorder.sent(data);
-    socket.write(Buffer.from(data, 'latin1'));
-  };
-
-  const onError = (errno: string): void => {
-    if (settled) return;
-    if (phase === 'connect' && isLocalErrno(errno)) {
-      // Nothing reached the server and the conversation has not started: the caller may try again.
-      settled = true;
-      clearTimeout(timer);
-      unwatch?.();
-      // Its 'close' must not reach the conversation, which the next try still needs unstarted.
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      socket.destroy();
-      local(() => recorder.result(conversation.fail(outcomeForErrno(errno, phase))));
-      return;
-    }
-    finish(conversation.fail(outcomeForErrno(errno, phase)));
-  };
-
-  const onTimeout = (): void => {
-    finish(
-      phase === 'connect' ? conversation.fail({ status: 'timeout', reply: null, phase }) : conversation.end('timeout'),
-    );
-  };
-  const timer = setTimeout(onTimeout, options.timeoutMs);
-  if (options.signal?.aborted) {
-    onAbort();
-    return;
-  }
-  unwatch = options.signal ? watchAbort(options.signal, onAbort) : undefined;
-
-  socket.setNoDelay(true);
-  const onReady = (): void => {
-    if (settled) return;
-    phase = 'reply';
-    send(conversation.opening());
-    const later = conversation.later?.();
-    if (later) laterTimer = setTimeout(() => !settled && send(later.data), later.afterMs);
-  };
-  socket.on('data', (chunk: Buffer) => {
-    // Before the path is ready the bytes are a proxy's handshake, which its dialer reads; after
-    // the result, whatever the server still sends is discarded.
-    if (settled || phase === 'connect') return;
-    recorder.received(chunk);
-    const step = conversation.push(chunk);
-    if (step.type === 'done') finish(step.result);
-    else if (step.type === 'send') {
-      recorder.mark();
-      // The reply this asks for gets the whole deadline again.
-      timer.refresh();
-      send(step.data);
-    }
-  });
-  socket.on('end', () => {
-    if (!settled) {
-      recorder.closed('server');
-      finish(conversation.end('close'));
-    } else if (lingering) {
-      recorder.closed('server');
-      lingering();
-    }
-  });
-  socket.on('error', (err) => {
-    if (!settled) {
-      if (phase === 'reply') recorder.closed('reset');
-      onError(errnoOf(err) ?? 'EUNKNOWN');
-    } else lingering?.();
-  });
-  // A close without 'end' or 'error' (rare) must still settle the promise.
-  socket.on('close', () => {
-    if (!settled) finish(conversation.end('close'));
-    else lingering?.();
-  });
-  try {
-    const to = { address: options.address, port: options.port, family: options.family };
-    (options.dialer ?? tcpDialer).dial(socket, to, { ready: onReady, fail: onError });
-  } catch (err) {
-    // Some failures to get a socket are thrown rather than emitted.
-    onError(errnoOf(err) ?? 'EUNKNOWN');
-  }
-}
-
-/**
- * Closes gracefully: our FIN, then wait for the peer's close, discarding anything it still sends.
- * A peer that neither closes nor resets within `lingerMs` is destroyed. Returns the function the
- * socket's listeners call when the peer closes or fails (undefined: the socket is already gone).
- */
-function linger(socket: Socket, lingerMs: number, done: () => void): (() => void) | undefined {
-  if (socket.destroyed || socket.connecting || lingerMs <= 0) {
-    socket.destroy();
-    done();
-    return undefined;
-  }
-  let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    clearTimeout(cap);
-    socket.destroy();
-    done();
-  };
-  const cap = setTimeout(stop, lingerMs);
-  socket.end();
-  return stop;
+  new Connection(options, conversation, done, abort, local).start();
 }
 
 /** Plain TCP: the conversation on one connection, opened through the options' dialer. */
