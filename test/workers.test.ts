@@ -125,23 +125,29 @@ test('--workers 2 writes the same JSON document as --workers 1, in input order',
   });
 });
 
+/** `--workers 2 --ndjson -r 8-9` over `lines`: exit 0 and one line per target, each accepting 8 and 9. */
+async function assertEveryLineProbed(lines: string[], env: Record<string, string> = {}): Promise<void> {
+  await withList(lines, async (path) => {
+    const r = await runBin(['--targets', path, '--ndjson', '--no-progress', '-r', '8-9', '--workers', '2'], {
+      env,
+      timeoutMs: PATIENCE_MS * 2,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const docs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { port: number; accepted: number[] });
+    assert.deepEqual(docs.map((d) => `127.0.0.1:${d.port}`).sort(), [...lines].sort());
+    for (const d of docs) assert.deepEqual(d.accepted, [8, 9]);
+  });
+}
+
 test('--workers 2 with --ndjson: one line per target, each from its own server', {
   timeout: TEST_TIMEOUT_MS,
 }, async () => {
   await withEmulators(4, async (emulators) => {
     const lines = emulators.map((e) => `127.0.0.1:${e.port}`);
-    await withList(lines, async (path) => {
-      const r = await runBin(['--targets', path, '--ndjson', '--no-progress', '-r', '8-9', '--workers', '2'], {
-        timeoutMs: PATIENCE_MS * 2,
-      });
-      assert.equal(r.code, 0, r.stderr);
-      const docs = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { port: number; accepted: number[] });
-      assert.deepEqual(docs.map((d) => `127.0.0.1:${d.port}`).sort(), [...lines].sort());
-      for (const d of docs) assert.deepEqual(d.accepted, [8, 9]);
-    });
+    await assertEveryLineProbed(lines);
   });
 });
 
@@ -271,19 +277,7 @@ test('--workers 2: the main thread probes its own share; no worker thread starts
   // A worker thread, had one started, would crash: the run's success shows that none did.
   await withEmulatorsOn([0, 0, 0], {}, async (emulators) => {
     const lines = emulators.map((e) => `127.0.0.1:${e.port}`);
-    await withList(lines, async (path) => {
-      const r = await runBin(['--targets', path, '--ndjson', '--no-progress', '-r', '8-9', '--workers', '2'], {
-        env: { MSNP_PROBE_TEST_WORKER_CRASH: '1' },
-        timeoutMs: PATIENCE_MS * 2,
-      });
-      assert.equal(r.code, 0, r.stderr);
-      const docs = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { port: number; accepted: number[] });
-      assert.deepEqual(docs.map((d) => `127.0.0.1:${d.port}`).sort(), [...lines].sort());
-      for (const d of docs) assert.deepEqual(d.accepted, [8, 9]);
-    });
+    await assertEveryLineProbed(lines, { MSNP_PROBE_TEST_WORKER_CRASH: '1' });
   });
 });
 
