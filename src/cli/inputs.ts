@@ -3,6 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { escapeText } from '../core/escape.js';
 import type { Target } from '../input/target.js';
 import { blockTargets, inShard, readTargets, type InvalidLine } from '../probe/targets.js';
+import { untilAborted } from '../probe/pacer.js';
 import type { AddressFilter, TargetBlock } from '../input/address.js';
 import { parseBaseline, type BaselineTarget } from '../verdict/baseline.js';
 import type { Io } from './io.js';
@@ -125,15 +126,13 @@ export async function* targetSource(o: SourceOptions): AsyncGenerator<Target> {
   const read = readOrUsage(o.fileInput, o.listName);
   const options = { defaultPort: o.defaultPort, onInvalid: o.onInvalid, exclude: o.exclude };
   const lines = readTargets(read, options)[Symbol.asyncIterator]();
-  // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
-  const stopped = new Promise<never>((_, reject) => {
-    o.signal.addEventListener('abort', () => reject(o.signal.reason), { once: true });
-  });
-  stopped.catch(() => undefined);
   let finished = false;
   try {
     for (;;) {
-      const next = await Promise.race([lines.next(), stopped]);
+      // A stop must not wait for the next line: from a terminal or a quiet pipe it may never come.
+      // Not a race with one promise of the whole run: each race left a reaction on it, about
+      // half a kilobyte per line held until the end (248 MB of peak RSS at 100,000 targets).
+      const next = await untilAborted(lines.next(), o.signal);
       if (next.done) {
         finished = true;
         return;
