@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatrixPrinter, STATUS_MARKS } from '../src/report/render/matrix.js';
 import { renderTarget } from '../src/report/render/text.js';
-import type { TargetReport, VersionProbe } from '../src/core/model.js';
+import type { VersionProbe } from '../src/core/model.js';
+import { targetReport } from './fixtures.js';
 import { STATUSES, type ProbeStatus } from '../src/codec/outcome.js';
 import { STATUS_COLORS } from '../src/report/render/colors.js';
 import { renderMatrixSvg } from '../src/report/render/svg.js';
@@ -40,19 +41,7 @@ test('the table and the matrix colour each status the same way', () => {
     },
     { version: 11, status: 'reset', reply: null, elapsedMs: 1, bytesReceived: 0 },
   ] as VersionProbe[];
-  const report: TargetReport = {
-    host: '127.0.0.1',
-    port: 1863,
-    address: '127.0.0.1',
-    family: 4,
-    probes,
-    accepted: [8],
-    preferred: null,
-    offer: null,
-    answered: true,
-    elapsedMs: 1,
-    transport: 'tcp',
-  };
+  const report = targetReport(probes);
   const row = new MatrixPrinter([8, 9, 10, 11], true).row(report);
   const table = renderTarget(report, { color: true });
   const colours: [string, string, string][] = [
@@ -91,19 +80,7 @@ test('the table, the matrix and the SVG take every status colour from the one ta
     bytesReceived: 0,
   })) as VersionProbe[];
   const versions = probes.map((p) => p.version);
-  const report: TargetReport = {
-    host: '127.0.0.1',
-    port: 1863,
-    address: '127.0.0.1',
-    family: 4,
-    probes,
-    accepted: [2],
-    preferred: null,
-    offer: null,
-    answered: true,
-    elapsedMs: 1,
-    transport: 'tcp',
-  };
+  const report = targetReport(probes);
   const row = new MatrixPrinter(versions, true).row(report);
   const table = renderTarget(report, { color: true });
   const svg = renderMatrixSvg([report], { date: new Date(0) });

@@ -17,6 +17,7 @@ import {
 import { compareBaseline } from '../src/verdict/baseline.js';
 import type { TargetReport } from '../src/probe/probe.js';
 import { range } from './helpers.js';
+import { targetReport } from './fixtures.js';
 
 const signatures = resolveSignatures();
 
@@ -224,28 +225,19 @@ describe('trait readers', () => {
 });
 
 describe('baseline: a changed implementation is a difference', () => {
-  const report = (ids: string[] | null): TargetReport => ({
-    host: '127.0.0.1',
-    port: 1863,
-    address: '127.0.0.1',
-    family: 4,
-    probes: [],
-    accepted: [],
-    preferred: null,
-    offer: null,
-    answered: true,
-    elapsedMs: 1,
-    transport: 'tcp',
-    fingerprint: {
-      traits: {},
-      matches: [],
-      version: 8,
-      connections: 11,
-      verdict: ids
-        ? { kind: 'match', ids, text: 'looks like' }
-        : { kind: 'closest', ids: ['remessenger'], text: 'no known' },
-    },
-  });
+  const report = (ids: string[] | null): TargetReport =>
+    targetReport([], {
+      answered: true,
+      fingerprint: {
+        traits: {},
+        matches: [],
+        version: 8,
+        connections: 11,
+        verdict: ids
+          ? { kind: 'match', ids, text: 'looks like' }
+          : { kind: 'closest', ids: ['remessenger'], text: 'no known' },
+      },
+    });
   const base = (ids: string[]): Parameters<typeof compareBaseline>[1] => ({
     host: '127.0.0.1',
     port: 1863,

@@ -4,7 +4,8 @@ import { clipText, displayWidth, wrapText } from '../src/core/fit.js';
 import { escapeText } from '../src/core/escape.js';
 import { renderTarget } from '../src/report/render/text.js';
 import { terminalWidth } from '../src/cli/io.js';
-import type { TargetReport, VersionProbe } from '../src/core/model.js';
+import type { VersionProbe } from '../src/core/model.js';
+import { targetReport } from './fixtures.js';
 
 /** Escaped text as its units: every escape whole. */
 const UNITS = /\\(?:x[0-9a-f]{2}|u\{[0-9a-f]+\}|[\\rnt])|[^\\]/gy;
@@ -88,19 +89,7 @@ describe('renderTarget fits the width', () => {
       bytesReceived: 60,
     },
   ] as VersionProbe[];
-  const report: TargetReport = {
-    host: `a-very-long-host-name-for-a-table-heading-${'x'.repeat(40)}.invalid`,
-    port: 1863,
-    address: '127.0.0.1',
-    family: 4,
-    probes,
-    accepted: [8],
-    preferred: null,
-    offer: null,
-    answered: true,
-    elapsedMs: 1,
-    transport: 'tcp',
-  };
+  const report = targetReport(probes, { host: `a-very-long-host-name-for-a-table-heading-${'x'.repeat(40)}.invalid` });
   for (const width of [40, 60, 80]) {
     test(`${width} columns`, () => {
       const text = renderTarget(report, { color: true, width });

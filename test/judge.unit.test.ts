@@ -4,6 +4,7 @@ import { judge, Tally, type Checks } from '../src/verdict/judge.js';
 import { exitCode, EXIT_CODES } from '../src/verdict/exit-code.js';
 import { parseBaseline } from '../src/verdict/baseline.js';
 import type { TargetReport, VersionProbe } from '../src/probe/probe.js';
+import { targetReport } from './fixtures.js';
 
 const accepted = (version: number): VersionProbe => ({
   version,
@@ -19,22 +20,8 @@ const local = (version: number, errno: string): VersionProbe =>
 const refused = (version: number): VersionProbe =>
   ({ version, status: 'refused', reply: null, errno: 'ECONNREFUSED', elapsedMs: 1, bytesReceived: 0 }) as VersionProbe;
 
-function report(probes: VersionProbe[], host = '127.0.0.1'): TargetReport {
-  const acc = probes.filter((p) => p.status === 'accepted').map((p) => p.version);
-  return {
-    host,
-    port: 1863,
-    address: host,
-    family: 4,
-    probes,
-    accepted: acc,
-    preferred: null,
-    offer: null,
-    answered: acc.length > 0,
-    elapsedMs: 1,
-    transport: 'tcp',
-  };
-}
+const report = (probes: VersionProbe[], host = '127.0.0.1'): TargetReport =>
+  targetReport(probes, { host, address: host });
 const none: Checks = { expect: null, baseline: null };
 
 describe('judge(): one target, no I/O', () => {

@@ -10,7 +10,8 @@ import { compactVersions } from '../src/report/render/badge.js';
 import { renderMatrixSvg } from '../src/report/render/svg.js';
 import { answerLabel } from '../src/report/render/answer.js';
 import { AllowList } from '../src/exporter/config.js';
-import type { TargetReport, VersionProbe } from '../src/core/model.js';
+import type { VersionProbe } from '../src/core/model.js';
+import { targetReport } from './fixtures.js';
 
 test('consecutive runs: every number once, ascending, split exactly where a number is missing', () => {
   fc.assert(
@@ -48,19 +49,7 @@ test("the SVG's cell title names an error as every other output does", () => {
     elapsedMs: 1,
     bytesReceived: 5,
   } as VersionProbe;
-  const report: TargetReport = {
-    host: '127.0.0.1',
-    port: 1863,
-    address: '127.0.0.1',
-    family: 4,
-    probes: [error],
-    accepted: [],
-    preferred: null,
-    offer: null,
-    answered: true,
-    elapsedMs: 1,
-    transport: 'tcp',
-  };
+  const report = targetReport([error], { answered: true });
   const svg = renderMatrixSvg([report], { date: new Date(0) });
   assert.equal(answerLabel(error, false), 'error 600');
   assert.match(svg, /<title>127\.0\.0\.1:1863 MSNP8: error 600 — 600 1<\/title>/);
