@@ -442,6 +442,12 @@ export async function referenceCase(o: ReferenceOptions): Promise<string> {
     '|---|---|---|',
     ...goals,
     '',
+    ...(goals.some((g) => g.includes(pass(false)))
+      ? [
+          'For a goal not met, docs/BENCHMARKS.md ("What caps each case") gives the profile that shows what caps it.',
+          '',
+        ]
+      : []),
     ...body,
   ];
   if (Math.max(...sizes) < 100_000) {
