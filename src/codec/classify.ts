@@ -14,7 +14,13 @@ export { MAX_UNSOLICITED_LINES } from '../core/limits.js';
 
 /** `VER 1 MSNP8 CVR0\r\n`: the request as bytes on the wire. */
 export function buildVerRequest(request: VerRequest): string {
-  return `VER ${request.trId} ${request.offered.map((v) => `MSNP${v}`).join(' ')} CVR0\r\n`;
+  // Concatenated rather than mapped and joined: this runs once per connection, and the array and
+  // the token strings of `map` were garbage the moment `join` returned.
+  const { offered } = request;
+  if (offered.length === 1) return `VER ${request.trId} MSNP${offered[0]} CVR0\r\n`;
+  let line = `VER ${request.trId} `;
+  for (let i = 0; i < offered.length; i++) line += i === 0 ? `MSNP${offered[i]}` : ` MSNP${offered[i]}`;
+  return `${line} CVR0\r\n`;
 }
 
 /**
