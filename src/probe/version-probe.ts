@@ -2,6 +2,7 @@ import { VerConversation, type Conversation } from '../codec/conversation.js';
 import { DeepConversation } from '../codec/deep.js';
 import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../core/escape.js';
+import { FIRST_BYTES_KEPT } from '../core/limits.js';
 import type { ExchangeResult } from '../transport/exchange.js';
 import type { ExchangeOutcome, Measured, ProbeOutcome } from '../core/model.js';
 import type { Outcome } from '../codec/outcome.js';
@@ -31,7 +32,9 @@ function measureInto<T extends object>(
   m.elapsedMs = verMark.elapsedMs;
   m.bytesReceived = verMark.bytesReceived;
   // Only where the reply field cannot show what came: no complete line, yet bytes arrived.
-  if (done.bytesReceived > 0 && reply === null) m.firstBytes = bytesToHex(done.firstBytes);
+  if (done.bytesReceived > 0 && reply === null) {
+    m.firstBytes = bytesToHex(done.firstBytes.subarray(0, FIRST_BYTES_KEPT));
+  }
   if (unsolicited.length > 0) m.unsolicited = [...unsolicited];
   if (done.transcript) m.transcript = done.transcript;
   return m;

@@ -43,8 +43,11 @@ export interface ExchangeResult<T> {
   /** Until the result. */
   elapsedMs: number;
   bytesReceived: number;
-  /** The first bytes received (at most FIRST_BYTES_KEPT). */
-  firstBytes: Buffer;
+  /**
+   * The first bytes received: all of them up to FIRST_BYTES_KEPT, maybe more (the first chunk as it
+   * came), so whoever reports them cuts them to FIRST_BYTES_KEPT.
+   */
+  firstBytes: Uint8Array;
   /** One mark per step the conversation took (`send`), then the end. */
   marks: Mark[];
   transcript?: TranscriptEntry[];
@@ -103,7 +106,7 @@ export class Recorder {
   // Only a transcript records closes: most connections never need the set.
   #closed: Set<CloseBy> | undefined;
   bytesReceived = 0;
-  firstBytes: Buffer = NO_BYTES;
+  firstBytes: Uint8Array = NO_BYTES;
   readonly marks: Mark[] = [];
 
   constructor(transcript: boolean) {
@@ -121,8 +124,9 @@ export class Recorder {
   received(chunk: Uint8Array): void {
     this.bytesReceived += chunk.length;
     if (this.firstBytes.length === 0) {
-      // The usual case, a reply in one chunk: one copy, no concatenation.
-      this.firstBytes = Buffer.from(chunk.subarray(0, FIRST_BYTES_KEPT));
+      // The usual case, a reply in one chunk: the chunk itself, no copy, since most replies are
+      // read into a verdict and their first bytes are never reported (see ExchangeResult).
+      this.firstBytes = chunk;
     } else if (this.firstBytes.length < FIRST_BYTES_KEPT) {
       this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - this.firstBytes.length)]);
     }
