@@ -319,8 +319,8 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
     // A close without 'end' or 'error' (rare) must still settle the promise.
     socket.on('close', onSocketClose);
     try {
-      const to = { address: options.address, port: options.port, family: options.family };
-      (options.dialer ?? tcpDialer).dial(socket, to, this);
+      // The options name the target as a DialTarget does: no object of its own per connection.
+      (options.dialer ?? tcpDialer).dial(socket, options, this);
     } catch (err) {
       // Some failures to get a socket are thrown rather than emitted.
       this.fail(errnoOf(err) ?? 'EUNKNOWN');
