@@ -27,6 +27,7 @@ function measureInto<T extends object>(
   reply: string | null,
   unsolicited: readonly string[],
 ): T & Measured {
+  // The VER step's mark when the conversation went on past it; else the end is the VER reply's.
   const verMark = done.marks[0] ?? done;
   const m = out as T & Measured;
   m.elapsedMs = verMark.elapsedMs;

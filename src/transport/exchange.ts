@@ -48,8 +48,11 @@ export interface ExchangeResult<T> {
    * came), so whoever reports them cuts them to FIRST_BYTES_KEPT.
    */
   firstBytes: Uint8Array;
-  /** One mark per step the conversation took (`send`), then the end. */
-  marks: Mark[];
+  /**
+   * One mark per step the conversation took (`send`); none for a conversation of one reply. The
+   * end is the result's own `elapsedMs` and `bytesReceived`.
+   */
+  marks: readonly Mark[];
   transcript?: TranscriptEntry[];
 }
 
@@ -97,6 +100,7 @@ export function outcomeForErrno(errno: string, phase: Phase): Outcome {
 
 // One empty buffer for every recorder that has received nothing yet, rather than one each.
 const NO_BYTES = Buffer.alloc(0);
+const NO_MARKS: readonly Mark[] = Object.freeze([]);
 
 /** A bounded, timestamped record of the bytes of one exchange, shared by the transports. */
 export class Recorder {
@@ -107,7 +111,8 @@ export class Recorder {
   #closed: Set<CloseBy> | undefined;
   bytesReceived = 0;
   firstBytes: Uint8Array = NO_BYTES;
-  readonly marks: Mark[] = [];
+  // Made at the first step: most conversations (one VER, one reply) take none.
+  #marks: Mark[] | undefined;
 
   constructor(transcript: boolean) {
     this.entries = transcript ? [] : undefined;
@@ -147,17 +152,21 @@ export class Recorder {
   }
 
   mark(): void {
-    this.marks.push({ elapsedMs: this.elapsed(), bytesReceived: this.bytesReceived });
+    this.#marks ??= [];
+    this.#marks.push({ elapsedMs: this.elapsed(), bytesReceived: this.bytesReceived });
+  }
+
+  get marks(): readonly Mark[] {
+    return this.#marks ?? NO_MARKS;
   }
 
   result<T>(result: T): ExchangeResult<T> {
-    this.mark();
     const out: ExchangeResult<T> = {
       result,
       elapsedMs: this.elapsed(),
       bytesReceived: this.bytesReceived,
       firstBytes: this.firstBytes,
-      marks: this.marks,
+      marks: this.#marks ?? NO_MARKS,
     };
     if (this.entries) out.transcript = this.entries;
     return out;
