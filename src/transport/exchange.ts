@@ -191,14 +191,7 @@ export class Recorder {
  */
 export function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
   return new Promise((resolve, reject) => {
-    let tries = 0;
-    const onLocal = (giveUp: () => ExchangeResult<T>): void => {
-      const delay = LOCAL_RETRY_DELAYS_MS[tries++];
-      if (delay === undefined) resolve(giveUp());
-      else abortableSleep(delay, options.signal).then(next, reject);
-    };
-    const next = (): void => exchangeOnce(options, conversation, resolve, reject, onLocal);
-    next();
+    new Connection(options, conversation, resolve, reject, 0).start();
   });
 }
 
@@ -278,9 +271,8 @@ function onSocketClose(this: OwnedSocket): void {
 function ignore(): void {}
 
 /**
- * One try: settles through `done` (the result, after the linger), `abort` (the signal's reason) or
- * `local` (a local failure before connecting: the caller may try again, or give up with the
- * outcome `giveUp` makes). One set of socket listeners for the socket's whole life, reading the
+ * One try: settles through `done` (the result, after the linger) or `abort` (the signal's reason);
+ * a local failure before connecting starts the next try itself (`retryLocal`). One set of socket listeners for the socket's whole life, reading the
  * state they are in, rather than listeners swapped for the linger: adding and removing listeners
  * cost more per connection than the state checks.
  *
@@ -306,7 +298,8 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
     readonly conversation: Conversation<T>,
     readonly done: (result: ExchangeResult<T>) => void,
     readonly abort: (reason: unknown) => void,
-    readonly local: (giveUp: () => ExchangeResult<T>) => void,
+    /** Tries before this one that failed for a local reason (see `retryLocal`). */
+    readonly tries: number,
   ) {
     this.socket = options.createSocket?.() ?? new Socket();
     this.recorder = new Recorder(options.transcript ?? false);
@@ -375,11 +368,28 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
       socket.removeAllListeners();
       socket.on('error', ignore);
       socket.destroy();
-      const recorder = this.recorder;
-      this.local(() => recorder.result(conversation.fail(outcomeForErrno(errno, phase))));
+      this.retryLocal(errno);
       return;
     }
     this.finish(conversation.fail(outcomeForErrno(errno, phase)));
+  }
+
+  /**
+   * A local failure before connecting: a new connection after a short wait, or, once the waits
+   * are used up, the failure as the result. Made here, not in a closure `exchange` keeps for
+   * every connection, since almost none fail this way.
+   */
+  retryLocal(errno: string): void {
+    const { options, conversation, done, abort, tries } = this;
+    const delay = LOCAL_RETRY_DELAYS_MS[tries];
+    if (delay === undefined) {
+      done(this.recorder.result(conversation.fail(outcomeForErrno(errno, 'connect'))));
+      return;
+    }
+    abortableSleep(delay, options.signal).then(
+      () => new Connection(options, conversation, done, abort, tries + 1).start(),
+      abort,
+    );
   }
 
   timeout(): void {
@@ -468,16 +478,6 @@ function connectionTimeout(connection: { timeout(): void }): void {
 
 function lingerOver(connection: { stopLingering(): void }): void {
   connection.stopLingering();
-}
-
-function exchangeOnce<T>(
-  options: ExchangeOptions,
-  conversation: Conversation<T>,
-  done: (result: ExchangeResult<T>) => void,
-  abort: (reason: unknown) => void,
-  local: (giveUp: () => ExchangeResult<T>) => void,
-): void {
-  new Connection(options, conversation, done, abort, local).start();
 }
 
 /** Plain TCP: the conversation on one connection, opened through the options' dialer. */
