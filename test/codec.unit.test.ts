@@ -284,5 +284,8 @@ describe('classify', () => {
   test('buildVerRequest', () => {
     assert.equal(buildVerRequest({ trId: 1, offered: [8] }), 'VER 1 MSNP8 CVR0\r\n');
     assert.equal(buildVerRequest({ trId: 7, offered: [21, 20] }), 'VER 7 MSNP21 MSNP20 CVR0\r\n');
+    assert.equal(buildVerRequest({ trId: 1, offered: [21, 20, 19] }), 'VER 1 MSNP21 MSNP20 MSNP19 CVR0\r\n');
+    // As `map` and `join` wrote it: nothing offered leaves two spaces.
+    assert.equal(buildVerRequest({ trId: 1, offered: [] }), 'VER 1  CVR0\r\n');
   });
 });

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probe, type VersionProbe } from '../src/probe/probe.js';
 import { MAX_UNSOLICITED_LINES } from '../src/codec/classify.js';
+import { FIRST_BYTES_KEPT } from '../src/core/limits.js';
 import type { ReportDocument } from '../src/report/render/json.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
 import {
@@ -497,6 +498,25 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
       assert.equal(p.bytesReceived, 9);
       assert.equal(p.firstBytes, Buffer.from('VER 1 MSN').toString('hex'));
       assert.ok(p.elapsedMs < PATIENCE_MS / 2);
+    });
+  });
+
+  test('a long partial line, then a close: firstBytes keeps only the first FIRST_BYTES_KEPT bytes', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const line = `VER 1 MSNP8 ${'X'.repeat(200)}`;
+    await withServer(hostile(sendThen(line, 'close')), async (s) => {
+      const report = await probe({
+        host: '127.0.0.1',
+        port: s.port,
+        versions: [8],
+        offer: false,
+        timeoutMs: PATIENCE_MS,
+      });
+      const p = report.probes[0];
+      assert.ok(p?.reply === null, JSON.stringify(p));
+      assert.equal(p.bytesReceived, line.length);
+      assert.equal(p.firstBytes, Buffer.from(line.slice(0, FIRST_BYTES_KEPT)).toString('hex'));
     });
   });
 

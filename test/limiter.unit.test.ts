@@ -65,6 +65,27 @@ test('limiter: a task that throws synchronously frees its slot', async () => {
   assert.equal(limit.activeCount, 0);
 });
 
+test('limiter: waiting tasks that throw synchronously reject, free their turns and let the next one run', async () => {
+  const limit = limiter(1);
+  const first = deferred();
+  const a = limit(() => first.promise);
+  // Many in a row: each passes its turn on to the next without growing the stack.
+  const throwers = Array.from({ length: 20_000 }, (_, i) =>
+    limit(() => {
+      throw new Error(`sync ${i}`);
+    }),
+  );
+  const last = limit(() => Promise.resolve('last'));
+  assert.equal(limit.pendingCount, 20_001);
+  first.resolve('a');
+  assert.equal(await a, 'a');
+  const settled = await Promise.allSettled(throwers);
+  assert.ok(settled.every((r, i) => r.status === 'rejected' && (r.reason as Error).message === `sync ${i}`));
+  assert.equal(await last, 'last');
+  assert.equal(limit.activeCount, 0);
+  assert.equal(limit.pendingCount, 0);
+});
+
 test('limiter: with a signal, waiting calls reject on abort and never run', async () => {
   const stop = new AbortController();
   const limit = limiter(1, stop.signal);

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { probe, type TargetReport } from '../src/probe/probe.js';
 import { PROFILES } from '../src/emulator/profiles.js';
 import type { Emulator } from '../src/emulator/server.js';
@@ -178,6 +179,90 @@ describe('probe() network outcomes', () => {
       assert.equal(emu.stats().connections, 21);
       assert.ok(emu.stats().peakActive <= 3, `peak ${emu.stats().peakActive}`);
     });
+  });
+  test('the matrix: the offer first, then each version in order, one connection at a time at concurrency 1', async () => {
+    const lines: string[] = [];
+    let open = 0;
+    let most = 0;
+    const server = createServer((socket) => {
+      open++;
+      most = Math.max(most, open);
+      socket.on('close', () => open--);
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (chunk) => {
+        const line = chunk.toString('latin1').split('\r\n')[0] ?? '';
+        lines.push(line);
+        const chosen = line.split(' ')[2] ?? 'MSNP8';
+        socket.end(`VER 1 ${chosen}\r\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const report = await probe({
+        host: '127.0.0.1',
+        port,
+        versions: [3, 4, 5],
+        concurrency: 1,
+        timeoutMs: PATIENCE_MS,
+      });
+      assert.deepEqual(lines, [
+        'VER 1 MSNP5 MSNP4 MSNP3 CVR0',
+        'VER 1 MSNP3 CVR0',
+        'VER 1 MSNP4 CVR0',
+        'VER 1 MSNP5 CVR0',
+      ]);
+      assert.equal(most, 1);
+      assert.deepEqual(
+        report.probes.map((p) => [p.version, p.status]),
+        [
+          [3, 'accepted'],
+          [4, 'accepted'],
+          [5, 'accepted'],
+        ],
+      );
+      assert.equal(report.offer?.status, 'accepted');
+      assert.equal(report.preferred, 5);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+  test('after an abort, no further connection of the matrix starts', async () => {
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    // Never answers: every connection waits for its deadline, or the abort.
+    const server = createServer((socket) => {
+      connections++;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      // Reads (and drops) what comes, so the prober's close is seen.
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const controller = new AbortController();
+      const running = probe({
+        host: '127.0.0.1',
+        port,
+        versions: range(2, 9),
+        offer: false,
+        concurrency: 2,
+        timeoutMs: 60_000,
+        signal: controller.signal,
+      });
+      await waitUntil('two connections open', () => connections === 2);
+      controller.abort();
+      await assert.rejects(running, { name: 'AbortError' });
+      await waitUntil('the server sees every connection closed', () => sockets.size === 0);
+      // Time for any connection a freed slot would have started to reach the server.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(connections, 2);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
   test('bad options throw MsnpProbeError', async () => {
     await assert.rejects(probe({ host: '127.0.0.1', versions: [] }), { code: 'ERR_RANGE' });

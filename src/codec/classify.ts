@@ -14,7 +14,13 @@ export { MAX_UNSOLICITED_LINES } from '../core/limits.js';
 
 /** `VER 1 MSNP8 CVR0\r\n`: the request as bytes on the wire. */
 export function buildVerRequest(request: VerRequest): string {
-  return `VER ${request.trId} ${request.offered.map((v) => `MSNP${v}`).join(' ')} CVR0\r\n`;
+  // Concatenated rather than mapped and joined: this runs once per connection, and the array and
+  // the token strings of `map` were garbage the moment `join` returned.
+  const { offered } = request;
+  if (offered.length === 1) return `VER ${request.trId} MSNP${offered[0]} CVR0\r\n`;
+  let line = `VER ${request.trId} `;
+  for (let i = 0; i < offered.length; i++) line += i === 0 ? `MSNP${offered[i]}` : ` MSNP${offered[i]}`;
+  return `${line} CVR0\r\n`;
 }
 
 /**
@@ -185,28 +191,37 @@ export function streamEndOutcome(
     : { status: 'timeout', reply: null, phase: 'reply' };
 }
 
+const NO_LINES: readonly string[] = Object.freeze([]);
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Reads a VER reply from bytes in any chunking. Feed `push` until it returns an outcome; if the
  * stream ends or the deadline passes first, `end` decides from what is buffered.
  */
 export class VerReplyClassifier {
   readonly #request: VerRequest;
-  readonly #reader: LineReader;
+  // The reader, and the arrays below, are made only when a reply needs them: the usual reply (one
+  // whole line in one chunk, read by `fastVerReply`) needs none, and this runs once per connection.
+  #reader: LineReader | undefined;
   readonly #maxLineBytes: number;
   #seenAny = false;
-  #unsolicited: string[] = [];
+  #unsolicited: string[] | undefined;
   #outcome: Outcome | undefined;
-  #leftover: Frame[] = [];
+  #leftover: Frame[] | undefined;
 
   constructor(request: VerRequest, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
     this.#request = request;
-    this.#reader = new LineReader({ maxLineBytes });
     this.#maxLineBytes = maxLineBytes;
+  }
+
+  #lineReader(): LineReader {
+    this.#reader ??= new LineReader({ maxLineBytes: this.#maxLineBytes });
+    return this.#reader;
   }
 
   /** Complete unsolicited lines skipped before the reply (e.g. `OUT`-free notices with trId 0). */
   get unsolicited(): readonly string[] {
-    return this.#unsolicited;
+    return this.#unsolicited ?? NO_LINES;
   }
 
   get outcome(): Outcome | undefined {
@@ -235,14 +250,15 @@ export class VerReplyClassifier {
     // The usual reply: one whole line in one chunk, nothing before it. Read from the bytes, it
     // leaves the reader as the general path would (empty), and nothing behind it to hand over.
     const last = chunk.length - 1;
-    if (chunk[last] === 0x0a && this.#reader.pending.length === 0 && !this.#reader.inPayload) {
+    const reader = this.#reader;
+    if (chunk[last] === 0x0a && (reader === undefined || (reader.pending.length === 0 && !reader.inPayload))) {
       const end = last > 0 && chunk[last - 1] === CR_BYTE ? last - 1 : last;
       if (last <= this.#maxLineBytes && chunk.indexOf(0x0a) === last) {
         const fast = fastVerReply(chunk, end, this.#request);
         if (fast) return this.#settle(fast);
       }
     }
-    const frames = this.#reader.push(chunk);
+    const frames = this.#lineReader().push(chunk);
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i] as Frame;
       if (frame.kind === 'violation') {
@@ -256,10 +272,12 @@ export class VerReplyClassifier {
         }
       }
       // One line past the allowance ends the wait: it becomes the reply, not another skipped line.
-      if (this.#unsolicited.length >= MAX_UNSOLICITED_LINES) {
+      this.#unsolicited ??= [];
+      const unsolicited = this.#unsolicited;
+      if (unsolicited.length >= MAX_UNSOLICITED_LINES) {
         return this.#settle({ status: 'mismatch', reply: frame.text, reason: 'command', trId: null, versions: [] });
       }
-      this.#unsolicited.push(frame.text);
+      unsolicited.push(frame.text);
     }
     return undefined;
   }
@@ -269,14 +287,14 @@ export class VerReplyClassifier {
    * holding any partial line, so a conversation can go on where the VER reply ended.
    */
   handOver(): { frames: Frame[]; reader: LineReader } {
-    const frames = this.#leftover;
-    this.#leftover = [];
-    return { frames, reader: this.#reader };
+    const frames = this.#leftover ?? [];
+    this.#leftover = undefined;
+    return { frames, reader: this.#lineReader() };
   }
 
   /** The stream ended (`close`) or the reply deadline passed (`timeout`) with no verdict yet. */
   end(how: 'close' | 'timeout'): Outcome {
-    this.#outcome ??= streamEndOutcome(this.#reader.pending, how);
+    this.#outcome ??= streamEndOutcome(this.#reader?.pending ?? NO_BYTES, how);
     return this.#outcome;
   }
 }

@@ -18,7 +18,10 @@ export interface Limiter extends Gate {
 }
 
 interface Waiter {
-  resolve: () => void;
+  fn: () => Promise<unknown>;
+  own: AbortSignal | undefined;
+  /** Settle the caller's promise. */
+  resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
   /** Set when the waiter's own signal aborted: its turn is skipped. */
   gone?: true;
@@ -30,9 +33,10 @@ interface Waiter {
  * At most `concurrency` calls of `fn` running at once, in the order they came: p-limit's contract
  * at a fraction of its cost per call, which matters at one call per connection. p-limit wraps each
  * call in three promises, an async function and a queue item; this takes one promise for a call
- * that runs at once and two for one that waits. With `signal`, waiting calls reject with its reason
- * as soon as it aborts (one listener for the whole limiter, not one per call) and a turn that comes
- * after the abort runs nothing.
+ * that runs at once, and for one that waits, the promise it returns and the queue item that holds
+ * its `fn` and settles it. With `signal`, waiting calls reject with its reason as soon as it aborts
+ * (one listener for the whole limiter, not one per call) and a turn that comes after the abort
+ * runs nothing.
  */
 export function limiter(concurrency: number, signal?: AbortSignal): Limiter {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError('concurrency must be at least 1');
@@ -45,23 +49,56 @@ export function limiter(concurrency: number, signal?: AbortSignal): Limiter {
     return n;
   };
 
-  const release = (): void => {
+  /** The next waiter still wanting its turn, taken off the queue. */
+  const take = (): Waiter | undefined => {
     let next = queue[head];
     while (next?.gone) {
       queue[head++] = undefined as unknown as Waiter;
       next = queue[head];
     }
-    if (next === undefined) {
-      active--;
-      return;
-    }
-    // The slot passes straight to the next caller: `active` stays as it is.
+    if (next === undefined) return undefined;
     queue[head++] = undefined as unknown as Waiter;
     if (head > 1024 && head * 2 > queue.length) {
       queue = queue.slice(head);
       head = 0;
     }
-    next.resolve();
+    return next;
+  };
+  /**
+   * A waiter's turn: runs its `fn` in the slot just freed and settles its promise from `fn`'s,
+   * with no promise in between. False when it could not run (an abort, or `fn` threw): the slot
+   * is then free again.
+   */
+  const handOver = (waiter: Waiter): boolean => {
+    waiter.unlisten?.();
+    const { own } = waiter;
+    if (signal?.aborted || own?.aborted) {
+      waiter.reject((signal?.aborted ? signal : own)?.reason);
+      return false;
+    }
+    let running: Promise<unknown>;
+    try {
+      running = waiter.fn();
+    } catch (err) {
+      waiter.reject(err);
+      return false;
+    }
+    running.then(release, release);
+    running.then(waiter.resolve, waiter.reject);
+    return true;
+  };
+  const release = (): void => {
+    // A loop rather than a call from handOver back to here: a run of turns that cannot start
+    // must not grow the stack.
+    for (;;) {
+      const next = take();
+      if (next === undefined) {
+        active--;
+        return;
+      }
+      // The slot passes straight to the next caller: `active` stays as it is.
+      if (handOver(next)) return;
+    }
   };
   const start = <T>(fn: () => Promise<T>, own?: AbortSignal): Promise<T> => {
     if (signal?.aborted || own?.aborted) {
@@ -85,31 +122,18 @@ export function limiter(concurrency: number, signal?: AbortSignal): Limiter {
       active++;
       return start(fn, own);
     }
-    if (!own) {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ resolve, reject });
-      }).then(() => start(fn));
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        waiter.gone = true;
-        reject(own.reason);
-      };
-      const unlisten = (): void => own.removeEventListener('abort', onAbort);
-      const waiter: Waiter = {
-        resolve: () => {
-          unlisten();
-          resolve();
-        },
-        reject: (reason) => {
-          unlisten();
-          reject(reason);
-        },
-        unlisten,
-      };
-      own.addEventListener('abort', onAbort, { once: true });
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = { fn, own, resolve: resolve as (value: unknown) => void, reject };
+      if (own) {
+        const onAbort = (): void => {
+          waiter.gone = true;
+          reject(own.reason);
+        };
+        own.addEventListener('abort', onAbort, { once: true });
+        waiter.unlisten = () => own.removeEventListener('abort', onAbort);
+      }
       queue.push(waiter);
-    }).then(() => start(fn, own));
+    });
   };
   const clearQueue = (): void => {
     for (let i = head; i < queue.length; i++) queue[i]?.unlisten?.();

@@ -160,7 +160,8 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     host: options.host,
     ...(options.gatewayNsHost !== undefined ? { gateway: { nsHost: options.gatewayNsHost } } : {}),
   };
-  const limit = pLimit(concurrency);
+  // Only the behavioural probes take turns through a limiter: the matrix runs in lanes (see `matrix`).
+  const limit = options.fingerprint ? pLimit(concurrency) : undefined;
   // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
   const gate = abortableGate(options.gate ?? passThrough, signal);
   const startLimiter = options.rateLimiter ?? rateLimiterFor(options.maxRate);
@@ -249,7 +250,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   };
   /** Every attempt at one request; the reported outcome is the most common answer (ties: the earliest). */
   const measure = <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> =>
-    limit(() => (attempts === 1 ? attempt(request, head) : agreed(request, head)));
+    attempts === 1 ? attempt(request, head) : agreed(request, head);
   const agreed = async <H extends object>(request: VerRequest, head: () => H): Promise<H & ProbeOutcome & Repeats> => {
     const results: (H & ProbeOutcome & Repeats)[] = [];
     for (let i = 0; i < attempts; i++) results.push(await attempt(request, head));
@@ -257,22 +258,75 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
   };
 
   const offered = [...versions].reverse();
-  // Launch the offer first so a slow server answers it while the per-version probes queue.
-  const offerTask: Promise<OfferProbe | null> =
-    (options.offer ?? true) ? measure({ trId: VER_TRID, offered }, () => ({ offered })) : Promise.resolve(null);
-  const probeTasks = versions.map(
-    (version): Promise<VersionProbe> => measure({ trId: VER_TRID, offered: [version] }, () => ({ version })),
-  );
-  let probes: VersionProbe[];
-  let offer: OfferProbe | null;
+  // The offer is launched first, so a slow server answers it while the per-version probes wait.
+  const withOffer = options.offer ?? true;
+  const total = versions.length + (withOffer ? 1 : 0);
+  const probes: VersionProbe[] = new Array(versions.length);
+  let offer = null as OfferProbe | null;
+  /** The request at `index` of the matrix, measured and written into its place. */
+  const measureAt = (index: number): Promise<OfferProbe | VersionProbe> => {
+    if (withOffer && index === 0) return measure({ trId: VER_TRID, offered }, () => ({ offered }));
+    const version = versions[withOffer ? index - 1 : index] as number;
+    return measure({ trId: VER_TRID, offered: [version] }, () => ({ version }));
+  };
+  const store = (index: number, outcome: OfferProbe | VersionProbe): void => {
+    if (withOffer && index === 0) offer = outcome as OfferProbe;
+    else probes[withOffer ? index - 1 : index] = outcome as VersionProbe;
+  };
+  /**
+   * Every request of the matrix, in order, at most `concurrency` at once: `concurrency` lanes that
+   * each take the next request when theirs is done. Lanes rather than a limiter call per request
+   * and a Promise.all over them: those cost a promise, a closure and a queue item per connection.
+   * The first rejection (an abort) rejects the matrix and no further request starts.
+   */
+  const matrix = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let open = 0;
+      let stopped = false;
+      const fail = (err: unknown): void => {
+        if (stopped) return;
+        stopped = true;
+        reject(err);
+      };
+      const lane = (): void => {
+        let index = 0;
+        const settled = (outcome: OfferProbe | VersionProbe): void => {
+          store(index, outcome);
+          take();
+        };
+        const take = (): void => {
+          if (stopped) return;
+          if (next >= total) {
+            if (--open === 0) resolve();
+            return;
+          }
+          index = next++;
+          let task: Promise<OfferProbe | VersionProbe>;
+          try {
+            task = measureAt(index);
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          task.then(settled, fail);
+        };
+        open++;
+        take();
+      };
+      const lanes = Math.min(concurrency, total);
+      if (lanes === 0) resolve();
+      for (let i = 0; i < lanes && !stopped; i++) lane();
+    });
   let fingerprint: FingerprintReport | undefined;
   try {
-    [offer, probes] = await Promise.all([offerTask, Promise.all(probeTasks)]);
+    await matrix();
     const answered = probes.some(answeredAsMsnp) || (offer !== null && answeredAsMsnp(offer));
     // After the matrix: its accepted versions choose what the behavioural probes offer.
     if (options.fingerprint) {
+      const turns = limit ?? pLimit(concurrency);
       const run = (script: Parameters<typeof runScript>[1]): ReturnType<typeof runScript> =>
-        limit(() =>
+        turns(() =>
           paced(
             () => runScript(connect, script),
             (result) => {
@@ -284,7 +338,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
       fingerprint = await fingerprintTarget({ probes, answered, transport, run });
     }
   } finally {
-    limit.clearQueue();
+    limit?.clearQueue();
     lease.release();
   }
   const accepted = probes.filter((p) => p.status === 'accepted').map((p) => p.version);

@@ -2,6 +2,7 @@ import { VerConversation, type Conversation } from '../codec/conversation.js';
 import { DeepConversation } from '../codec/deep.js';
 import type { VerRequest } from '../codec/classify.js';
 import { bytesToHex } from '../core/escape.js';
+import { FIRST_BYTES_KEPT } from '../core/limits.js';
 import type { ExchangeResult } from '../transport/exchange.js';
 import type { ExchangeOutcome, Measured, ProbeOutcome } from '../core/model.js';
 import type { Outcome } from '../codec/outcome.js';
@@ -26,12 +27,15 @@ function measureInto<T extends object>(
   reply: string | null,
   unsolicited: readonly string[],
 ): T & Measured {
+  // The VER step's mark when the conversation went on past it; else the end is the VER reply's.
   const verMark = done.marks[0] ?? done;
   const m = out as T & Measured;
   m.elapsedMs = verMark.elapsedMs;
   m.bytesReceived = verMark.bytesReceived;
   // Only where the reply field cannot show what came: no complete line, yet bytes arrived.
-  if (done.bytesReceived > 0 && reply === null) m.firstBytes = bytesToHex(done.firstBytes);
+  if (done.bytesReceived > 0 && reply === null) {
+    m.firstBytes = bytesToHex(done.firstBytes.subarray(0, FIRST_BYTES_KEPT));
+  }
   if (unsolicited.length > 0) m.unsolicited = [...unsolicited];
   if (done.transcript) m.transcript = done.transcript;
   return m;

@@ -43,10 +43,16 @@ export interface ExchangeResult<T> {
   /** Until the result. */
   elapsedMs: number;
   bytesReceived: number;
-  /** The first bytes received (at most FIRST_BYTES_KEPT). */
-  firstBytes: Buffer;
-  /** One mark per step the conversation took (`send`), then the end. */
-  marks: Mark[];
+  /**
+   * The first bytes received: all of them up to FIRST_BYTES_KEPT, maybe more (the first chunk as it
+   * came), so whoever reports them cuts them to FIRST_BYTES_KEPT.
+   */
+  firstBytes: Uint8Array;
+  /**
+   * One mark per step the conversation took (`send`); none for a conversation of one reply. The
+   * end is the result's own `elapsedMs` and `bytesReceived`.
+   */
+  marks: readonly Mark[];
   transcript?: TranscriptEntry[];
 }
 
@@ -94,6 +100,7 @@ export function outcomeForErrno(errno: string, phase: Phase): Outcome {
 
 // One empty buffer for every recorder that has received nothing yet, rather than one each.
 const NO_BYTES = Buffer.alloc(0);
+const NO_MARKS: readonly Mark[] = Object.freeze([]);
 
 /** A bounded, timestamped record of the bytes of one exchange, shared by the transports. */
 export class Recorder {
@@ -103,8 +110,9 @@ export class Recorder {
   // Only a transcript records closes: most connections never need the set.
   #closed: Set<CloseBy> | undefined;
   bytesReceived = 0;
-  firstBytes: Buffer = NO_BYTES;
-  readonly marks: Mark[] = [];
+  firstBytes: Uint8Array = NO_BYTES;
+  // Made at the first step: most conversations (one VER, one reply) take none.
+  #marks: Mark[] | undefined;
 
   constructor(transcript: boolean) {
     this.entries = transcript ? [] : undefined;
@@ -121,8 +129,9 @@ export class Recorder {
   received(chunk: Uint8Array): void {
     this.bytesReceived += chunk.length;
     if (this.firstBytes.length === 0) {
-      // The usual case, a reply in one chunk: one copy, no concatenation.
-      this.firstBytes = Buffer.from(chunk.subarray(0, FIRST_BYTES_KEPT));
+      // The usual case, a reply in one chunk: the chunk itself, no copy, since most replies are
+      // read into a verdict and their first bytes are never reported (see ExchangeResult).
+      this.firstBytes = chunk;
     } else if (this.firstBytes.length < FIRST_BYTES_KEPT) {
       this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - this.firstBytes.length)]);
     }
@@ -143,17 +152,21 @@ export class Recorder {
   }
 
   mark(): void {
-    this.marks.push({ elapsedMs: this.elapsed(), bytesReceived: this.bytesReceived });
+    this.#marks ??= [];
+    this.#marks.push({ elapsedMs: this.elapsed(), bytesReceived: this.bytesReceived });
+  }
+
+  get marks(): readonly Mark[] {
+    return this.#marks ?? NO_MARKS;
   }
 
   result<T>(result: T): ExchangeResult<T> {
-    this.mark();
     const out: ExchangeResult<T> = {
       result,
       elapsedMs: this.elapsed(),
       bytesReceived: this.bytesReceived,
       firstBytes: this.firstBytes,
-      marks: this.marks,
+      marks: this.#marks ?? NO_MARKS,
     };
     if (this.entries) out.transcript = this.entries;
     return out;
@@ -178,14 +191,7 @@ export class Recorder {
  */
 export function exchange<T>(options: ExchangeOptions, conversation: Conversation<T>): Promise<ExchangeResult<T>> {
   return new Promise((resolve, reject) => {
-    let tries = 0;
-    const onLocal = (giveUp: () => ExchangeResult<T>): void => {
-      const delay = LOCAL_RETRY_DELAYS_MS[tries++];
-      if (delay === undefined) resolve(giveUp());
-      else abortableSleep(delay, options.signal).then(next, reject);
-    };
-    const next = (): void => exchangeOnce(options, conversation, resolve, reject, onLocal);
-    next();
+    new Connection(options, conversation, resolve, reject, 0).start();
   });
 }
 
@@ -265,9 +271,8 @@ function onSocketClose(this: OwnedSocket): void {
 function ignore(): void {}
 
 /**
- * One try: settles through `done` (the result, after the linger), `abort` (the signal's reason) or
- * `local` (a local failure before connecting: the caller may try again, or give up with the
- * outcome `giveUp` makes). One set of socket listeners for the socket's whole life, reading the
+ * One try: settles through `done` (the result, after the linger) or `abort` (the signal's reason);
+ * a local failure before connecting starts the next try itself (`retryLocal`). One set of socket listeners for the socket's whole life, reading the
  * state they are in, rather than listeners swapped for the linger: adding and removing listeners
  * cost more per connection than the state checks.
  *
@@ -293,7 +298,8 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
     readonly conversation: Conversation<T>,
     readonly done: (result: ExchangeResult<T>) => void,
     readonly abort: (reason: unknown) => void,
-    readonly local: (giveUp: () => ExchangeResult<T>) => void,
+    /** Tries before this one that failed for a local reason (see `retryLocal`). */
+    readonly tries: number,
   ) {
     this.socket = options.createSocket?.() ?? new Socket();
     this.recorder = new Recorder(options.transcript ?? false);
@@ -315,8 +321,8 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
     // A close without 'end' or 'error' (rare) must still settle the promise.
     socket.on('close', onSocketClose);
     try {
-      const to = { address: options.address, port: options.port, family: options.family };
-      (options.dialer ?? tcpDialer).dial(socket, to, this);
+      // The options name the target as a DialTarget does: no object of its own per connection.
+      (options.dialer ?? tcpDialer).dial(socket, options, this);
     } catch (err) {
       // Some failures to get a socket are thrown rather than emitted.
       this.fail(errnoOf(err) ?? 'EUNKNOWN');
@@ -362,11 +368,28 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
       socket.removeAllListeners();
       socket.on('error', ignore);
       socket.destroy();
-      const recorder = this.recorder;
-      this.local(() => recorder.result(conversation.fail(outcomeForErrno(errno, phase))));
+      this.retryLocal(errno);
       return;
     }
     this.finish(conversation.fail(outcomeForErrno(errno, phase)));
+  }
+
+  /**
+   * A local failure before connecting: a new connection after a short wait, or, once the waits
+   * are used up, the failure as the result. Made here, not in a closure `exchange` keeps for
+   * every connection, since almost none fail this way.
+   */
+  retryLocal(errno: string): void {
+    const { options, conversation, done, abort, tries } = this;
+    const delay = LOCAL_RETRY_DELAYS_MS[tries];
+    if (delay === undefined) {
+      done(this.recorder.result(conversation.fail(outcomeForErrno(errno, 'connect'))));
+      return;
+    }
+    abortableSleep(delay, options.signal).then(
+      () => new Connection(options, conversation, done, abort, tries + 1).start(),
+      abort,
+    );
   }
 
   timeout(): void {
@@ -455,16 +478,6 @@ function connectionTimeout(connection: { timeout(): void }): void {
 
 function lingerOver(connection: { stopLingering(): void }): void {
   connection.stopLingering();
-}
-
-function exchangeOnce<T>(
-  options: ExchangeOptions,
-  conversation: Conversation<T>,
-  done: (result: ExchangeResult<T>) => void,
-  abort: (reason: unknown) => void,
-  local: (giveUp: () => ExchangeResult<T>) => void,
-): void {
-  new Connection(options, conversation, done, abort, local).start();
 }
 
 /** Plain TCP: the conversation on one connection, opened through the options' dialer. */
