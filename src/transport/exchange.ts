@@ -272,9 +272,10 @@ function ignore(): void {}
 
 /**
  * One try: settles through `done` (the result, after the linger) or `abort` (the signal's reason);
- * a local failure before connecting starts the next try itself (`retryLocal`). One set of socket listeners for the socket's whole life, reading the
- * state they are in, rather than listeners swapped for the linger: adding and removing listeners
- * cost more per connection than the state checks.
+ * a local failure before connecting starts the next try itself (`retryLocal`). One set of socket
+ * listeners for the socket's whole life, reading the state they are in, rather than listeners
+ * swapped for the linger: adding and removing listeners cost more per connection than the state
+ * checks.
  *
  * A class rather than closures: its methods are shared by every connection, and the socket's
  * listeners are module functions that find it on the socket, so a connection costs one object
