@@ -180,7 +180,7 @@ describe('probe() network outcomes', () => {
       assert.ok(emu.stats().peakActive <= 3, `peak ${emu.stats().peakActive}`);
     });
   });
-  test('the matrix: the offer first, then each version in order, one connection at a time at concurrency 1', async () => {
+  test('the matrix: the offer first, then each version in order, one at a time at concurrency 1', async () => {
     const lines: string[] = [];
     let open = 0;
     let most = 0;
