@@ -23,6 +23,7 @@ import { compareBaseline, parseBaseline, type BaselineTarget } from '../src/verd
 import { baselineLines } from '../src/report/render/lines.js';
 import type { TargetReport, VersionProbe, OfferProbe } from '../src/probe/probe.js';
 import type { DeepMeasured } from '../src/probe/version-probe.js';
+import { targetReport as reportOf } from './fixtures.js';
 
 const accepted = (version: number, deep?: Partial<DeepMeasured>): VersionProbe => ({
   version,
@@ -44,21 +45,8 @@ const offerOf = (offered: number[], chosen: number): OfferProbe => ({
   elapsedMs: 1,
   bytesReceived: 12,
 });
-function targetReport(probes: VersionProbe[], offer: OfferProbe | null): TargetReport {
-  return {
-    host: '127.0.0.1',
-    port: 1863,
-    address: '127.0.0.1',
-    family: 4,
-    probes,
-    accepted: probes.filter((p) => p.status === 'accepted').map((p) => p.version),
-    preferred: offer?.status === 'accepted' ? offer.version : null,
-    offer,
-    answered: true,
-    elapsedMs: 1,
-    transport: 'tcp',
-  };
-}
+const targetReport = (probes: VersionProbe[], offer: OfferProbe | null): TargetReport =>
+  reportOf(probes, { offer, preferred: offer?.status === 'accepted' ? offer.version : null, answered: true });
 /** A report as a later run reads it back from a file. */
 const asBaseline = (r: TargetReport): BaselineTarget => {
   const entry = parseBaseline(JSON.stringify(r)).get('127.0.0.1|1863');
