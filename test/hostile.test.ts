@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { probe, type VersionProbe } from '../src/probe/probe.js';
+import { probe, type TargetReport, type VersionProbe } from '../src/probe/probe.js';
 import { MAX_UNSOLICITED_LINES } from '../src/codec/classify.js';
 import { FIRST_BYTES_KEPT } from '../src/core/limits.js';
 import type { ReportDocument } from '../src/report/render/json.js';
@@ -114,6 +114,10 @@ function withEmu<T>(options: EmulatorOptions, fn: (emu: Emulator) => Promise<T>,
  * Writes up to `perConnection` bytes of one endless line (no newline) on each connection,
  * respecting backpressure, until the client goes away. `stats.written` sums every connection.
  */
+/** One version, no offer, a patient deadline: the probe most tests here make of a hostile server. */
+const probeOne = (port: number, version = 8): Promise<TargetReport> =>
+  probe({ host: '127.0.0.1', port, versions: [version], offer: false, timeoutMs: PATIENCE_MS });
+
 function endlessLine(perConnection: number, stats: { written: number } = { written: 0 }): (socket: Socket) => void {
   const chunk = Buffer.alloc(64 * 1024, 0x41);
   return (socket) => {
@@ -391,13 +395,7 @@ describe('floods of tiny writes', { concurrency: true }, () => {
   }, async () => {
     const line = `VER 1${' '.repeat(3000)}MSNP8 CVR0`;
     await withServer(hostile(tinyWrites(Buffer.from(`${line}\r\n`), 0)), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [8],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port);
       const p = report.probes[0];
       assert.ok(p?.status === 'accepted' && p.version === 8 && p.cvr0, JSON.stringify(p?.status));
       assert.equal(p.reply, line);
@@ -409,13 +407,7 @@ describe('floods of tiny writes', { concurrency: true }, () => {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
     await withServer(hostile(tinyWrites(Buffer.alloc(20_000, 0x41), 0)), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [8],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port);
       const p = report.probes[0];
       assert.ok(p?.status === 'unexpected' && p.reason === 'too-long', JSON.stringify(p));
       assert.ok(p.bytesReceived > 4096 && p.bytesReceived < 20_000, `${p.bytesReceived}`);
@@ -427,13 +419,7 @@ describe('floods of tiny writes', { concurrency: true }, () => {
   }, async () => {
     const lines = Buffer.from('CHL 0 12345\r\n'.repeat(1000));
     await withServer(hostile(tinyWrites(lines, 0)), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [8],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port);
       const p = report.probes[0];
       assert.ok(p?.status === 'mismatch' && p.reason === 'command' && p.trId === null, JSON.stringify(p));
       assert.ok((p.unsolicited?.length ?? 0) <= MAX_UNSOLICITED_LINES, `${p.unsolicited?.length}`);
@@ -450,13 +436,7 @@ describe('floods of tiny writes', { concurrency: true }, () => {
       Buffer.from('VER 1 MSNP13\r\n'),
     ]);
     await withServer(hostile(sendThen(big, 'stay')), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [13],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port, 13);
       const p = report.probes[0];
       assert.ok(p?.status === 'accepted' && p.version === 13, JSON.stringify(p?.status));
       assert.deepEqual(p.unsolicited, [`GCF 0 ${MB}`]);
@@ -467,13 +447,7 @@ describe('floods of tiny writes', { concurrency: true }, () => {
       endlessLine(100 * MB)(socket);
     };
     await withServer(hostile(overCap), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [13],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port, 13);
       const p = report.probes[0];
       assert.ok(p?.status === 'unexpected' && p.reason === 'too-long', JSON.stringify(p));
       assert.ok(p.elapsedMs < PATIENCE_MS / 2, `${p.elapsedMs}`);
@@ -486,13 +460,7 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
     await withServer(hostile(sendThen('VER 1 MSN', 'reset', 100)), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [8],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port);
       const p = report.probes[0];
       assert.ok(p?.status === 'reset' && p.reply === null, JSON.stringify(p));
       assert.equal(p.bytesReceived, 9);
@@ -506,13 +474,7 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
   }, async () => {
     const line = `VER 1 MSNP8 ${'X'.repeat(200)}`;
     await withServer(hostile(sendThen(line, 'close')), async (s) => {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: s.port,
-        versions: [8],
-        offer: false,
-        timeoutMs: PATIENCE_MS,
-      });
+      const report = await probeOne(s.port);
       const p = report.probes[0];
       assert.ok(p?.reply === null, JSON.stringify(p));
       assert.equal(p.bytesReceived, line.length);
