@@ -1,4 +1,4 @@
-import { limiter as pLimit } from './limiter.js';
+import { limiter as pLimit, type Limiter } from './limiter.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { answeredAsMsnp, isTransient, type ProbeStatus } from '../codec/outcome.js';
 import { DEFAULT_TRANSPORT, transportOf } from '../transport/registry.js';
@@ -160,8 +160,6 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
     host: options.host,
     ...(options.gatewayNsHost !== undefined ? { gateway: { nsHost: options.gatewayNsHost } } : {}),
   };
-  // Only the behavioural probes take turns through a limiter: the matrix runs in lanes (see `matrix`).
-  const limit = options.fingerprint ? pLimit(concurrency) : undefined;
   // Waiting for the shared budget must not outlast an abort, nor connect once the turn comes.
   const gate = abortableGate(options.gate ?? passThrough, signal);
   const startLimiter = options.rateLimiter ?? rateLimiterFor(options.maxRate);
@@ -319,14 +317,17 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
       for (let i = 0; i < lanes && !stopped; i++) lane();
     });
   let fingerprint: FingerprintReport | undefined;
+  // Only the behavioural probes take turns through a limiter: the matrix runs in lanes (see `matrix`).
+  let turns: Limiter | undefined;
   try {
     await matrix();
     const answered = probes.some(answeredAsMsnp) || (offer !== null && answeredAsMsnp(offer));
     // After the matrix: its accepted versions choose what the behavioural probes offer.
     if (options.fingerprint) {
-      const turns = limit ?? pLimit(concurrency);
+      const limit = pLimit(concurrency);
+      turns = limit;
       const run = (script: Parameters<typeof runScript>[1]): ReturnType<typeof runScript> =>
-        turns(() =>
+        limit(() =>
           paced(
             () => runScript(connect, script),
             (result) => {
@@ -338,7 +339,7 @@ async function probeLinked(options: ProbeOptions): Promise<TargetReport> {
       fingerprint = await fingerprintTarget({ probes, answered, transport, run });
     }
   } finally {
-    limit?.clearQueue();
+    turns?.clearQueue();
     lease.release();
   }
   const accepted = probes.filter((p) => p.status === 'accepted').map((p) => p.version);
