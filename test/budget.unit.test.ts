@@ -33,6 +33,14 @@ describe('RateLimiter (the --max-rate bucket)', () => {
     clock.advance(400);
     assert.equal(bucket.reserve(), 0);
   });
+  test('a wall clock stepped back an hour holds no start back', (t) => {
+    let wall = Date.now();
+    t.mock.method(Date, 'now', () => wall);
+    const bucket = new RateLimiter(10);
+    assert.equal(bucket.reserve(), 0);
+    wall -= 3_600_000;
+    assert.ok(bucket.reserve() <= 100, 'the next start is one interval away, not an hour');
+  });
   test('a fractional rate: 0.5 per second is one start every 2 s', () => {
     const clock = fakeClock();
     const bucket = new RateLimiter(0.5, { now: clock.now });

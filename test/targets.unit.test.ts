@@ -227,6 +227,15 @@ describe('Pacer.start', () => {
     const pacer = new Pacer({ now: () => 7 });
     for (let i = 0; i < 5; i++) assert.equal(pacer.start(), true);
   });
+  test('a wall clock stepped back an hour holds no connection back', (t) => {
+    let wall = Date.now();
+    t.mock.method(Date, 'now', () => wall);
+    const pacer = new Pacer({ ratePerSecond: 10, jitter: 0 });
+    assert.equal(pacer.reserve(), 0);
+    assert.equal(pacer.start(), true);
+    wall -= 3_600_000;
+    assert.ok(pacer.reserve() <= 100, 'the next start is one interval away, not an hour');
+  });
 });
 
 describe('Progress', () => {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pacer } from './pacer.js';
+import { monotonic, Pacer } from './pacer.js';
 import { limiter, type Limiter } from './limiter.js';
 import { OPTION_LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_RATE } from '../core/defaults.js';
@@ -60,7 +60,7 @@ export class BudgetRegistry {
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? monotonic;
   }
 
   acquire(key: string, settings: BudgetSettings): BudgetLease {
@@ -122,7 +122,7 @@ export class RateLimiter {
       throw new RangeError(`rate ${ratePerSecond} must be a positive number per second`);
     }
     this.#interval = 1000 / ratePerSecond;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? monotonic;
   }
 
   /** Milliseconds until the reserved start (0: now). */

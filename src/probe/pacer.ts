@@ -14,6 +14,12 @@ export interface PacerOptions {
   now?: () => number;
 }
 
+/**
+ * The clock pacing reads: milliseconds that only move forward. Date.now() follows the wall clock,
+ * which a time sync or a resumed machine may step by minutes in either direction.
+ */
+export const monotonic = (): number => performance.now();
+
 export const DEFAULT_BACKOFF_MS = 500;
 /** At most one new connection per 2 s to a struggling server: polite, yet a dead one costs seconds, not minutes. */
 export const DEFAULT_MAX_BACKOFF_MS = 2000;
@@ -45,7 +51,7 @@ export class Pacer {
     this.#firstBackoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.#maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
     this.#random = options.random ?? Math.random;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? monotonic;
   }
 
   /** The least time between two connection starts: the rate's shortest jittered interval, or the back-off. */

@@ -239,7 +239,7 @@ export async function gatewayExchange<T>(
   const recorder = new Recorder(options.transcript ?? false);
   const dialing = new Set<Socket>();
   const agent = dialingAgent(options, dialing);
-  let deadline = Date.now() + options.timeoutMs;
+  let deadline = performance.now() + options.timeoutMs;
   let sessionId: string | null = null;
   let sessionOpen = false;
   let pending: string | null = conversation.opening();
@@ -248,7 +248,7 @@ export async function gatewayExchange<T>(
   const fail = (outcome: Outcome): ExchangeResult<T> => recorder.result(conversation.fail(outcome));
   const run = async (): Promise<ExchangeResult<T>> => {
     for (;;) {
-      const remaining = deadline - Date.now();
+      const remaining = deadline - performance.now();
       if (remaining <= 0) return recorder.result(conversation.end('timeout'));
       const sid = encodeURIComponent(sessionId ?? '');
       const path =
@@ -297,13 +297,13 @@ export async function gatewayExchange<T>(
         if (step.type === 'done') return recorder.result(step.result);
         if (step.type === 'send') {
           recorder.mark();
-          deadline = Date.now() + options.timeoutMs;
+          deadline = performance.now() + options.timeoutMs;
           pending = step.data;
           continue;
         }
       }
       if (header.close) return recorder.result(conversation.end('close'));
-      const pause = Math.min(options.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - Date.now()));
+      const pause = Math.min(options.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - performance.now()));
       await abortableSleep(pause, options.signal);
     }
   };

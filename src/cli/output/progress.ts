@@ -6,7 +6,7 @@
  */
 export class Progress {
   readonly #write: (text: string) => void;
-  readonly #started = Date.now();
+  readonly #started = performance.now();
   #total: number | null;
   #targets = 0;
   #probes = 0;
@@ -18,7 +18,7 @@ export class Progress {
     this.#write = write;
     this.#total = total;
     if (options.tick ?? true) {
-      this.#timer = setInterval(() => this.#draw(Date.now()), 1000);
+      this.#timer = setInterval(() => this.#draw(performance.now()), 1000);
       this.#timer.unref();
     }
   }
@@ -31,7 +31,7 @@ export class Progress {
   done(probes: number): void {
     this.#targets++;
     this.#probes += probes;
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.#lastDraw >= 250) this.#draw(now);
   }
 
@@ -41,7 +41,7 @@ export class Progress {
     this.#drawn = true;
   }
 
-  line(now = Date.now()): string {
+  line(now = performance.now()): string {
     const seconds = Math.max((now - this.#started) / 1000, 0.001);
     const rate = this.#probes / seconds;
     const of = this.#total !== null ? `/${this.#total}` : '';
