@@ -193,9 +193,12 @@ for (const [stop, exit] of [
   test(`--workers 2: ${stop} stops every thread and keeps what finished`, { timeout: TEST_TIMEOUT_MS }, async () => {
     // Servers that accept and never answer: nothing finishes before the interrupt.
     const sockets = new Set<Socket>();
+    // Connections each server accepted, open or not: a failure then tells "never reached" from "closed".
+    const accepted = new Map<number, number>();
     const listen = async (): Promise<Server> => {
       const server = createServer((s) => {
         sockets.add(s);
+        accepted.set(s.localPort ?? 0, (accepted.get(s.localPort ?? 0) ?? 0) + 1);
         // Read, so that the prober's close is seen.
         s.resume();
         s.on('error', () => undefined);
@@ -205,10 +208,10 @@ for (const [stop, exit] of [
       return server;
     };
     const portOf = (s: Server): number => (s.address() as { port: number }).port;
-    const threadOf = (s: Server): number => workerFor({ host: '127.0.0.1', port: portOf(s) }, 2);
+    const threadOf = (port: number): number => workerFor({ host: '127.0.0.1', port }, 2);
     // At least two servers on each thread, the main one and the worker: both must stop.
     const servers: Server[] = [];
-    while ([0, 1].some((t) => servers.filter((s) => threadOf(s) === t).length < 2) && servers.length < 200) {
+    while ([0, 1].some((t) => servers.filter((s) => threadOf(portOf(s)) === t).length < 2) && servers.length < 200) {
       servers.push(await listen());
     }
     const ports = servers.map(portOf);
@@ -225,12 +228,23 @@ for (const [stop, exit] of [
           let stderr = '';
           child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
           child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+          let ended: number | null | undefined;
+          const exited = new Promise<number | null>((resolve) =>
+            child.on('close', (code) => {
+              ended = code;
+              resolve(code);
+            }),
+          );
           try {
             // Every server holds a connection: both workers are probing.
-            await waitUntil('connections to every server', () =>
-              servers.every((s) => [...sockets].some((k) => k.localPort === (s.address() as { port: number }).port)),
-            );
+            const holding = (p: number): boolean => [...sockets].some((k) => k.localPort === p);
+            await waitUntil('connections to every server, or the child gone', () =>
+              ended !== undefined ? true : ports.every(holding),
+            ).catch((err: Error) => {
+              const state = ports.map((p) => `${p} (thread ${threadOf(p)}): ${accepted.get(p) ?? 0} accepted`);
+              throw new Error(`${err.message}; ${state.join(', ')}; stderr: ${stderr}`);
+            });
+            assert.equal(ended, undefined, `the child ended before the interrupt; stderr: ${stderr}`);
             child.kill(stop);
             const code = await exited;
             assert.equal(code, exit, stderr);
