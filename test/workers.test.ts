@@ -209,10 +209,16 @@ for (const [stop, exit] of [
     };
     const portOf = (s: Server): number => (s.address() as { port: number }).port;
     const threadOf = (port: number): number => workerFor({ host: '127.0.0.1', port }, 2);
-    // At least two servers on each thread, the main one and the worker: both must stop.
+    // Two servers on each thread, the main one and the worker (both must stop), and no more: each
+    // thread's share of --global-concurrency (32) must hold all its connections at once, or a
+    // server would wait for a slot that the unanswered others never free. Extra ports are closed.
     const servers: Server[] = [];
-    while ([0, 1].some((t) => servers.filter((s) => threadOf(portOf(s)) === t).length < 2) && servers.length < 200) {
-      servers.push(await listen());
+    const onThread = (t: number): number => servers.filter((s) => threadOf(portOf(s)) === t).length;
+    for (let tries = 0; onThread(0) < 2 || onThread(1) < 2; tries++) {
+      assert.ok(tries < 200, 'no port for every thread');
+      const server = await listen();
+      if (onThread(threadOf(portOf(server))) < 2) servers.push(server);
+      else await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     const ports = servers.map(portOf);
     try {
