@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
@@ -69,30 +69,70 @@ export async function withEmulator<T>(options: EmulatorOptions, fn: (emulator: E
   }
 }
 
-/** A loopback port nobody listens on (bound, then released). */
+/** A loopback port nobody listens on, and that no server or connection started later is given. */
 export async function closedPort(): Promise<number> {
+  const [port] = await closedPorts(1);
+  if (port === undefined) throw new Error('no port');
+  return port;
+}
+
+/** The ports the system gives for port 0 and to outgoing connections (Linux: ip_local_port_range). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && low > 0 && high >= low) return [low, high];
+  } catch {
+    // Not Linux: the range most systems use.
+  }
+  return [49152, 65535];
+}
+
+/** Where to look for closed ports: just outside the ephemeral range, or inside it if it leaves no room. */
+function closedCandidates(): [number, number] | null {
+  const [low, high] = ephemeralRange();
+  if (low - 1024 >= 4096) return [Math.max(1024, low - 16384), low - 1];
+  if (65535 - high >= 4096) return [high + 1, 65535];
+  return null;
+}
+
+async function bound(port: number): Promise<Server | null> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 /**
  * `count` distinct loopback ports nobody listens on: all bound at once, then released, so no two
- * are the same (ports released one by one may be handed out again at once).
+ * are the same. Taken outside the ephemeral range where there is room: a port from that range,
+ * once released, may be given to the next server a test starts on port 0 (a redirect to a "dead"
+ * leaf then points at a live server), or to a connection's own end.
  */
 export async function closedPorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
+  const where = closedCandidates();
+  const servers: Server[] = [];
+  try {
+    if (where === null) {
+      for (let i = 0; i < count; i++) {
+        const server = await bound(0);
+        if (server) servers.push(server);
+      }
+    } else {
+      const [low, high] = where;
+      const span = high - low + 1;
+      const first = Math.floor(Math.random() * span);
+      for (let i = 0; i < span && servers.length < count; i++) {
+        const server = await bound(low + ((first + i) % span));
+        if (server) servers.push(server);
+      }
+    }
+    const ports = servers.map((s) => (s.address() as AddressInfo).port);
+    if (ports.length < count) throw new Error(`only ${ports.length} of ${count} closed ports found`);
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
 }
 
 export function range(from: number, to: number): number[] {
