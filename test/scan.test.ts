@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import { Socket, createServer } from 'node:net';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,25 @@ async function scripted(decide: (n: number, line: string) => 'answer' | 'busy' |
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * Runs `fn`, recording when each client socket asks to connect: the pacing is of connection starts,
+ * and a server's arrival times add the scheduler's delay to each, unevenly (on a loaded machine,
+ * starts 40 ms apart arrived 31 ms apart, and 5 starts spanning 160 ms or more arrived within 141 ms).
+ */
+async function connectTimes<T>(fn: () => Promise<T>): Promise<{ result: T; starts: number[] }> {
+  const starts: number[] = [];
+  const original = Socket.prototype.connect;
+  Socket.prototype.connect = function (this: Socket, ...args: unknown[]): Socket {
+    starts.push(performance.now());
+    return Reflect.apply(original, this, args) as Socket;
+  } as typeof original;
+  try {
+    return { result: await fn(), starts };
+  } finally {
+    Socket.prototype.connect = original;
+  }
 }
 
 describe('many targets', () => {
@@ -243,16 +262,19 @@ describe('politeness and flaky networks', () => {
   test('--rate spaces new connections to one target', async () => {
     const server = await scripted(() => 'answer');
     try {
-      const report = await probe({
-        host: '127.0.0.1',
-        port: server.port,
-        versions: [8, 9, 10, 11, 12],
-        offer: false,
-        ratePerSecond: 20,
-        concurrency: 5,
-      });
+      const { result: report, starts } = await connectTimes(() =>
+        probe({
+          host: '127.0.0.1',
+          port: server.port,
+          versions: [8, 9, 10, 11, 12],
+          offer: false,
+          ratePerSecond: 20,
+          concurrency: 5,
+        }),
+      );
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
-      const span = (server.arrivals.at(-1) ?? 0) - (server.arrivals[0] ?? 0);
+      assert.equal(server.arrivals.length, starts.length);
+      const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
       assert.ok(span >= 4 * 50 * 0.8 - 5, `5 connections at 20/s spanned only ${span} ms`);
     } finally {
       await server.close();
@@ -270,18 +292,21 @@ describe('politeness and flaky networks', () => {
         await full;
         return fn();
       };
-      const report = await probe({
-        host: '127.0.0.1',
-        port: server.port,
-        versions: [8, 9, 10, 11, 12],
-        offer: false,
-        ratePerSecond: 20,
-        concurrency: 5,
-        gate,
-      });
+      const { result: report, starts } = await connectTimes(() =>
+        probe({
+          host: '127.0.0.1',
+          port: server.port,
+          versions: [8, 9, 10, 11, 12],
+          offer: false,
+          ratePerSecond: 20,
+          concurrency: 5,
+          gate,
+        }),
+      );
       clearTimeout(timer);
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
-      const gaps = server.arrivals.slice(1).map((t, i) => t - (server.arrivals[i] ?? 0));
+      assert.equal(server.arrivals.length, starts.length);
+      const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? 0));
       assert.ok(Math.min(...gaps) >= 50 * 0.8 - 5, `gaps ${gaps.join(', ')} ms at 20/s`);
     } finally {
       await server.close();
@@ -294,18 +319,21 @@ describe('politeness and flaky networks', () => {
     try {
       // Four at once (nothing known yet); the other four wait in turn, and the back-off, capped at
       // 2 s, must keep them apart even when two had reserved the same moment.
-      const report = await probe({
-        host: '127.0.0.1',
-        port: server.port,
-        versions: [8, 9, 10, 11, 12, 13, 14, 15],
-        offer: false,
-        concurrency: 4,
-      });
+      const { result: report, starts } = await connectTimes(() =>
+        probe({
+          host: '127.0.0.1',
+          port: server.port,
+          versions: [8, 9, 10, 11, 12, 13, 14, 15],
+          offer: false,
+          concurrency: 4,
+        }),
+      );
       assert.ok(
         report.probes.every((p) => p.status === 'error'),
         JSON.stringify(report.probes.map((p) => p.status)),
       );
-      const later = server.arrivals.slice(4);
+      assert.equal(server.arrivals.length, starts.length);
+      const later = starts.slice(4);
       const gaps = later.slice(1).map((t, i) => t - (later[i] ?? 0));
       assert.equal(later.length, 4);
       assert.ok(Math.min(...gaps) >= 450, `connections after the first busy answers ${gaps.join(', ')} ms apart`);
