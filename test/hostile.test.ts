@@ -30,6 +30,13 @@ import {
 
 const LIB = pathToFileURL(`${ROOT}dist/src/index.js`).href;
 const MB = 1024 * 1024;
+/**
+ * The deadline of a probe judged on the bytes it has read by then. This process is both server and
+ * prober: stalled (a loaded machine) from the server's write until past the deadline, it runs the
+ * expired timer before it reads, and the verdict is a timeout with no bytes (seen at 500 ms with a
+ * 600 ms stall). A stall of this length is as unlikely as a timer late by TIMER_SLACK_MS.
+ */
+const STALL_PROOF_MS = 3_000;
 /** Peak resident memory allowed for a prober facing a 100 MB line (Node alone is ~45 MB). */
 const RSS_LIMIT_KB = 150 * 1024;
 
@@ -353,10 +360,11 @@ describe('deadlines against slow and silent servers', () => {
     // `VER 1 ` then spaces every 10 ms: always "could still be MSNP", never a line.
     const drip = Buffer.concat([Buffer.from('VER 1 '), Buffer.alloc(2000, 0x20)]);
     await withServer(hostile(tinyWrites(drip, 10)), async (s) => {
-      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8, 9, 10], timeoutMs: 600 });
+      const timeoutMs = STALL_PROOF_MS;
+      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8, 9, 10], timeoutMs });
       for (const p of [...report.probes, report.offer]) {
         assert.ok(p?.status === 'timeout' && p.phase === 'reply', JSON.stringify(p));
-        assert.ok(p.elapsedMs >= 595 && p.elapsedMs < 600 + TIMER_SLACK_MS, `elapsed ${p.elapsedMs}`);
+        assert.ok(p.elapsedMs >= timeoutMs - 5 && p.elapsedMs < timeoutMs + TIMER_SLACK_MS, `elapsed ${p.elapsedMs}`);
         assert.ok(p.bytesReceived > 10, `only ${p.bytesReceived} bytes: the drip did not run`);
       }
     });
@@ -497,7 +505,7 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
       await withServer(hostile(sendThen(data, then)), async (s) => {
         // A server that stays silent is judged on its bytes at the deadline (binary either way), so
         // a short one; one that closes must be judged at its close, long before a far deadline.
-        const timeoutMs = then === 'stay' ? 500 : PATIENCE_MS;
+        const timeoutMs = then === 'stay' ? STALL_PROOF_MS : PATIENCE_MS;
         const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
         const p = report.probes[0];
         assert.ok(p?.status === 'unexpected' && p.reason === 'binary', JSON.stringify(p));
