@@ -328,7 +328,8 @@ describe('deadlines against slow and silent servers', () => {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
     await withServer(hostile(tinyWrites(Buffer.from('VER 1 MSNP8\r\n'), 1000)), async (s) => {
-      const timeoutMs = 1200;
+      // Mid-second, as the byte count allows one more byte per whole second; long, see STALL_PROOF_MS.
+      const timeoutMs = STALL_PROOF_MS + 200;
       const lib = (async () => {
         const started = performance.now();
         const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
