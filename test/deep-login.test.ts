@@ -236,6 +236,34 @@ describe('deep probes against a LivePulse-like scripted server', () => {
   });
 });
 
+describe('a process stalled past the deadline', () => {
+  test('reads the reply that came in time, and the next step gets a whole deadline of its own', async () => {
+    const deadline = 3_000;
+    const { port, close } = await listen((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => {
+        const line = chunk.toString('latin1');
+        if (line.startsWith('VER')) {
+          socket.write('VER 1 MSNP15\r\n');
+          // This process (server and prober) stalls past the deadline, as a loaded machine may.
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, deadline + 600);
+        } else if (line.startsWith('CVR')) socket.write('CVR 2 a a a u u\r\n');
+        else if (line.startsWith('USR')) socket.write('GCF 0 1187\r\n<?xml version="1.0"?><Policies>');
+      });
+    });
+    try {
+      const options = { host: '127.0.0.1', port, versions: [15], deep: true, offer: false, timeoutMs: deadline };
+      const report = await probe(options);
+      const p = report.probes[0];
+      // Not a timeout of VER (read too late), nor of CVR (cut by the deadline VER had used up).
+      assert.equal(p?.status, 'accepted', JSON.stringify(p));
+      assert.deepEqual([p?.deep?.login, p?.deep?.decidedBy], ['timeout', 'USR']);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('bin: --handle, --transcript', () => {
   test('--handle reaches CVR and USR; the JSON is schema-valid and names it only in a transcript', async () => {
     await withLivePulse(async (port, seen) => {

@@ -357,6 +357,26 @@ describe('deadlines against slow and silent servers', () => {
     });
   });
 
+  test('a reply that reached the socket before the deadline counts, even when this process reads it late', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const answerThenStall = (socket: Socket): void => {
+      socket.once('data', () => {
+        socket.write('VER 1 MSNP8 CVR0\r\n');
+        // The whole process (server and prober) stalls past the deadline, as on a loaded machine:
+        // the expired timer and the reply both wait for the event loop.
+        // The deadline is long enough for the request to reach this server first, see STALL_PROOF_MS.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALL_PROOF_MS + 600);
+      });
+    };
+    await withServer(hostile(answerThenStall), async (s) => {
+      const timeoutMs = STALL_PROOF_MS;
+      const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
+      const p = report.probes[0];
+      assert.ok(p?.status === 'accepted' && p.reply === 'VER 1 MSNP8 CVR0', JSON.stringify(p));
+    });
+  });
+
   test('a steady drip of MSNP-looking bytes cannot extend the deadline', { timeout: TEST_TIMEOUT_MS }, async () => {
     // `VER 1 ` then spaces every 10 ms: always "could still be MSNP", never a line.
     const drip = Buffer.concat([Buffer.from('VER 1 '), Buffer.alloc(2000, 0x20)]);

@@ -289,6 +289,8 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
   /** Set while waiting for the server's close after ours (see `linger`). */
   lingering = false;
   timer: NodeJS.Timeout | undefined;
+  /** Set between the deadline's timer and the verdict it gives (see `connectionTimeout`). */
+  expiry: NodeJS.Immediate | undefined;
   laterTimer: NodeJS.Timeout | undefined;
   lingerTimer: NodeJS.Timeout | undefined;
   watchers: Set<AbortWatcher> | undefined;
@@ -394,6 +396,9 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
   }
 
   timeout(): void {
+    this.expiry = undefined;
+    // What came in meanwhile may have settled the exchange (its verdict stands).
+    if (this.settled) return;
     const { phase, conversation } = this;
     this.finish(
       phase === 'connect' ? conversation.fail({ status: 'timeout', reply: null, phase }) : conversation.end('timeout'),
@@ -417,7 +422,9 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
     if (step.type === 'done') this.finish(step.result);
     else if (step.type === 'send') {
       this.recorder.mark();
-      // The reply this asks for gets the whole deadline again.
+      // The reply this asks for gets the whole deadline again, even if the old one just expired.
+      clearImmediate(this.expiry);
+      this.expiry = undefined;
       this.timer?.refresh();
       this.send(step.data);
     }
@@ -473,7 +480,17 @@ class Connection<T> implements DialEvents, AbortWatcher, SocketEvents {
   }
 }
 
-function connectionTimeout(connection: { timeout(): void }): void {
+/**
+ * The deadline passed: the verdict comes after the event loop's next poll. A process stalled past
+ * the deadline (a loaded machine) runs expired timers before it reads its sockets, so without this
+ * a reply that reached the socket before the deadline would be judged a timeout with no bytes. The
+ * wait is one turn of the loop: a server cannot extend the deadline by it.
+ */
+function connectionTimeout(connection: { expiry: NodeJS.Immediate | undefined; timeout(): void }): void {
+  connection.expiry = setImmediate(expire, connection);
+}
+
+function expire(connection: { timeout(): void }): void {
   connection.timeout();
 }
 
