@@ -5,7 +5,7 @@ import { Socket, createServer } from 'node:net';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probe, type Gate } from '../src/probe/probe.js';
+import { probe, type Gate, type TargetReport } from '../src/probe/probe.js';
 import { scan } from '../src/probe/scan.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { EmulatorSession } from '../src/emulator/session.js';
@@ -258,20 +258,25 @@ describe('many targets', () => {
   });
 });
 
+/** Versions 8-12 of one target at 20 connections a second, all five allowed at once, with their connect times. */
+const pacedAt20 = (port: number, gate?: Gate): Promise<{ result: TargetReport; starts: number[] }> =>
+  connectTimes(() =>
+    probe({
+      host: '127.0.0.1',
+      port,
+      versions: [8, 9, 10, 11, 12],
+      offer: false,
+      ratePerSecond: 20,
+      concurrency: 5,
+      ...(gate ? { gate } : {}),
+    }),
+  );
+
 describe('politeness and flaky networks', () => {
   test('--rate spaces new connections to one target', async () => {
     const server = await scripted(() => 'answer');
     try {
-      const { result: report, starts } = await connectTimes(() =>
-        probe({
-          host: '127.0.0.1',
-          port: server.port,
-          versions: [8, 9, 10, 11, 12],
-          offer: false,
-          ratePerSecond: 20,
-          concurrency: 5,
-        }),
-      );
+      const { result: report, starts } = await pacedAt20(server.port);
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
       assert.equal(server.arrivals.length, starts.length);
       const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
@@ -292,17 +297,7 @@ describe('politeness and flaky networks', () => {
         await full;
         return fn();
       };
-      const { result: report, starts } = await connectTimes(() =>
-        probe({
-          host: '127.0.0.1',
-          port: server.port,
-          versions: [8, 9, 10, 11, 12],
-          offer: false,
-          ratePerSecond: 20,
-          concurrency: 5,
-          gate,
-        }),
-      );
+      const { result: report, starts } = await pacedAt20(server.port, gate);
       clearTimeout(timer);
       assert.deepEqual(report.accepted, [8, 9, 10, 11, 12]);
       assert.equal(server.arrivals.length, starts.length);
