@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { PROFILES } from '../src/emulator/profiles.js';
 import { FAULT_MODES } from '../src/emulator/faults.js';
-import { PATIENCE_MS, closedPort, range, runBin, withEmulator, ROOT, checkDocument } from './helpers.js';
+import {
+  PATIENCE_MS,
+  SHORT_DEADLINE_MS,
+  closedPort,
+  range,
+  runBin,
+  withEmulator,
+  ROOT,
+  checkDocument,
+} from './helpers.js';
 
 /** Table rows as { MSNPn: status text }. */
 function tableStatuses(stdout: string): Record<string, string> {
@@ -65,12 +74,6 @@ const FAULT_EXPECT: Record<(typeof FAULT_MODES)[number], [string, Record<string,
   out: ['closed', { out: 'SSD' }, /closed \(OUT SSD\)/],
   'claim-only': ['accepted', {}, /accepted/],
 };
-
-/**
- * The deadline of a run that must end in a timeout: an answer from a neighbour still comes within it
- * on a loaded machine (there, replies took up to 166 ms, 36 ms typically, under three busy loops).
- */
-const SHORT_DEADLINE_MS = 3_000;
 
 describe('bin: every fault mode (on MSNP13 of escargot), table and JSON', () => {
   for (const mode of FAULT_MODES) {

@@ -8,7 +8,7 @@ import { probe, type TargetReport } from '../src/probe/probe.js';
 import { summaryLine } from '../src/report/render/text.js';
 import { transcriptText } from '../src/report/render/lines.js';
 import type { ReportDocument } from '../src/report/render/json.js';
-import { runBin, checkDocument } from './helpers.js';
+import { SHORT_DEADLINE_MS, runBin, checkDocument } from './helpers.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const KNOWN = 'tester@livepulse.invalid';
@@ -238,7 +238,7 @@ describe('deep probes against a LivePulse-like scripted server', () => {
 
 describe('a process stalled past the deadline', () => {
   test('reads the reply that came in time, and the next step gets a whole deadline of its own', async () => {
-    const deadline = 3_000;
+    const deadline = SHORT_DEADLINE_MS;
     const { port, close } = await listen((socket) => {
       socket.on('error', () => undefined);
       socket.on('data', (chunk) => {

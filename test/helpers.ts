@@ -160,6 +160,14 @@ export const TEST_TIMEOUT_MS = 180_000;
  */
 export const TIMER_SLACK_MS = 3_000;
 
+/**
+ * The deadline of a probe that must run into it, judged on what it has read by then. Not shorter:
+ * a test process is often server and prober at once, and stalled past a short deadline on a loaded
+ * machine, its server may not even have written the bytes an idle machine would have sent in time.
+ * A stall this long is as unlikely as a timer late by TIMER_SLACK_MS.
+ */
+export const SHORT_DEADLINE_MS = 3_000;
+
 /** Polls `ok` every 10 ms until it holds; throws after `ms` (only a hang gets there). */
 export async function waitUntil(what: string, ok: () => boolean, ms = PATIENCE_MS): Promise<void> {
   const deadline = performance.now() + ms;

@@ -19,6 +19,7 @@ import {
   BIN,
   PATIENCE_MS,
   ROOT,
+  SHORT_DEADLINE_MS,
   TEST_TIMEOUT_MS,
   TIMER_SLACK_MS,
   closedPort,
@@ -30,13 +31,6 @@ import {
 
 const LIB = pathToFileURL(`${ROOT}dist/src/index.js`).href;
 const MB = 1024 * 1024;
-/**
- * The deadline of a probe judged on the bytes it has read by then. This process is both server and
- * prober: stalled (a loaded machine) from the server's write until past the deadline, it runs the
- * expired timer before it reads, and the verdict is a timeout with no bytes (seen at 500 ms with a
- * 600 ms stall). A stall of this length is as unlikely as a timer late by TIMER_SLACK_MS.
- */
-const STALL_PROOF_MS = 3_000;
 /** Peak resident memory allowed for a prober facing a 100 MB line (Node alone is ~45 MB). */
 const RSS_LIMIT_KB = 150 * 1024;
 
@@ -328,8 +322,8 @@ describe('deadlines against slow and silent servers', () => {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
     await withServer(hostile(tinyWrites(Buffer.from('VER 1 MSNP8\r\n'), 1000)), async (s) => {
-      // Mid-second, as the byte count allows one more byte per whole second; long, see STALL_PROOF_MS.
-      const timeoutMs = STALL_PROOF_MS + 200;
+      // Mid-second, as the byte count allows one more byte per whole second; long, see SHORT_DEADLINE_MS.
+      const timeoutMs = SHORT_DEADLINE_MS + 200;
       const lib = (async () => {
         const started = performance.now();
         const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
@@ -365,12 +359,12 @@ describe('deadlines against slow and silent servers', () => {
         socket.write('VER 1 MSNP8 CVR0\r\n');
         // The whole process (server and prober) stalls past the deadline, as on a loaded machine:
         // the expired timer and the reply both wait for the event loop.
-        // The deadline is long enough for the request to reach this server first, see STALL_PROOF_MS.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALL_PROOF_MS + 600);
+        // The deadline is long enough for the request to reach this server first, see SHORT_DEADLINE_MS.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SHORT_DEADLINE_MS + 600);
       });
     };
     await withServer(hostile(answerThenStall), async (s) => {
-      const timeoutMs = STALL_PROOF_MS;
+      const timeoutMs = SHORT_DEADLINE_MS;
       const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
       const p = report.probes[0];
       assert.ok(p?.status === 'accepted' && p.reply === 'VER 1 MSNP8 CVR0', JSON.stringify(p));
@@ -381,7 +375,7 @@ describe('deadlines against slow and silent servers', () => {
     // `VER 1 ` then spaces every 10 ms: always "could still be MSNP", never a line.
     const drip = Buffer.concat([Buffer.from('VER 1 '), Buffer.alloc(2000, 0x20)]);
     await withServer(hostile(tinyWrites(drip, 10)), async (s) => {
-      const timeoutMs = STALL_PROOF_MS;
+      const timeoutMs = SHORT_DEADLINE_MS;
       const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8, 9, 10], timeoutMs });
       for (const p of [...report.probes, report.offer]) {
         assert.ok(p?.status === 'timeout' && p.phase === 'reply', JSON.stringify(p));
@@ -526,7 +520,7 @@ describe('broken and non-MSNP bytes', { concurrency: true }, () => {
       await withServer(hostile(sendThen(data, then)), async (s) => {
         // A server that stays silent is judged on its bytes at the deadline (binary either way), so
         // a short one; one that closes must be judged at its close, long before a far deadline.
-        const timeoutMs = then === 'stay' ? STALL_PROOF_MS : PATIENCE_MS;
+        const timeoutMs = then === 'stay' ? SHORT_DEADLINE_MS : PATIENCE_MS;
         const report = await probe({ host: '127.0.0.1', port: s.port, versions: [8], offer: false, timeoutMs });
         const p = report.probes[0];
         assert.ok(p?.status === 'unexpected' && p.reason === 'binary', JSON.stringify(p));

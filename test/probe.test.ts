@@ -5,7 +5,15 @@ import { probe, type TargetReport } from '../src/probe/probe.js';
 import { PROFILES } from '../src/emulator/profiles.js';
 import type { Emulator } from '../src/emulator/server.js';
 import * as reply from '../src/emulator/replies.js';
-import { PATIENCE_MS, TIMER_SLACK_MS, closedPort, range, waitUntil, withEmulator } from './helpers.js';
+import {
+  PATIENCE_MS,
+  SHORT_DEADLINE_MS,
+  TIMER_SLACK_MS,
+  closedPort,
+  range,
+  waitUntil,
+  withEmulator,
+} from './helpers.js';
 
 const statuses = (r: TargetReport): Record<number, string> =>
   Object.fromEntries(r.probes.map((p) => [p.version, p.status]));
@@ -49,13 +57,6 @@ describe('probe() against every profile', () => {
     });
   }
 });
-
-/**
- * The deadline of a fault that must end in a timeout. Not shorter: this process is server and prober,
- * and stalled (a loaded machine) from the emulator's first byte until past the deadline, it runs the
- * expired timer before it reads, so a drip is a timeout with no bytes (seen at 500 ms, stalled 600 ms).
- */
-const SHORT_DEADLINE_MS = 3_000;
 
 describe('probe() fault modes, one version each', () => {
   const faults: [string, string, (p: TargetReport['probes'][number]) => void][] = [
