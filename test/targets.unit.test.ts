@@ -256,6 +256,15 @@ describe('Progress', () => {
     assert.match(out[2] ?? '', /^1\/3 targets, 21 probes, [\d.]+ probes\/s, ETA \d\d:\d\d$/);
     p.finish();
   });
+  test('draws for the first target at once, even in a process younger than the redraw interval', (t) => {
+    // performance.now() counts from the process's start: a young process reads under 250 ms.
+    t.mock.method(performance, 'now', () => 40);
+    const out: string[] = [];
+    const p = new Progress((text) => out.push(text), 2, { tick: false });
+    p.done(21);
+    assert.match(out[0] ?? '', /^\r\x1b\[2K1\/2 targets, 21 probes, /);
+    p.finish();
+  });
   test('redraws one line with rate and ETA, and clears it at the end', () => {
     const out: string[] = [];
     const p = new Progress((t) => out.push(t), 4);

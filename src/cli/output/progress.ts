@@ -10,7 +10,8 @@ export class Progress {
   #total: number | null;
   #targets = 0;
   #probes = 0;
-  #lastDraw = 0;
+  // Not 0: the monotonic clock starts near 0 with the process, and the first target must draw at once.
+  #lastDraw = Number.NEGATIVE_INFINITY;
   #drawn = false;
   #timer: NodeJS.Timeout | null = null;
 
