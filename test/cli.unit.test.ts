@@ -5,6 +5,9 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from '../src/cli/parser.js';
 import { probePlan, commonProbeOptions, UsageError, type Args } from '../src/cli/options.js';
 import { main, EXIT } from '../src/cli/main.js';
@@ -133,5 +136,20 @@ describe('exit-code policy (main, in-process)', () => {
       assert.equal(await main(argv, io), EXIT.ok);
       assert.equal(io.err, '');
     }
+  });
+});
+
+describe('merge (main, in-process)', () => {
+  test('durationMs: a wall clock stepped back an hour does not make it negative (a monotonic clock)', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'msnp-merge-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const shard = join(dir, 'empty.ndjson');
+    await writeFile(shard, '');
+    const wall = Date.now();
+    t.mock.method(Date, 'now', () => wall - 3_600_000);
+    const io = fakeIo();
+    await main(['merge', '--json', shard], io);
+    const doc = JSON.parse(io.out) as { durationMs: number };
+    assert.ok(doc.durationMs >= 0 && doc.durationMs < 60_000, `durationMs ${doc.durationMs}`);
   });
 });

@@ -59,6 +59,7 @@ async function readOrder(file: string, defaultPort: number, io: Io): Promise<Tar
  */
 export async function merge(args: Args, files: readonly string[], io: Io): Promise<number> {
   const started = new Date();
+  const startedMonotonic = performance.now();
   if (files.length === 0) throw new UsageError('merge: give the shard outputs: FILE... (from --json or --ndjson)');
   if (args['json'] === true && args['ndjson'] === true) throw new UsageError('--json and --ndjson: choose one output');
   const listFile = optionText(args, 'targets');
@@ -94,7 +95,7 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
     const what = `${n} duplicate result${n === 1 ? '' : 's'} dropped, the earlier file's kept`;
     io.stderr.write(`msnp-probe: merge: ${what}${first}\n`);
   }
-  await writeMerged(targets, args, io, started);
+  await writeMerged(targets, args, io, started, startedMonotonic);
   if (targets.length === 0) io.stderr.write('msnp-probe: merge: no results in the files (empty shards?)\n');
   if (missing.length > 0) {
     const named = missing
@@ -111,7 +112,13 @@ export async function merge(args: Args, files: readonly string[], io: Io): Promi
 }
 
 /** The merged targets on stdout through the same reporters as a probe run: --ndjson, --json or the matrix. */
-async function writeMerged(targets: TargetDocument[], args: Args, io: Io, startedAt: Date): Promise<void> {
+async function writeMerged(
+  targets: TargetDocument[],
+  args: Args,
+  io: Io,
+  startedAt: Date,
+  startedMonotonic: number,
+): Promise<void> {
   const format: FormatName = args['ndjson'] === true ? 'ndjson' : args['json'] === true ? 'json' : 'table';
   const versions = [...new Set(targets.flatMap((t) => t.probes.map((p) => p.version)))].sort((a, b) => a - b);
   const out = new BatchedWriter(io.stdout);
@@ -126,7 +133,8 @@ async function writeMerged(targets: TargetDocument[], args: Args, io: Io, starte
   });
   for (const [index, target] of targets.entries()) await reporter.add(target, index);
   const answered = targets.filter((t) => t.answered).length;
-  const durationMs = Date.now() - startedAt.getTime();
+  // As a probe run's: a wall-clock step while merging must not make the duration negative.
+  const durationMs = Math.round(performance.now() - startedMonotonic);
   await reporter.end({ durationMs, interrupted: false, targets: targets.length, answered, unusable: false });
   await out.flush();
 }
