@@ -135,6 +135,15 @@ export async function closedPorts(count: number): Promise<number[]> {
   }
 }
 
+/** Whether a server can listen on the IPv6 loopback: some containers and CI machines have no ::1. */
+export async function hasIpv6Loopback(): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}
+
 export function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let v = from; v <= to; v++) out.push(v);
