@@ -4,6 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { parse } from '../src/cli/parser.js';
 import { badge } from '../src/cli/badge-command.js';
 import { exporter } from '../src/cli/exporter-command.js';
@@ -66,6 +67,19 @@ describe('demo -4/-6: the emulator on that loopback, probed there', () => {
       assert.deepEqual(doc.targets[0]?.accepted, [8]);
     });
   }
+  test('an address it cannot listen on (a port in use here; ::1 where there is none): one line, exit 2', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = busy.address() as AddressInfo;
+      const io = fakeIo();
+      assert.equal(await main(['demo', '--port', String(port), '-r', '8'], io), EXIT.usage, io.err);
+      assert.equal(io.out, '');
+      assert.match(io.err, /^msnp-probe: demo: cannot listen: listen EADDRINUSE: [^\n]*\n$/);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
   test('-6 with an IPv4 --host, or -4 with -6: a usage error', async () => {
     for (const argv of [
       ['demo', '-6', '--host', '127.0.0.1'],

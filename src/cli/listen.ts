@@ -5,7 +5,7 @@ import { EXIT, type Io } from './io.js';
 const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
 /**
- * Starts a server for `serve` or `exporter`: an address that cannot be listened on is one line on
+ * Starts a server for `serve`, `demo` or `exporter`: an address that cannot be listened on is one line on
  * stderr and exit 2 (returned as a number); anything else is thrown.
  */
 export async function listenOrUsage<T>(command: string, io: Io, start: () => Promise<T>): Promise<T | number> {

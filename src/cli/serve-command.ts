@@ -66,7 +66,8 @@ export async function serve(args: Args, io: Io): Promise<number> {
 
 export async function demo(args: Args, io: Io): Promise<number> {
   const plan = commonProbeOptions(args);
-  const emulator = await startFromArgs(args, 0, plan.family);
+  const emulator = await listenOrUsage('demo', io, () => startFromArgs(args, 0, plan.family));
+  if (typeof emulator === 'number') return emulator;
   try {
     if (plan.output === 'table' && !plan.quiet) {
       const { name, summary } = emulator.profile;
