@@ -19,6 +19,17 @@ import { BIN, ROOT, runBin } from './helpers.js';
 
 const run = promisify(execFile);
 
+/**
+ * The environment of a plain pipe, whatever the shell running the tests exports (as runBin gives):
+ * FORCE_COLOR would colour the output and COLUMNS would fit it to a width the docs do not show.
+ */
+function plainEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  delete env['FORCE_COLOR'];
+  delete env['COLUMNS'];
+  return env;
+}
+
 const DOCS = [
   'README.md',
   ...readdirSync(`${ROOT}docs`)
@@ -214,13 +225,11 @@ async function sandbox(emulator: Emulator, v6: Emulator | null): Promise<Sandbox
   await writeFile(join(bin, 'msnp-probe'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
   await chmod(join(bin, 'msnp-probe'), 0o755);
   await writeFile(join(dir, 'guard.mjs'), GUARD);
-  const env: Record<string, string | undefined> = {
-    ...process.env,
+  const env = plainEnv({
     PATH: `${bin}:${process.env['PATH'] ?? ''}`,
     NODE_OPTIONS: `--import=${join(dir, 'guard.mjs')}`,
     npm_config_offline: 'true',
-  };
-  delete env['FORCE_COLOR'];
+  });
   const ports = { v4: emulator.port, v6: v6?.port ?? null };
   const target = `127.0.0.1:${ports.v4}`;
   const list = `# prepared by the docs test\n${target}\n127.0.0.1:${ports.v4} # again\n`;
@@ -385,7 +394,7 @@ test('the README API example runs and prints what it says', async () => {
   const block = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(block, 'a js block');
   const code = block.replace("from 'msnp-probe'", `from '${ROOT}dist/src/index.js'`);
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code]);
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { env: plainEnv() });
   const expected = /console\.log\(.*\); \/\/ (.*)/.exec(block)?.[1];
   assert.equal(stdout.trim(), expected);
 });
@@ -417,9 +426,7 @@ test('the demo sample in the README is what npm start prints, times and port asi
   const sample = /it prints \(the port and the times vary\):\n\n```\n([\s\S]*?)```/i.exec(readme)?.[1];
   assert.ok(sample, 'the README shows the demo output');
   // --silent drops npm's own banner lines, which the README mentions but does not show.
-  const env: Record<string, string | undefined> = { ...process.env, npm_config_offline: 'true' };
-  delete env['FORCE_COLOR'];
-  const demo = await run('npm', ['start', '--silent'], { cwd: ROOT, env });
+  const demo = await run('npm', ['start', '--silent'], { cwd: ROOT, env: plainEnv({ npm_config_offline: 'true' }) });
   // The emulator's port is ephemeral, and the Time column depends on the machine.
   const normalise = (s: string) =>
     s
