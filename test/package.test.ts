@@ -9,6 +9,10 @@ import { ROOT } from './helpers.js';
 
 const run = promisify(execFile);
 
+/** FORCE_COLOR, if the shell running the tests exports it, would colour what console.log prints below. */
+const plain: Record<string, string | undefined> = { ...process.env };
+delete plain['FORCE_COLOR'];
+
 test('the npm pack tarball installs into an empty directory and runs', { timeout: 180_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-pack-'));
   try {
@@ -52,7 +56,7 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
         "import { probe, startEmulator, parseRange } from 'msnp-probe'; " +
           "console.log(typeof probe, typeof startEmulator, parseRange('8-9').join())",
       ],
-      { cwd: app },
+      { cwd: app, env: plain },
     );
     assert.equal(lib.stdout.trim(), 'function function 8,9');
     const subpaths = await run(
@@ -64,7 +68,7 @@ test('the npm pack tarball installs into an empty directory and runs', { timeout
           "import { FORMATS } from 'msnp-probe/report'; import { SIGNATURES } from 'msnp-probe/fingerprint'; " +
           'console.log(typeof LineReader, typeof EmulatorSession, Object.keys(FORMATS).join(), SIGNATURES.length > 0)',
       ],
-      { cwd: app },
+      { cwd: app, env: plain },
     );
     assert.equal(subpaths.stdout.trim(), 'function function table,json,ndjson,csv,svg true');
   } finally {
