@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { STATUS_MARKS } from '../src/report/render/matrix.js';
@@ -227,7 +228,8 @@ async function sandbox(emulator: Emulator, v6: Emulator | null): Promise<Sandbox
   await writeFile(join(dir, 'guard.mjs'), GUARD);
   const env = plainEnv({
     PATH: `${bin}:${process.env['PATH'] ?? ''}`,
-    NODE_OPTIONS: `--import=${join(dir, 'guard.mjs')}`,
+    // A URL: NODE_OPTIONS splits at spaces, and a temporary directory may have one.
+    NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'guard.mjs')).href}`,
     npm_config_offline: 'true',
   });
   const ports = { v4: emulator.port, v6: v6?.port ?? null };

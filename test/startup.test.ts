@@ -136,7 +136,8 @@ async function builtinsLoadedBy(args: string[]): Promise<{ loaded: string[]; cod
       'JSON.stringify(process.moduleLoadList)));\n',
   );
   try {
-    const r = await runBin(args, { env: { NODE_OPTIONS: `--require ${preload}` } });
+    // Quoted: NODE_OPTIONS splits at spaces, and a temporary directory may have one.
+    const r = await runBin(args, { env: { NODE_OPTIONS: `--require ${JSON.stringify(preload)}` } });
     const list = JSON.parse(readFileSync(out, 'utf8')) as string[];
     const loaded = list.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
     return { loaded, code: r.code, stderr: r.stderr };
