@@ -31,6 +31,9 @@ function plainEnv(extra: Record<string, string> = {}): Record<string, string | u
   return env;
 }
 
+/** A file of the checkout as an import specifier: a URL, since a bare path breaks on `#`, `%` or `?` in it. */
+const fileUrl = (relative: string): string => pathToFileURL(`${ROOT}${relative}`).href;
+
 const DOCS = [
   'README.md',
   ...readdirSync(`${ROOT}docs`)
@@ -395,7 +398,7 @@ test("npx msnp-probe and npm link run the clone's own bin, with no registry", { 
 test('the README API example runs and prints what it says', async () => {
   const block = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(block, 'a js block');
-  const code = block.replace("from 'msnp-probe'", `from '${ROOT}dist/src/index.js'`);
+  const code = block.replace("from 'msnp-probe'", `from '${fileUrl('dist/src/index.js')}'`);
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { env: plainEnv() });
   const expected = /console\.log\(.*\); \/\/ (.*)/.exec(block)?.[1];
   assert.equal(stdout.trim(), expected);
@@ -416,7 +419,7 @@ test('every js block of the docs imports only what the package exports', async (
     // Only the imports: a block's body may start servers; that one runs in the README test above.
     const imports = block.body.split('\n').filter((l) => /^import .* from '/.test(l));
     const code = imports
-      .map((l) => l.replace(/from '([^']+)'/, (_, spec: string) => `from '${ROOT}${subpaths[spec] ?? spec}'`))
+      .map((l) => l.replace(/from '([^']+)'/, (_, spec: string) => `from '${fileUrl(subpaths[spec] ?? spec)}'`))
       .join('\n');
     await run(process.execPath, ['--input-type=module', '-e', code]).catch((e: Error) =>
       assert.fail(`${block.file}: ${imports.join('; ')}: ${e.message}`),
