@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { STATUS_MARKS } from '../src/report/render/matrix.js';
-import { BIN, ROOT, runBin } from './helpers.js';
+import { BIN, ROOT, hasIpv6Loopback, runBin } from './helpers.js';
 
 /**
  * Every example of the README and docs/ runs here, through the real bin, so the docs cannot drift
@@ -214,14 +214,6 @@ interface Sandbox {
   ports: Ports;
 }
 
-async function freePort(host: string): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(0, host, () => server.close(() => resolve(true)));
-  });
-}
-
 async function sandbox(emulator: Emulator, v6: Emulator | null): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-docs-'));
   const bin = join(dir, 'bin');
@@ -317,7 +309,7 @@ test('every msnp-probe example of the README and docs/ runs through the real bin
     );
   }
   const emulator = await startEmulator({ profile: 'escargot', host: '127.0.0.1', port: 0 });
-  const v6 = (await freePort('::1')) ? await startEmulator({ profile: 'escargot', host: '::1', port: 0 }) : null;
+  const v6 = (await hasIpv6Loopback()) ? await startEmulator({ profile: 'escargot', host: '::1', port: 0 }) : null;
   const box = await sandbox(emulator, v6);
   try {
     for (const example of all) {

@@ -3,17 +3,19 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { probe, type TargetReport } from '../src/probe/probe.js';
 import { PROFILES } from '../src/emulator/profiles.js';
-import type { Emulator } from '../src/emulator/server.js';
 import * as reply from '../src/emulator/replies.js';
 import {
   PATIENCE_MS,
   SHORT_DEADLINE_MS,
   TIMER_SLACK_MS,
   closedPort,
+  hasIpv6Loopback,
   range,
   waitUntil,
   withEmulator,
 } from './helpers.js';
+
+const NO_IPV6 = (await hasIpv6Loopback()) ? false : 'no IPv6 loopback (::1) on this machine';
 
 const statuses = (r: TargetReport): Record<number, string> =>
   Object.fromEntries(r.probes.map((p) => [p.version, p.status]));
@@ -155,21 +157,12 @@ describe('probe() network outcomes', () => {
     });
     assert.equal(report.probes[0]?.status, 'unreachable');
   });
-  test('IPv6 loopback', async (t) => {
-    let emu: Emulator;
-    try {
-      emu = await (await import('../src/emulator/server.js')).startEmulator({ host: '::1', profile: 'escargot' });
-    } catch {
-      t.skip('no IPv6 loopback on this machine');
-      return;
-    }
-    try {
+  test('IPv6 loopback', { skip: NO_IPV6 }, async () => {
+    await withEmulator({ host: '::1', profile: 'escargot' }, async (emu) => {
       const report = await probe({ host: '::1', port: emu.port, versions: [8] });
       assert.equal(report.family, 6);
       assert.deepEqual(report.accepted, [8]);
-    } finally {
-      await emu.close();
-    }
+    });
   });
   test('an AbortSignal cancels the run and closes every connection', async () => {
     await withEmulator({ profile: 'escargot', faults: ['hang'] }, async (emu) => {
