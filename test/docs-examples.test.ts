@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { STATUS_MARKS } from '../src/report/render/matrix.js';
-import { BIN, ROOT, hasIpv6Loopback, runBin } from './helpers.js';
+import { BIN, ROOT, hasIpv6Loopback, plainEnv, runBin } from './helpers.js';
 
 /**
  * Every example of the README and docs/ runs here, through the real bin, so the docs cannot drift
@@ -19,17 +19,6 @@ import { BIN, ROOT, hasIpv6Loopback, runBin } from './helpers.js';
  */
 
 const run = promisify(execFile);
-
-/**
- * The environment of a plain pipe, whatever the shell running the tests exports (as runBin gives):
- * FORCE_COLOR would colour the output and COLUMNS would fit it to a width the docs do not show.
- */
-function plainEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, ...extra };
-  delete env['FORCE_COLOR'];
-  delete env['COLUMNS'];
-  return env;
-}
 
 /** A file of the checkout as an import specifier: a URL, since a bare path breaks on `#`, `%` or `?` in it. */
 const fileUrl = (relative: string): string => pathToFileURL(`${ROOT}${relative}`).href;

@@ -34,17 +34,24 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the real executable with NO_COLOR unset and no TTY, so output is plain. */
+/**
+ * The environment of a plain pipe, whatever the shell running the tests exports, with `extra` on top:
+ * FORCE_COLOR would colour the output and COLUMNS would fit it to a width the tests do not expect.
+ */
+export function plainEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env['FORCE_COLOR'];
+  delete env['COLUMNS'];
+  return Object.assign(env, extra);
+}
+
+/** Runs the real executable with no TTY and a plain environment (plainEnv), so output is plain. */
 export function runBin(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env };
-    // Output as on a plain pipe, whatever the shell running the tests exports; a test may set them.
-    delete env['FORCE_COLOR'];
-    delete env['COLUMNS'];
-    Object.assign(env, options.env);
+    const env = plainEnv(options.env);
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

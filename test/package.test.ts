@@ -5,13 +5,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from './helpers.js';
+import { ROOT, plainEnv } from './helpers.js';
 
 const run = promisify(execFile);
 
 /** FORCE_COLOR, if the shell running the tests exports it, would colour what console.log prints below. */
-const plain: Record<string, string | undefined> = { ...process.env };
-delete plain['FORCE_COLOR'];
+const plain = plainEnv();
 
 test('the npm pack tarball installs into an empty directory and runs', { timeout: 180_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'msnp-probe-pack-'));
