@@ -102,11 +102,12 @@ function closedCandidates(): [number, number] | null {
   return null;
 }
 
-async function bound(port: number): Promise<Server | null> {
+/** A server listening on `host`:`port`, or null where that cannot be listened on. */
+async function bound(port: number, host = '127.0.0.1'): Promise<Server | null> {
   const server = createServer();
   return new Promise((resolve) => {
     server.once('error', () => resolve(null));
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }
 
@@ -144,11 +145,10 @@ export async function closedPorts(count: number): Promise<number[]> {
 
 /** Whether a server can listen on the IPv6 loopback: some containers and CI machines have no ::1. */
 export async function hasIpv6Loopback(): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(0, '::1', () => server.close(() => resolve(true)));
-  });
+  const server = await bound(0, '::1');
+  if (server === null) return false;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return true;
 }
 
 export function range(from: number, to: number): number[] {
