@@ -8,7 +8,7 @@ import { probe, type TargetReport } from '../src/probe/probe.js';
 import { summaryLine } from '../src/report/render/text.js';
 import { transcriptText } from '../src/report/render/lines.js';
 import type { ReportDocument } from '../src/report/render/json.js';
-import { SHORT_DEADLINE_MS, runBin, checkDocument } from './helpers.js';
+import { SHORT_DEADLINE_MS, runBin, checkDocument, stallProcess } from './helpers.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const KNOWN = 'tester@livepulse.invalid';
@@ -245,8 +245,8 @@ describe('a process stalled past the deadline', () => {
         const line = chunk.toString('latin1');
         if (line.startsWith('VER')) {
           socket.write('VER 1 MSNP15\r\n');
-          // This process (server and prober) stalls past the deadline, as a loaded machine may.
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, deadline + 600);
+          // Past the deadline: the reply above is read only after the deadline has expired.
+          stallProcess(deadline + 600);
         } else if (line.startsWith('CVR')) socket.write('CVR 2 a a a u u\r\n');
         else if (line.startsWith('USR')) socket.write('GCF 0 1187\r\n<?xml version="1.0"?><Policies>');
       });

@@ -184,6 +184,14 @@ export const TIMER_SLACK_MS = 3_000;
  */
 export const SHORT_DEADLINE_MS = 3_000;
 
+/**
+ * Blocks this whole process (server and prober when they share it) for `ms`, as a loaded machine
+ * may: timers, sockets and replies all wait for the event loop to run again.
+ */
+export function stallProcess(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Polls `ok` every 10 ms until it holds; throws after `ms` (only a hang gets there). */
 export async function waitUntil(what: string, ok: () => boolean, ms = PATIENCE_MS): Promise<void> {
   const deadline = performance.now() + ms;

@@ -25,6 +25,7 @@ import {
   closedPort,
   range,
   runBin,
+  stallProcess,
   waitUntil,
   withEmulator,
 } from './helpers.js';
@@ -360,7 +361,7 @@ describe('deadlines against slow and silent servers', () => {
         // The whole process (server and prober) stalls past the deadline, as on a loaded machine:
         // the expired timer and the reply both wait for the event loop.
         // The deadline is long enough for the request to reach this server first, see SHORT_DEADLINE_MS.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SHORT_DEADLINE_MS + 600);
+        stallProcess(SHORT_DEADLINE_MS + 600);
       });
     };
     await withServer(hostile(answerThenStall), async (s) => {
